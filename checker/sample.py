@@ -1,0 +1,448 @@
+"""A realistic, deterministic Nanjing-like submission, with imperfections at documented rates.
+
+Vectorised (numpy + polars) so that a city-year (20,000 elevators, ~8 M records) takes
+seconds. Every rate below is documented in docs/sample-data.md; change them together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from checker.contract import record_types
+from checker.errors import LiftcheckError
+
+DISTRICTS = ["玄武区", "秦淮区", "建邺区", "鼓楼区", "浦口区", "栖霞区", "雨花台区", "江宁区",
+             "六合区", "溧水区", "高淳区", "江北新区"]
+# District weights: older central districts hold more of the old stock.
+DISTRICT_WEIGHTS = np.array([10, 11, 8, 14, 7, 9, 7, 14, 5, 3, 2, 10], dtype=float)
+COMMUNITY_STEMS = ["梅园", "月牙湖", "龙江", "南湖", "莫愁", "仙鹤", "翠屏", "百家湖", "锁金", "迈皋桥",
+                   "铁心桥", "江心洲", "汤山", "雄州", "永阳", "淳溪", "珠江", "沿江", "燕子矶", "小市"]
+COMMUNITY_SUFFIX = ["新村", "花园", "小区", "苑", "家园", "保障房片区"]
+SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
+GIVEN = ["伟", "芳", "娜", "敏", "静", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超", "霞"]
+MANUFACTURERS = ["宁通电梯有限公司", "金陵电梯制造有限公司", "扬子电梯股份有限公司", "钟山机电电梯有限公司",
+                 "秦淮电梯工程有限公司", "紫金电梯制造有限公司", "长江电梯有限公司", "石城电梯有限公司"]
+
+# Imperfection rates (docs/sample-data.md).
+RATES = {
+    "daily_check_missing_day": 0.004,
+    "weekly_review_missing": 0.03,
+    "monthly_dispatch_missing": 0.04,
+    "unit_without_plan": 0.05,
+    "unit_without_drill": 0.08,
+    "alarm_test_fail": 0.03,
+    "alarm_fix_late": 0.25,
+    "entrapment_per_elevator_year": 0.4,
+    "entrapment_no_arrival": 0.01,
+    "maintenance_late_interval": 0.02,
+    "dense_late_interval": 0.05,
+    "maintenance_not_on_site": 0.01,
+    "low_star_provider": 0.3,
+    "inspection_fail": 0.02,
+    "inspection_lapsed": 0.01,
+    "old_not_screened": 0.12,
+    "screening_high": 0.12,
+    "high_risk_late_application": 0.2,
+    "affordable_not_assessed": 0.25,
+    "workgroup_late": 0.25,
+    "hazard_per_elevator_year": 0.3,
+    "hazard_unrectified": 0.1,
+    "hazard_rectified_late": 0.1,
+    "hazard_not_listed": 0.2,
+    "serious_not_stopped": 0.3,
+    "fund_bad_basis": 0.35,
+    "stop_period": 0.03,
+}
+
+
+@dataclass
+class SampleSpec:
+    elevators: int
+    start: dt.date
+    end: dt.date
+    seed: int = 1
+
+
+def _uscc(prefix: str, numbers: np.ndarray) -> list[str]:
+    return [f"91320{prefix}{n:010d}X" for n in numbers]
+
+
+def _days(start: dt.date, end: dt.date) -> int:
+    return (end - start).days + 1
+
+
+def _dates(base: dt.date, offsets: np.ndarray) -> pl.Series:
+    """Dates `base + offsets` (days), clamped so that sentinel offsets stay representable."""
+    epoch_days = (base - dt.date(1970, 1, 1)).days + np.clip(offsets.astype(np.int64), -10**5, 10**5)
+    return pl.Series(epoch_days).cast(pl.Int32).cast(pl.Date)
+
+
+def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
+    """All record types of a sample submission, as typed polars frames."""
+    if spec.elevators < 1:
+        raise LiftcheckError("电梯数量至少为 1", "--elevators must be at least 1")
+    if spec.end < spec.start:
+        raise LiftcheckError("结束日期早于开始日期", "--to is before --from")
+    rng = np.random.default_rng(spec.seed)
+    n = spec.elevators
+    start, end = spec.start, spec.end
+    ndays = _days(start, end)
+
+    # ---- organizations -------------------------------------------------------------
+    n_firms = max(2, n // 60)
+    n_committees = max(1, n // 400)
+    n_self = max(1, n // 1000)
+    n_maint = max(2, n // 150)
+    firm_ids = _uscc("1", np.arange(n_firms))
+    committee_ids = _uscc("2", np.arange(n_committees))
+    self_ids = _uscc("3", np.arange(n_self))
+    maint_ids = _uscc("4", np.arange(n_maint))
+    manu_ids = _uscc("5", np.arange(len(MANUFACTURERS)))
+    stars = rng.choice([1, 2, 3, 4, 5], size=n_maint, p=[0.05, 0.10, 0.15, 0.40, 0.30])  # 30 % below 4 stars
+    orgs = pl.DataFrame({
+        "org_id": firm_ids + committee_ids + self_ids + maint_ids + manu_ids,
+        "name": [f"南京{DISTRICTS[i % 12][:-1]}第{i + 1}物业服务有限公司" for i in range(n_firms)]
+        + [f"第{i + 1}业主委员会" for i in range(n_committees)]
+        + [f"第{i + 1}自管小区业主" for i in range(n_self)]
+        + [f"南京第{i + 1}电梯维保有限公司" for i in range(n_maint)] + MANUFACTURERS,
+        "kind": ["property_service_enterprise"] * n_firms + ["owners_committee"] * n_committees
+        + ["self_managed"] * n_self + ["maintenance_unit"] * n_maint + ["manufacturer"] * len(MANUFACTURERS),
+        "maintenance_star": [None] * (n_firms + n_committees + n_self) + [int(s) for s in stars]
+        + [5] * len(MANUFACTURERS),
+    }, schema_overrides={"maintenance_star": pl.Int64})
+
+    # ---- elevators ------------------------------------------------------------------
+    ids = [f"3110{3201 + (i % 12):04d}{i:08d}" for i in range(n)]
+    district_idx = rng.choice(12, size=n, p=DISTRICT_WEIGHTS / DISTRICT_WEIGHTS.sum())
+    community_no = rng.integers(0, max(1, n // 30), size=n)
+    # about 45 % in use 15 years or more at the period's end
+    age_days = np.where(rng.random(n) < 0.45, rng.integers(15 * 365 + 4, 30 * 365, size=n),
+                        rng.integers(400, 15 * 365 - 30, size=n))
+    # a few sit within days of the 15-year boundary, so the boundary is exercised
+    near = rng.random(n) < 0.01
+    age_days = np.where(near, 15 * 365 + 3 + rng.integers(-10, 10, size=n), age_days)
+    commissioned = _dates(end, -age_days)
+    unit_pick = rng.random(n)
+    use_units = np.where(unit_pick < 0.9, np.array(firm_ids, dtype=object)[rng.integers(0, n_firms, n)],
+                         np.where(unit_pick < 0.97, np.array(committee_ids, dtype=object)[rng.integers(0, n_committees, n)],
+                                  np.array(self_ids, dtype=object)[rng.integers(0, n_self, n)]))
+    affordable = rng.random(n) < 0.12
+    households = np.where(affordable, rng.integers(40, 110, size=n), rng.integers(8, 60, size=n))
+    manufacturer = np.array(manu_ids, dtype=object)[rng.integers(0, len(manu_ids), n)]
+    by_manufacturer = rng.random(n) < 0.25
+    maint = np.where(by_manufacturer, manufacturer, np.array(maint_ids, dtype=object)[rng.integers(0, n_maint, n)])
+    status_pick = rng.random(n)
+    status = np.where(status_pick < 0.96, "in_service", np.where(status_pick < 0.985, "stopped", "scrapped"))
+    residential = rng.random(n) < 0.98
+    elevators = pl.DataFrame({
+        "elevator_id": ids,
+        "registration_no": [f"梯11苏A{i:05d}(" + str(15 + i % 10) + ")" for i in range(n)],
+        "rescue_code": [f"{(i * 7919) % 1_000_000:06d}" for i in range(n)],
+        "district": [DISTRICTS[i] for i in district_idx],
+        "subdistrict": [DISTRICTS[d][:-1] + "街道" for d in district_idx],
+        "community": [COMMUNITY_STEMS[c % len(COMMUNITY_STEMS)] + COMMUNITY_SUFFIX[(c // 20) % 6] + f"{c // 120 + 1}区"
+                      for c in community_no],
+        "commissioned_on": commissioned,
+        "use_unit_id": use_units.tolist(),
+        "maintenance_unit_id": maint.tolist(),
+        "manufacturer_id": manufacturer.tolist(),
+        "residential": residential,
+        "affordable_housing": affordable,
+        "households_served": households.astype(np.int64),
+        "status": status.tolist(),
+    })
+    active = elevators.filter(pl.col("status") != "scrapped")
+    comm_days = (active.get_column("commissioned_on").cast(pl.Int32).to_numpy()
+                 - (start - dt.date(1970, 1, 1)).days)
+    m = active.height
+    act_ids = np.array(active.get_column("elevator_id").to_list(), dtype=object)
+    old_at_end = (age_days[np.array(elevators.get_column("status") != "scrapped")] >= 15 * 365 + 4)
+    dense_flag = (np.array(active.get_column("affordable_housing")) & old_at_end
+                  & (np.array(active.get_column("households_served")) > 70))
+
+    # ---- daily checks: every day from max(start, commissioned) with a small missing rate
+    first = np.maximum(comm_days, 0)
+    counts = np.maximum(ndays - first, 0)
+    el_rep = np.repeat(np.arange(m), counts)
+    day_off = np.concatenate([np.arange(f, ndays) for f in first]) if m else np.array([], dtype=np.int64)
+    keep = rng.random(len(el_rep)) >= RATES["daily_check_missing_day"]
+    el_rep, day_off = el_rep[keep], day_off[keep]
+    inspectors = np.array([s + g for s in SURNAMES for g in GIVEN], dtype=object)
+    daily = pl.DataFrame({
+        "elevator_id": act_ids[el_rep],
+        "date": _dates(start, day_off),
+        "inspector": inspectors[el_rep % len(inspectors)],
+        "result": np.where(rng.random(len(el_rep)) < 0.002, "hazard_found", "normal"),
+    })
+
+    # ---- weekly reviews and monthly dispatches per use unit --------------------------
+    units = active.get_column("use_unit_id").unique().sort().to_list()
+    mondays = [start + dt.timedelta(days=(7 - start.weekday()) % 7 + 7 * k) for k in range(ndays // 7 + 1)]
+    mondays = [d for d in mondays if d <= end]
+    wr_units, wr_dates = [], []
+    for u in units:
+        keep_w = rng.random(len(mondays)) >= RATES["weekly_review_missing"]
+        offs = rng.integers(0, 5, size=len(mondays))
+        for mon, k, o in zip(mondays, keep_w, offs):
+            day = mon + dt.timedelta(days=int(o))
+            if k and day <= end:
+                wr_units.append(u)
+                wr_dates.append(day)
+    weekly = pl.DataFrame({"use_unit_id": wr_units, "date": wr_dates, "director": "安全总监"},
+                          schema={"use_unit_id": pl.String, "date": pl.Date, "director": pl.String})
+    months = pl.date_range(start.replace(day=1), end, "1mo", eager=True).to_list()
+    md_units, md_dates = [], []
+    for u in units:
+        keep_m = rng.random(len(months)) >= RATES["monthly_dispatch_missing"]
+        for mon, k in zip(months, keep_m):
+            day = mon + dt.timedelta(days=int(rng.integers(2, 25)))
+            if k and start <= day <= end:
+                md_units.append(u)
+                md_dates.append(day)
+    monthly = pl.DataFrame({"use_unit_id": md_units, "date": md_dates, "chair": "总经理"},
+                           schema={"use_unit_id": pl.String, "date": pl.Date, "chair": pl.String})
+    plans_units = [u for u in units if rng.random() >= RATES["unit_without_plan"]]
+    plans = pl.DataFrame({"use_unit_id": plans_units,
+                          "approved_on": _dates(start, -rng.integers(30, 900, size=len(plans_units)))},
+                         schema={"use_unit_id": pl.String, "approved_on": pl.Date})
+    drill_units = [u for u in units if rng.random() >= RATES["unit_without_drill"]]
+    drills = pl.DataFrame({"use_unit_id": drill_units,
+                           "date": _dates(start, rng.integers(0, max(1, ndays), size=len(drill_units))),
+                           "elevator_ids": [[] for _ in drill_units]},
+                          schema={"use_unit_id": pl.String, "date": pl.Date, "elevator_ids": pl.List(pl.String)})
+
+    # ---- maintenance: intervals of 12-15 days (dense: 7-10), a few late ones --------
+    k = ndays // 6 + 6
+    normal = rng.integers(12, 16, size=(m, k))
+    late = rng.random((m, k)) < RATES["maintenance_late_interval"]
+    normal = np.where(late, rng.integers(16, 25, size=(m, k)), normal)
+    dense_iv = np.where(rng.random((m, k)) < RATES["dense_late_interval"], rng.integers(11, 14, size=(m, k)),
+                        rng.integers(7, 11, size=(m, k)))
+    intervals = np.where(dense_flag[:, None], dense_iv, normal)
+    begin = np.maximum(comm_days, -rng.integers(0, 14, size=m) - 1)
+    visits = begin[:, None] + np.cumsum(intervals, axis=1) - intervals[:, :1]
+    v_el, v_k = np.nonzero(visits <= ndays - 1)
+    v_day = visits[v_el, v_k]
+    kind = np.where(v_k % 6 == 5, "quarter", "half_month")
+    on_site = rng.random(len(v_el)) >= RATES["maintenance_not_on_site"]
+    rep_n = max(1, m // 20)
+    rep_el = rng.integers(0, m, size=rep_n)
+    maint_units = np.array(active.get_column("maintenance_unit_id").to_list(), dtype=object)
+    maintenance = pl.DataFrame({
+        "elevator_id": np.concatenate([act_ids[v_el], act_ids[rep_el]]),
+        "date": _dates(start, np.concatenate([v_day, rng.integers(0, ndays, size=rep_n)])),
+        "maintenance_unit_id": np.concatenate([maint_units[v_el], maint_units[rep_el]]),
+        "kind": np.concatenate([kind, np.full(rep_n, "repair", dtype=object)]),
+        "on_site": np.concatenate([on_site, np.ones(rep_n, dtype=bool)]),
+    })
+
+    # ---- inspections: yearly; a few fail, a few lapse --------------------------------
+    insp_day = rng.integers(-300, 60, size=m)
+    insp_day = np.maximum(insp_day, comm_days + 300)
+    lapsed = rng.random(m) < RATES["inspection_lapsed"]
+    conclusion = np.where(rng.random(m) < RATES["inspection_fail"], "fail",
+                          np.where(rng.random(m) < 0.04, "pass_after_rectification", "pass"))
+    second = insp_day + 365
+    insp_el = np.concatenate([np.arange(m), np.nonzero(~lapsed & (second < ndays))[0]])
+    insp_days = np.concatenate([insp_day, second[~lapsed & (second < ndays)]])
+    concl = np.concatenate([np.where(lapsed, "pass", "pass"),
+                            conclusion[~lapsed & (second < ndays)]])
+    ins = pl.DataFrame({"elevator_id": act_ids[insp_el], "date": _dates(start, insp_days), "conclusion": concl,
+                        "report_no": [f"JY{i:08d}" for i in range(len(insp_el))]})
+    ins = ins.with_columns(
+        pl.when(pl.Series(np.arange(len(insp_el)) % 10 == 0)).then(None)
+        .otherwise(pl.col("date").dt.offset_by("1y")).alias("next_due"))
+    ins = ins.select("elevator_id", "date", "conclusion", "next_due", "report_no")
+
+    # ---- screenings and assessments --------------------------------------------------
+    old_idx = np.nonzero(old_at_end)[0]
+    scr_keep = old_idx[rng.random(len(old_idx)) >= RATES["old_not_screened"]]
+    scr_day = rng.integers(-200, max(1, ndays - 30), size=len(scr_keep))
+    risk = np.where(rng.random(len(scr_keep)) < RATES["screening_high"], "high",
+                    np.where(rng.random(len(scr_keep)) < 0.35, "medium", "low"))
+    screenings = pl.DataFrame({"elevator_id": act_ids[scr_keep], "date": _dates(start, scr_day),
+                               "risk_level": risk, "report_no": [f"SC{i:07d}" for i in range(len(scr_keep))]})
+    high = risk == "high"
+    a_el = scr_keep[high]
+    a_applied = scr_day[high] + np.where(rng.random(high.sum()) < RATES["high_risk_late_application"],
+                                         rng.integers(31, 90, size=high.sum()), rng.integers(1, 30, size=high.sum()))
+    afford_old = np.nonzero(old_at_end & np.array(active.get_column("affordable_housing")))[0]
+    afford_old = np.setdiff1d(afford_old, a_el)
+    aff_keep = afford_old[rng.random(len(afford_old)) >= RATES["affordable_not_assessed"]]
+    a_el = np.concatenate([a_el, aff_keep])
+    a_applied = np.concatenate([a_applied, rng.integers(-400, max(1, ndays - 90), size=len(aff_keep))])
+    na = len(a_el)
+    a_completed = a_applied + rng.integers(20, 60, size=na)
+    a_concl = rng.choice(["continue_use", "repair", "major_repair", "renovate", "replace"], size=na,
+                         p=[0.3, 0.35, 0.15, 0.12, 0.08])
+    wg = a_completed + np.where(rng.random(na) < RATES["workgroup_late"], rng.integers(61, 120, size=na),
+                                rng.integers(5, 55, size=na))
+    plan = wg + rng.integers(0, 10, size=na)
+    serious_concl = np.isin(a_concl, ["major_repair", "renovate", "replace"])
+    assessment_ids = [f"PG{i:07d}" for i in range(na)]
+    assessments = pl.DataFrame({
+        "assessment_id": assessment_ids, "elevator_id": act_ids[a_el], "applied_on": _dates(start, a_applied),
+        "completed_on": _dates(start, a_completed), "conclusion": a_concl,
+        "working_group_on": _dates(start, wg), "plan_on": _dates(start, plan),
+    }).with_columns(
+        pl.when(pl.Series(serious_concl)).then(pl.col("working_group_on")).alias("working_group_on"),
+        pl.when(pl.Series(serious_concl)).then(pl.col("plan_on")).alias("plan_on"),
+        # an assessment not yet finished at the period's end has no report yet
+        pl.when(pl.col("completed_on") <= end).then(pl.col("completed_on")).alias("completed_on"),
+    ).with_columns(pl.when(pl.col("completed_on").is_null()).then(None).otherwise(pl.col("conclusion")).alias("conclusion"))
+
+    # ---- hazards -----------------------------------------------------------------------
+    nh = rng.poisson(RATES["hazard_per_elevator_year"] * ndays / 365 * m)
+    h_el = rng.integers(0, m, size=nh)
+    h_found = rng.integers(-120, ndays, size=nh)
+    sev = rng.choice(["general", "major", "serious"], size=nh, p=[0.8, 0.17, 0.03])
+    limit = np.where(sev == "general", 30, 90)
+    fix = np.where(rng.random(nh) < RATES["hazard_rectified_late"], limit + rng.integers(1, 40, size=nh),
+                   rng.integers(1, 30, size=nh))
+    rectified = np.where(rng.random(nh) < RATES["hazard_unrectified"], -10**6, h_found + fix)
+    listed = np.where(rng.random(nh) < RATES["hazard_not_listed"], -10**6, h_found + rng.integers(1, 20, size=nh))
+    with_deadline = rng.random(nh) < 0.3
+    hazards = pl.DataFrame({
+        "hazard_id": [f"YH{i:07d}" for i in range(nh)], "elevator_id": act_ids[h_el],
+        "found_on": _dates(start, h_found),
+        "source": rng.choice(["assessment", "screening", "inspection", "daily_check", "weekly_review", "spot_check"],
+                             size=nh),
+        "severity": sev, "description": "部件老化磨损",
+        "deadline": _dates(start, h_found + rng.integers(10, 60, size=nh)),
+        "rectified_on": _dates(start, rectified), "listed_on": _dates(start, listed),
+    }).with_columns(
+        pl.when(pl.Series(with_deadline)).then(pl.col("deadline")).alias("deadline"),
+        pl.when(pl.Series(rectified > -10**5)).then(pl.col("rectified_on")).alias("rectified_on"),
+        pl.when(pl.Series((listed > -10**5) & (sev != "general"))).then(pl.col("listed_on")).alias("listed_on"),
+    )
+
+    # ---- stop periods: a few ordinary stops, stopped elevators, serious hazards ----------
+    sp_el = np.nonzero(rng.random(m) < RATES["stop_period"])[0]
+    sp_start = rng.integers(0, max(1, ndays - 10), size=len(sp_el))
+    sp_end = sp_start + rng.integers(3, 60, size=len(sp_el))
+    stopped_el = np.nonzero(np.array(active.get_column("status")) == "stopped")[0]
+    ser = np.nonzero((sev == "serious") & (rng.random(nh) >= RATES["serious_not_stopped"]))[0]
+    ser_end = np.where(rectified[ser] > -10**5, rectified[ser] - 1, ndays + 400)
+    stops = pl.DataFrame({
+        "elevator_id": np.concatenate([act_ids[sp_el], act_ids[stopped_el], act_ids[h_el[ser]]]),
+        "start": _dates(start, np.concatenate([sp_start, rng.integers(-300, 0, size=len(stopped_el)), h_found[ser] + 1])),
+        "end": _dates(start, np.concatenate([sp_end, np.full(len(stopped_el), 10**6), ser_end])),
+        "reason": np.concatenate([np.full(len(sp_el), "works", dtype=object), np.full(len(stopped_el), "owner", dtype=object),
+                                  np.full(len(ser), "hazard", dtype=object)]),
+    }).with_columns(pl.when(pl.col("end") > end).then(None).otherwise(pl.col("end")).alias("end"))
+    stops = stops.filter(pl.col("end").is_null() | (pl.col("end") >= pl.col("start")))
+
+    # ---- entrapments: arrival ~10 minutes, lognormal tail --------------------------------
+    ne = rng.poisson(RATES["entrapment_per_elevator_year"] * ndays / 365 * m)
+    e_el = rng.integers(0, m, size=ne)
+    e_day = rng.integers(0, ndays, size=ne)
+    e_sec = rng.integers(6 * 3600, 23 * 3600, size=ne)
+    arrive = np.clip(rng.lognormal(np.log(600), 0.45, size=ne), 120, 5400).astype(np.int64)
+    release = arrive + rng.integers(120, 1200, size=ne)
+    reported = _dates(start, e_day).cast(pl.Datetime("us")) + pl.Series(e_sec * 1_000_000).cast(pl.Duration("us"))
+    entrapments = pl.DataFrame({"incident_id": [f"KR{i:07d}" for i in range(ne)], "elevator_id": act_ids[e_el],
+                                "reported_at": reported}).with_columns(
+        (pl.col("reported_at") + pl.Series(arrive * 1_000_000).cast(pl.Duration("us"))).alias("arrived_at"),
+        (pl.col("reported_at") + pl.Series(release * 1_000_000).cast(pl.Duration("us"))).alias("released_at"),
+        pl.Series(rng.integers(1, 5, size=ne)).alias("trapped"),
+    ).with_columns(
+        pl.when(pl.Series(rng.random(ne) < RATES["entrapment_no_arrival"])).then(None)
+        .otherwise(pl.col("arrived_at")).alias("arrived_at"))
+
+    # ---- alarm tests: monthly; a failure is usually retested ok within days ---------------
+    months_n = max(1, ndays // 30)
+    at_el = np.repeat(np.arange(m), months_n)
+    at_day = np.tile(np.arange(months_n) * 30, m) + rng.integers(0, 5, size=m * months_n)
+    ok = rng.random(len(at_el)) >= RATES["alarm_test_fail"]
+    fail_idx = np.nonzero(~ok)[0]
+    retest = at_day[fail_idx] + np.where(rng.random(len(fail_idx)) < RATES["alarm_fix_late"],
+                                         rng.integers(4, 12, size=len(fail_idx)), rng.integers(1, 4, size=len(fail_idx)))
+    alarm_tests = pl.DataFrame({
+        "elevator_id": act_ids[np.concatenate([at_el, at_el[fail_idx]])],
+        "date": _dates(start, np.concatenate([at_day, retest])),
+        "ok": np.concatenate([ok, np.ones(len(fail_idx), dtype=bool)]),
+    }).filter(pl.col("date") <= end).unique(maintain_order=True)
+
+    # ---- maintenance-fund applications -----------------------------------------------------
+    nf = max(1, na // 4)
+    f_pick = rng.integers(0, max(1, na), size=nf)
+    bad = rng.random(nf) < RATES["fund_bad_basis"]
+    fund = pl.DataFrame({
+        "application_id": [f"ZJ{i:07d}" for i in range(nf)],
+        "elevator_id": act_ids[a_el[f_pick]] if na else act_ids[:nf],
+        "applied_on": _dates(start, np.minimum(a_completed[f_pick] + rng.integers(10, 200, size=nf), ndays - 1)
+                             if na else np.zeros(nf, dtype=np.int64)),
+        "channel": np.where(rng.random(nf) < 0.6, "emergency", "ordinary"),
+        "assessment_id": [None if b and i % 2 == 0 else (assessment_ids[(p + 1) % na] if b else assessment_ids[p])
+                          for i, (b, p) in enumerate(zip(bad, f_pick))] if na else [None] * nf,
+        "amount": np.round(rng.uniform(20_000, 400_000, size=nf), 2),
+    }, schema_overrides={"assessment_id": pl.String})
+
+    tables = {
+        "organizations": orgs, "elevators": elevators, "daily_checks": daily, "weekly_reviews": weekly,
+        "monthly_dispatches": monthly, "maintenance": maintenance, "inspections": ins, "screenings": screenings,
+        "assessments": assessments, "hazards": hazards, "entrapments": entrapments, "alarm_tests": alarm_tests,
+        "drills": drills, "emergency_plans": plans, "fund_applications": fund, "stop_periods": stops,
+    }
+    types = record_types()
+    return {name: df.select([c for c in types[name].field_names if c in df.columns]) for name, df in tables.items()}
+
+
+def _as_text(df: pl.DataFrame) -> pl.DataFrame:
+    """Columns as the text a person would type: ISO dates, lists joined by ';'."""
+    exprs = []
+    for name, dtype in df.schema.items():
+        col = pl.col(name)
+        if dtype == pl.Datetime:
+            exprs.append(col.dt.strftime("%Y-%m-%dT%H:%M:%S").alias(name))
+        elif isinstance(dtype, pl.List):
+            exprs.append(col.list.join(";").alias(name))
+        else:
+            exprs.append(col)
+    return df.select(exprs)
+
+
+EXCEL_MAX_ROWS = 1_048_575
+
+
+def write(tables: dict[str, pl.DataFrame], out: Path, fmt: str = "csv", chinese_headers: bool = False) -> list[Path]:
+    """Write a submission: one file per type (csv/jsonl) or one workbook (xlsx)."""
+    out.mkdir(parents=True, exist_ok=True)
+    types = record_types()
+    written = []
+
+    def headers(name: str, df: pl.DataFrame) -> pl.DataFrame:
+        if not chinese_headers:
+            return df
+        return df.rename({f.name: f.label for f in types[name].fields if f.name in df.columns})
+
+    if fmt == "xlsx":
+        too_big = {n: df.height for n, df in tables.items() if df.height > EXCEL_MAX_ROWS}
+        if too_big:
+            name, rows = next(iter(too_big.items()))
+            raise LiftcheckError(f"{name} 有 {rows} 行，超过 Excel 单表上限 {EXCEL_MAX_ROWS} 行；请改用 --format csv",
+                                 f"{name} has {rows} rows, over Excel's {EXCEL_MAX_ROWS}-row sheet limit; use --format csv")
+        path = out / "submission.xlsx"
+        import xlsxwriter
+
+        with xlsxwriter.Workbook(path) as wb:
+            for name, df in tables.items():
+                headers(name, _as_text(df)).write_excel(wb, worksheet=name, autofit=df.height < 5000)
+        return [path]
+    for name, df in tables.items():
+        if fmt == "csv":
+            path = out / f"{name}.csv"
+            headers(name, _as_text(df)).write_csv(path)
+        elif fmt == "jsonl":
+            path = out / f"{name}.jsonl"
+            df.with_columns([pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S") for c, t in df.schema.items()
+                             if t == pl.Datetime]).write_ndjson(path)
+        else:
+            raise LiftcheckError(f"未知格式：{fmt}", f"unknown format: {fmt}")
+        written.append(path)
+    return written
