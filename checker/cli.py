@@ -111,6 +111,87 @@ def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, f
 
 
 @main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--from", "start", type=DATE, required=True, help="First day of the period (included).")
+@click.option("--to", "end", type=DATE, required=True, help="Last day of the period (included).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--params", "params_file", type=click.Path(path_type=Path), help="YAML overrides: dotted name → value.")
+@click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The official credit-point schedule.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="json: write the report here. table: write every violation here (.csv/.json/.xlsx).")
+@click.option("--skip-invalid", is_flag=True, help="Judge the valid records; list every rejected one in the report.")
+@click.option("--rule", "only", multiple=True, help="Evaluate only this rule (repeatable).")
+@click.option("--ledger", "ledger_target", help="Record the deductions in this ledger (SQLite path or PostgreSQL URL).")
+@_friendly
+def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, credit_file: Path | None,
+          output: Path | None, skip_invalid: bool, only: tuple[str, ...], ledger_target: str | None):
+    """按规则检查提交的数据。Check a submission against the rules for a period.
+
+    Exit status: 0 no violation · 1 violations · 2 could not judge.
+    """
+    from checker.pipeline import InvalidSubmission
+    from checker.render import print_problems
+
+    try:
+        run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt)
+    except InvalidSubmission as exc:
+        if fmt == "json":
+            from checker.render import validation_json
+
+            click.echo(validation_json(exc.submission))
+        else:
+            from rich.console import Console
+
+            print_problems(exc.submission.problems, Console(stderr=True))
+        raise
+    report = run.report
+    if ledger_target:
+        from checker.ledger import open_ledger
+
+        with open_ledger(ledger_target) as ledger:
+            added = ledger.record_sweep(report)
+        report["summary"]["ledger"] = {"target": ledger_target, "new_deductions": added}
+    _emit_report(report, fmt, output)
+    sys.exit(EXIT_VIOLATIONS if report["violations"] else EXIT_OK)
+
+
+def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, only, fmt):
+    from checker.pipeline import run_check
+
+    if fmt != "table" or not sys.stderr.isatty():
+        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None)
+    from rich.progress import Progress
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("评判规则 judging rules", total=len(only) if only else 19)
+        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None,
+                         progress=lambda rule_id: bar.advance(task))
+
+
+def _emit_report(report: dict, fmt: str, output: Path | None) -> None:
+    import json
+
+    from checker.render import print_report, write_table
+
+    if fmt == "json":
+        text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+        if output:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text + "\n", encoding="utf-8")
+        else:
+            click.echo(text)
+        return
+    print_report(report)
+    if output:
+        import polars as pl
+
+        rows = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v) for k, v in r.items()}
+                for r in report["violations"]]
+        write_table(pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame({"rule_id": []}), output)
+        click.echo(f"全部违规已写入 {output} / every violation written to {output}")
+
+
+@main.command()
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("liftcheck-demo"), show_default=True)
 @_friendly
 def demo(folder: Path):

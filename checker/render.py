@@ -94,3 +94,60 @@ def print_validation(sub: Submission, path: Path, console: Console | None = None
         console.print(f"[green]校验通过[/] valid ({summary['warnings']} 条提醒 warnings)")
     else:
         console.print(f"[red]校验未通过：{summary['errors']:,} 个错误[/] invalid: {summary['errors']:,} errors")
+
+
+SEVERITY_STYLE = {"serious": "bold red", "major": "red", "general": "yellow", "notice": "cyan"}
+SEVERITY_LABEL = {"serious": "严重 serious", "major": "较重 major", "general": "一般 general", "notice": "提示 notice"}
+
+
+def print_report(report: dict, console: Console | None = None, cap: int = DISPLAY_CAP) -> None:
+    """The check for people: rules, then violations grouped by severity (capped), credit, metrics."""
+    console = console or Console()
+    s = report["summary"]
+    console.print(f"[bold]检查期间 Period[/] {report['period']['from']} – {report['period']['to']}    "
+                  f"[dim]ruleset {report['ruleset']['version']} {report['ruleset']['digest'][:19]}…[/]")
+    rules = Table(title="规则 Rules")
+    rules.add_column("规则 Rule")
+    rules.add_column("标题 Title")
+    rules.add_column("违规 Violations", justify="right")
+    rules.add_column("待到期 Pending", justify="right")
+    for r in report["rules"]:
+        if r["evaluated"]:
+            rules.add_row(r["rule_id"], r["title"], f"{r['violations']:,}", f"{r['pending']:,}")
+        else:
+            rules.add_row(f"[dim]{r['rule_id']}[/]", f"[dim]{r['title']}[/]", f"[dim]{r['reason_zh']}[/]", "")
+    console.print(rules)
+    shown = 0
+    for severity in ("serious", "major", "general", "notice"):
+        group = [v for v in report["violations"] if v["severity"] == severity]
+        if not group or shown >= cap:
+            continue
+        table = Table(title=f"{SEVERITY_LABEL[severity]}（{len(group):,}）", title_style=SEVERITY_STYLE[severity])
+        table.add_column("规则 Rule")
+        table.add_column("条款 Clause")
+        table.add_column("说明 Message")
+        for v in group[: cap - shown]:
+            table.add_row(v["rule_id"], v["clause"], v["message_zh"])
+        shown += min(len(group), cap - shown)
+        console.print(table)
+    if s["violations"] > shown:
+        console.print(f"另有 {s['violations'] - shown:,} 条违规未显示；用 --format json -o report.json 导出全部。"
+                      f" ({s['violations'] - shown:,} more not shown; use --format json -o report.json.)")
+    loop = report["metrics"]["closed_loop_rate"]["overall"]
+    if loop["hazards"]:
+        console.print(f"隐患闭环率 closed-loop rate: {loop['closed']}/{loop['hazards']} = {loop['rate']:.1%}")
+    if report["credit"]:
+        credit = Table(title=f"信用扣分 Credit deductions — {report['credit_schedule']['notice_zh']}")
+        credit.add_column("物业服务企业 Firm")
+        credit.add_column("扣分 Points", justify="right")
+        credit.add_column("条数 Items", justify="right")
+        for f in report["credit"][:15]:
+            credit.add_row(f"{f['name'] or ''} {f['org_id']}", str(f["points"]), str(len(f["items"])))
+        console.print(credit)
+    for n in s["not_evaluated"]:
+        console.print(f"[dim]{n['rule_id']}：{n['reason_zh']} / {n['reason_en']}[/]")
+    if s["violations"]:
+        console.print(f"[red]违规 {s['violations']:,} 条[/]（严重 {s['by_severity']['serious']}，较重 {s['by_severity']['major']}，"
+                      f"一般 {s['by_severity']['general']}，提示 {s['by_severity']['notice']}）；待到期义务 {s['pending']:,} 项。")
+    else:
+        console.print(f"[green]没有发现违规[/] no violations; 待到期义务 pending {s['pending']:,}")

@@ -103,7 +103,8 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     self_ids = _uscc("3", np.arange(n_self))
     maint_ids = _uscc("4", np.arange(n_maint))
     manu_ids = _uscc("5", np.arange(len(MANUFACTURERS)))
-    stars = rng.choice([1, 2, 3, 4, 5], size=n_maint, p=[0.05, 0.10, 0.15, 0.40, 0.30])  # 30 % below 4 stars
+    # 30 % of maintenance units below 4 stars, in a fixed cycle so even a small sample has some
+    stars = np.resize(np.array([5, 3, 4, 4, 2, 5, 4, 1, 5, 4]), n_maint)
     orgs = pl.DataFrame({
         "org_id": firm_ids + committee_ids + self_ids + maint_ids + manu_ids,
         "name": [f"南京{DISTRICTS[i % 12][:-1]}第{i + 1}物业服务有限公司" for i in range(n_firms)]
@@ -197,8 +198,10 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
                           schema={"use_unit_id": pl.String, "date": pl.Date, "director": pl.String})
     months = pl.date_range(start.replace(day=1), end, "1mo", eager=True).to_list()
     md_units, md_dates = [], []
-    for u in units:
+    for ui, u in enumerate(units):
         keep_m = rng.random(len(months)) >= RATES["monthly_dispatch_missing"]
+        if ui == 0 and len(months) > 2:
+            keep_m[2] = False  # showcase: the first unit misses its third month
         for mon, k in zip(months, keep_m):
             day = mon + dt.timedelta(days=int(rng.integers(2, 25)))
             if k and start <= day <= end:
@@ -206,13 +209,18 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
                 md_dates.append(day)
     monthly = pl.DataFrame({"use_unit_id": md_units, "date": md_dates, "chair": "总经理"},
                            schema={"use_unit_id": pl.String, "date": pl.Date, "chair": pl.String})
-    plans_units = [u for u in units if rng.random() >= RATES["unit_without_plan"]]
+    # the 2nd unit never has a plan and the 3rd's last drill is outside the window, so even a
+    # small sample exercises EMERGENCY-PLAN and EMERGENCY-DRILL
+    plans_units = [u for i, u in enumerate(units) if i != 1 and rng.random() >= RATES["unit_without_plan"]]
     plans = pl.DataFrame({"use_unit_id": plans_units,
                           "approved_on": _dates(start, -rng.integers(30, 900, size=len(plans_units)))},
                          schema={"use_unit_id": pl.String, "approved_on": pl.Date})
     drill_units = [u for u in units if rng.random() >= RATES["unit_without_drill"]]
+    drill_days = rng.integers(0, max(1, ndays), size=len(drill_units))
+    if len(units) > 2 and units[2] in drill_units:
+        drill_days[drill_units.index(units[2])] = -400
     drills = pl.DataFrame({"use_unit_id": drill_units,
-                           "date": _dates(start, rng.integers(0, max(1, ndays), size=len(drill_units))),
+                           "date": _dates(start, drill_days),
                            "elevator_ids": [[] for _ in drill_units]},
                           schema={"use_unit_id": pl.String, "date": pl.Date, "elevator_ids": pl.List(pl.String)})
 
@@ -265,15 +273,25 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     scr_day = rng.integers(-200, max(1, ndays - 30), size=len(scr_keep))
     risk = np.where(rng.random(len(scr_keep)) < RATES["screening_high"], "high",
                     np.where(rng.random(len(scr_keep)) < 0.35, "medium", "low"))
+    judged = (np.array(active.get_column("status")) == "in_service") & np.array(active.get_column("residential"))
+    showcase = np.nonzero(judged[scr_keep])[0]
+    if len(showcase):  # move the first screened in-service residential elevator to the front
+        k0 = showcase[0]
+        scr_keep[[0, k0]] = scr_keep[[k0, 0]]
+        risk[0] = "high"          # showcase: the first screening is high risk ...
+        scr_day[0] = max(0, ndays // 3)
     screenings = pl.DataFrame({"elevator_id": act_ids[scr_keep], "date": _dates(start, scr_day),
                                "risk_level": risk, "report_no": [f"SC{i:07d}" for i in range(len(scr_keep))]})
     high = risk == "high"
     a_el = scr_keep[high]
     a_applied = scr_day[high] + np.where(rng.random(high.sum()) < RATES["high_risk_late_application"],
                                          rng.integers(31, 90, size=high.sum()), rng.integers(1, 30, size=high.sum()))
+    if len(a_applied):
+        a_applied[0] = scr_day[0] + 45  # ... and its assessment is applied for 45 days later
     afford_old = np.nonzero(old_at_end & np.array(active.get_column("affordable_housing")))[0]
     afford_old = np.setdiff1d(afford_old, a_el)
     aff_keep = afford_old[rng.random(len(afford_old)) >= RATES["affordable_not_assessed"]]
+    aff_keep = aff_keep[aff_keep != afford_old[0]] if len(afford_old) else aff_keep  # showcase: never assessed
     a_el = np.concatenate([a_el, aff_keep])
     a_applied = np.concatenate([a_applied, rng.integers(-400, max(1, ndays - 90), size=len(aff_keep))])
     na = len(a_el)
@@ -283,6 +301,10 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     wg = a_completed + np.where(rng.random(na) < RATES["workgroup_late"], rng.integers(61, 120, size=na),
                                 rng.integers(5, 55, size=na))
     plan = wg + rng.integers(0, 10, size=na)
+    if na:
+        a_concl[0] = "major_repair"           # showcase: major repair, working group late
+        wg[0] = a_completed[0] + 75
+        plan[0] = wg[0] + 3
     serious_concl = np.isin(a_concl, ["major_repair", "renovate", "replace"])
     assessment_ids = [f"PG{i:07d}" for i in range(na)]
     assessments = pl.DataFrame({
@@ -301,10 +323,17 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     h_el = rng.integers(0, m, size=nh)
     h_found = rng.integers(-120, ndays, size=nh)
     sev = rng.choice(["general", "major", "serious"], size=nh, p=[0.8, 0.17, 0.03])
+    if nh:
+        sev[0] = "serious"  # the first hazard is serious and (below) never stopped nor rectified
     limit = np.where(sev == "general", 30, 90)
     fix = np.where(rng.random(nh) < RATES["hazard_rectified_late"], limit + rng.integers(1, 40, size=nh),
                    rng.integers(1, 30, size=nh))
     rectified = np.where(rng.random(nh) < RATES["hazard_unrectified"], -10**6, h_found + fix)
+    in_service_idx = np.nonzero(np.array(active.get_column("status")) == "in_service")[0]
+    if nh and len(in_service_idx):
+        h_el[0] = in_service_idx[0]
+        h_found[0] = min(ndays - 20, 30)
+        rectified[0] = -10**6
     listed = np.where(rng.random(nh) < RATES["hazard_not_listed"], -10**6, h_found + rng.integers(1, 20, size=nh))
     with_deadline = rng.random(nh) < 0.3
     hazards = pl.DataFrame({
@@ -323,10 +352,13 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
 
     # ---- stop periods: a few ordinary stops, stopped elevators, serious hazards ----------
     sp_el = np.nonzero(rng.random(m) < RATES["stop_period"])[0]
+    if nh:
+        sp_el = sp_el[sp_el != h_el[0]]
     sp_start = rng.integers(0, max(1, ndays - 10), size=len(sp_el))
     sp_end = sp_start + rng.integers(3, 60, size=len(sp_el))
     stopped_el = np.nonzero(np.array(active.get_column("status")) == "stopped")[0]
     ser = np.nonzero((sev == "serious") & (rng.random(nh) >= RATES["serious_not_stopped"]))[0]
+    ser = ser[ser != 0]
     ser_end = np.where(rectified[ser] > -10**5, rectified[ser] - 1, ndays + 400)
     stops = pl.DataFrame({
         "elevator_id": np.concatenate([act_ids[sp_el], act_ids[stopped_el], act_ids[h_el[ser]]]),
@@ -342,7 +374,9 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     e_el = rng.integers(0, m, size=ne)
     e_day = rng.integers(0, ndays, size=ne)
     e_sec = rng.integers(6 * 3600, 23 * 3600, size=ne)
-    arrive = np.clip(rng.lognormal(np.log(600), 0.45, size=ne), 120, 5400).astype(np.int64)
+    arrive = np.clip(rng.lognormal(np.log(600), 0.6, size=ne), 120, 5400).astype(np.int64)
+    if ne:
+        arrive[0] = 1860  # one arrival at 31:00, so every sample has a late rescue
     release = arrive + rng.integers(120, 1200, size=ne)
     reported = _dates(start, e_day).cast(pl.Datetime("us")) + pl.Series(e_sec * 1_000_000).cast(pl.Duration("us"))
     entrapments = pl.DataFrame({"incident_id": [f"KR{i:07d}" for i in range(ne)], "elevator_id": act_ids[e_el],
@@ -371,13 +405,15 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     # ---- maintenance-fund applications -----------------------------------------------------
     nf = max(1, na // 4)
     f_pick = rng.integers(0, max(1, na), size=nf)
+    f_pick[0] = 0  # showcase: the showcase elevator applies without naming any report
     bad = rng.random(nf) < RATES["fund_bad_basis"]
+    bad[0] = True  # showcase: the first application names another elevator's report
     fund = pl.DataFrame({
         "application_id": [f"ZJ{i:07d}" for i in range(nf)],
         "elevator_id": act_ids[a_el[f_pick]] if na else act_ids[:nf],
-        "applied_on": _dates(start, np.minimum(a_completed[f_pick] + rng.integers(10, 200, size=nf), ndays - 1)
+        "applied_on": _dates(start, np.clip(a_completed[f_pick] + rng.integers(10, 200, size=nf), 0, ndays - 1)
                              if na else np.zeros(nf, dtype=np.int64)),
-        "channel": np.where(rng.random(nf) < 0.6, "emergency", "ordinary"),
+        "channel": np.where((rng.random(nf) < 0.6) | (np.arange(nf) == 0), "emergency", "ordinary"),
         "assessment_id": [None if b and i % 2 == 0 else (assessment_ids[(p + 1) % na] if b else assessment_ids[p])
                           for i, (b, p) in enumerate(zip(bad, f_pick))] if na else [None] * nf,
         "amount": np.round(rng.uniform(20_000, 400_000, size=nf), 2),

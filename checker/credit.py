@@ -1,0 +1,106 @@
+"""Credit-point deductions for property service enterprises, from violations and a point schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from checker.errors import LiftcheckError
+from checker.resources import data_dir
+from checker.rulebook import RuleBook
+from checker.verdicts import Violation
+
+
+class Deduction(BaseModel):
+    org_id: str
+    rule_id: str
+    subject: str
+    period_key: str
+    fingerprint: str
+    points: int
+    clause: str
+    severity: str
+    year: int
+
+
+@dataclass
+class CreditSchedule:
+    official: bool
+    notice_zh: str
+    notice_en: str
+    year_cap: int | None
+    dishonest_threshold: int | None
+    points: dict[str, Any]
+    path: Path
+
+    def points_for(self, v: Violation) -> int:
+        p = self.points.get(v.rule_id, 0)
+        if isinstance(p, dict):
+            return int(p.get(v.severity, 0))
+        return int(p)
+
+
+def load_schedule(path: Path | None = None, book: RuleBook | None = None) -> CreditSchedule:
+    path = path or data_dir("rules") / "credit.yaml"
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LiftcheckError(f"找不到扣分标准文件：{path}", f"credit schedule not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise LiftcheckError(f"{path}：不是有效的 YAML：{exc}", f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict) or not isinstance(raw.get("points"), dict):
+        raise LiftcheckError(f"{path}：缺少 points（规则 → 分值）", f"{path}: missing `points` (rule id → points)")
+    for rule_id, value in raw["points"].items():
+        values = value.values() if isinstance(value, dict) else [value]
+        if book is not None and rule_id not in book.rules:
+            raise LiftcheckError(f"{path}：points 中的规则「{rule_id}」不存在", f"{path}: points names an unknown rule {rule_id!r}")
+        if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values):
+            raise LiftcheckError(f"{path}：规则 {rule_id} 的分值应为非负整数", f"{path}: points of {rule_id} must be non-negative integers")
+    notice = raw.get("notice") or {}
+    official = bool(raw.get("official", False))
+    return CreditSchedule(
+        official=official,
+        notice_zh=notice.get("zh", "" if official else "默认分值，非官方"),
+        notice_en=notice.get("en", "" if official else "Default points, not official"),
+        year_cap=raw.get("year_cap"), dishonest_threshold=raw.get("dishonest_threshold"),
+        points=raw["points"], path=path)
+
+
+def deductions(violations: list[Violation], org_kinds: dict[str, str], schedule: CreditSchedule,
+               year: int) -> list[Deduction]:
+    """One deduction per violation of a property service enterprise under a rule with points."""
+    out = []
+    for v in violations:
+        if v.responsible_role != "use_unit" or v.responsible_org_id is None:
+            continue
+        if org_kinds.get(v.responsible_org_id) != "property_service_enterprise":
+            continue
+        points = schedule.points_for(v)
+        if points <= 0:
+            continue
+        out.append(Deduction(org_id=v.responsible_org_id, rule_id=v.rule_id, subject=v.subject,
+                             period_key=v.period_key, fingerprint=v.fingerprint, points=points,
+                             clause=v.clause, severity=v.severity, year=year))
+    return out
+
+
+def per_firm(items: list[Deduction], names: dict[str, str], schedule: CreditSchedule) -> list[dict]:
+    """Totals per firm (capped per year), ranked, with their items and the 失信 flag."""
+    firms: dict[str, dict] = {}
+    for d in items:
+        f = firms.setdefault(d.org_id, {"org_id": d.org_id, "name": names.get(d.org_id), "items": [], "_years": {}})
+        f["items"].append(d.model_dump())
+        f["_years"][d.year] = f["_years"].get(d.year, 0) + d.points
+    out = []
+    for f in firms.values():
+        raw = sum(f["_years"].values())
+        capped = {y: min(p, schedule.year_cap) if schedule.year_cap is not None else p for y, p in f["_years"].items()}
+        points = sum(capped.values())
+        flagged = schedule.dishonest_threshold is not None and any(p >= schedule.dishonest_threshold for p in capped.values())
+        out.append({"org_id": f["org_id"], "name": f["name"], "points": points, "uncapped_points": raw,
+                    "dishonest_register": flagged, "items": sorted(f["items"], key=lambda i: (i["rule_id"], i["subject"], i["period_key"]))})
+    return sorted(out, key=lambda f: (-f["points"], f["org_id"]))

@@ -1,0 +1,58 @@
+"""Measures that are not violations: the closed-loop rate (隐患闭环率) and the old-elevator list."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from checker.facts import FactBase
+
+
+def closed_loop(facts: FactBase) -> dict:
+    """Of the hazards found on or before `to` and not rectified before `from`, the share rectified by `to`."""
+    start, end = facts.start, facts.end
+    h = facts.hazards.filter(pl.col("elevator_id").is_in(facts.not_scrapped_ids))
+    h = h.filter((pl.col("found_on") <= end) & (pl.col("rectified_on").is_null() | (pl.col("rectified_on") >= start)))
+    h = h.with_columns((pl.col("rectified_on") <= end).fill_null(False).alias("closed"))
+
+    def rate(df: pl.DataFrame) -> dict:
+        total = df.height
+        closed = int(df.get_column("closed").sum()) if total else 0
+        return {"hazards": total, "closed": closed, "rate": round(closed / total, 4) if total else None}
+
+    by_district = {}
+    for (district,), part in sorted(h.group_by("district"), key=lambda kv: kv[0][0] or ""):
+        by_district[district] = rate(part)
+    return {"overall": rate(h), "by_district": by_district}
+
+
+def old_list(facts: FactBase, as_of: dt.date) -> pl.DataFrame:
+    """四（二）: every old in-scope elevator with age, flags, latest screening, assessment and open hazards."""
+    e = facts.elevators.filter((pl.col("status") != "scrapped") & pl.col("old"))
+    hazards = facts.sub.table("hazards").filter(
+        (pl.col("found_on") <= as_of) & (pl.col("rectified_on").is_null() | (pl.col("rectified_on") > as_of)))
+    open_h = hazards.group_by("elevator_id").agg(
+        pl.len().alias("open_hazards"), pl.col("hazard_id").sort().alias("open_hazard_ids"),
+        (pl.col("severity") != "general").sum().alias("open_major_hazards"))
+    assessments = facts.sub.table("assessments").filter(pl.col("applied_on") <= as_of).sort("applied_on")
+    latest_a = assessments.group_by("elevator_id").agg(
+        pl.col("assessment_id").last().alias("latest_assessment_id"),
+        pl.col("applied_on").last().alias("assessment_applied_on"),
+        pl.col("completed_on").last().alias("assessment_completed_on"),
+        pl.col("conclusion").last().alias("assessment_conclusion"))
+    status = (pl.when(pl.col("assessment_applied_on").is_null()).then(pl.lit("未申请 not applied"))
+              .when(pl.col("assessment_completed_on").is_null() | (pl.col("assessment_completed_on") > as_of))
+              .then(pl.lit("评估中 in progress"))
+              .otherwise(pl.lit("已完成 completed")))
+    out = (e.join(latest_a, on="elevator_id", how="left").join(open_h, on="elevator_id", how="left")
+           .with_columns(status.alias("assessment_status"),
+                         pl.col("open_hazards").fill_null(0), pl.col("open_major_hazards").fill_null(0),
+                         pl.col("open_hazard_ids").fill_null([]))
+           .select("elevator_id", "district", "subdistrict", "community", "use_unit_id", "commissioned_on",
+                   "age_years", "status", "affordable_housing", "households_served", "dense",
+                   "latest_screening_on", "latest_risk_level", "latest_assessment_id", "assessment_status",
+                   "assessment_completed_on", "assessment_conclusion", "open_hazards", "open_major_hazards",
+                   "open_hazard_ids")
+           .sort("district", "community", "elevator_id"))
+    return out

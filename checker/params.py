@@ -1,0 +1,152 @@
+"""Parameters: every threshold with its effective dates, basis and interpretation flag.
+
+A rule asks for `param("name")` and gets the value in force on the date the fact is
+judged, as a polars expression over that fact's `judged_on` column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import yaml
+
+from checker.errors import LiftcheckError
+from checker.resources import data_dir
+
+
+@dataclass
+class Parameter:
+    name: str
+    description_zh: str
+    description_en: str
+    type: str
+    unit: str | None
+    basis: str
+    interpretation: bool
+    values: list[tuple[dt.date, Any]]          # sorted by effective date
+    choices: list[str] | None = None
+    overridden: bool = False
+
+    def at(self, day: dt.date) -> Any:
+        value = self.values[0][1]
+        for since, v in self.values:
+            if since <= day:
+                value = v
+        return value
+
+    def expr(self, day: pl.Expr) -> pl.Expr:
+        """The value in force on `day`, vectorised."""
+        if len(self.values) == 1:
+            return pl.lit(self.values[0][1])
+        out = pl.lit(self.values[0][1])
+        for since, v in self.values[1:]:
+            out = pl.when(day >= pl.lit(since)).then(pl.lit(v)).otherwise(out)
+        return out
+
+
+@dataclass
+class ParameterSet:
+    params: dict[str, Parameter]
+    sources: list[Path] = field(default_factory=list)
+
+    def __getitem__(self, name: str) -> Parameter:
+        try:
+            return self.params[name]
+        except KeyError:
+            raise LiftcheckError(f"未知参数：{name}", f"unknown parameter: {name}") from None
+
+    def at(self, name: str, day: dt.date) -> Any:
+        return self[name].at(day)
+
+    def digest_material(self) -> bytes:
+        return b"".join(p.read_bytes() for p in self.sources)
+
+
+def _date_key(key: Any, where: str) -> dt.date:
+    if isinstance(key, dt.date):
+        return key
+    try:
+        return dt.date.fromisoformat(str(key))
+    except ValueError:
+        raise LiftcheckError(f"{where}：生效日期「{key}」应为 YYYY-MM-DD", f"{where}: effective date {key!r} must be YYYY-MM-DD") from None
+
+
+def _check_value(p: Parameter, value: Any, where: str) -> Any:
+    if p.type == "integer":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise LiftcheckError(f"{where}：参数 {p.name} 应为整数，得到「{value}」",
+                                 f"{where}: parameter {p.name} must be an integer, got {value!r}")
+        if value < 0:
+            raise LiftcheckError(f"{where}：参数 {p.name} 不能为负数，得到 {value}",
+                                 f"{where}: parameter {p.name} cannot be negative, got {value}")
+    elif p.type == "enum":
+        if value not in (p.choices or []):
+            raise LiftcheckError(f"{where}：参数 {p.name} 应为 {' 或 '.join(p.choices or [])} 之一，得到「{value}」",
+                                 f"{where}: parameter {p.name} must be one of {', '.join(p.choices or [])}, got {value!r}")
+    return value
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise LiftcheckError(f"找不到参数文件：{path}", f"parameter file not found: {path}") from None
+    except yaml.YAMLError as exc:
+        raise LiftcheckError(f"{path}：不是有效的 YAML：{exc}", f"{path}: not valid YAML: {exc}") from None
+
+
+def load_parameters(overrides: Path | None = None) -> ParameterSet:
+    path = data_dir("rules") / "params.yaml"
+    raw = _read_yaml(path)
+    params = {}
+    for name, body in raw.items():
+        values = sorted((_date_key(k, f"{path.name} {name}"), v) for k, v in body["values"].items())
+        p = Parameter(
+            name=name, description_zh=body["description"]["zh"], description_en=body["description"]["en"],
+            type=body["type"], unit=body.get("unit"), basis=body["basis"],
+            interpretation=bool(body.get("interpretation", False)), values=values, choices=body.get("choices"))
+        for _, v in values:
+            _check_value(p, v, f"{path.name} {name}")
+        params[name] = p
+    ps = ParameterSet(params, [path])
+    if overrides is not None:
+        apply_overrides(ps, overrides)
+    return ps
+
+
+def apply_overrides(ps: ParameterSet, path: Path) -> None:
+    """`--params FILE`: a mapping of dotted names to a value, or to {effective date: value}."""
+    data = _read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise LiftcheckError(f"{path}：参数文件应为“参数名: 值”的映射", f"{path}: a parameter file must map names to values")
+    for name, value in data.items():
+        if name not in ps.params:
+            known = "、".join(sorted(ps.params))
+            raise LiftcheckError(f"{path}：未知参数「{name}」。可用参数：{known}",
+                                 f"{path}: unknown parameter {name!r}. Known parameters: {', '.join(sorted(ps.params))}")
+        set_parameter(ps, name, value, str(path))
+    ps.sources.append(path)
+
+
+def set_parameter(ps: ParameterSet, name: str, value: Any, where: str = "参数") -> None:
+    p = ps[name]
+    if isinstance(value, dict):
+        values = sorted((_date_key(k, f"{where} {name}"), _check_value(p, v, where)) for k, v in value.items())
+    else:
+        values = [(p.values[0][0], _check_value(p, value, where))]
+    p.values = values
+    p.overridden = True
+
+
+def parameters_digest(ps: ParameterSet) -> str:
+    h = hashlib.sha256()
+    for name in sorted(ps.params):
+        h.update(repr((name, ps.params[name].values)).encode())
+    return h.hexdigest()

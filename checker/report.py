@@ -1,0 +1,76 @@
+"""The report: one structure behind every output (JSON for machines, rich tables for people)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import polars as pl
+
+from checker.credit import CreditSchedule, deductions, load_schedule, per_firm
+from checker.engine import Evaluation
+from checker.metrics import closed_loop
+from checker.params import ParameterSet
+from checker.rulebook import SEVERITY_ORDER, RuleBook, ruleset_info
+
+# Parameters the shared machinery applies for every rule that looks at old or dense elevators.
+_MACHINERY = {"old.min_age_years", "old.boundary", "dense.min_households"}
+
+
+def parameters_section(params: ParameterSet, used: set[str], day) -> dict:
+    out = {}
+    for name, p in sorted(params.params.items()):
+        if name not in used and name not in _MACHINERY:
+            continue
+        out[name] = {
+            "value": p.at(day), "unit": p.unit, "basis": p.basis, "interpretation": p.interpretation,
+            "overridden": p.overridden, "description_zh": p.description_zh, "description_en": p.description_en,
+            "values": {d.isoformat(): v for d, v in p.values},
+        }
+    return out
+
+
+def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
+                 schedule: CreditSchedule | None = None, include_rejected: bool = False) -> dict:
+    schedule = schedule or load_schedule(book=book)
+    sub = result.submission
+    violations = sorted(result.violations, key=lambda v: (-SEVERITY_ORDER.index(v.severity), v.rule_id,
+                                                          v.subject, v.period_key))
+    orgs = sub.table("organizations")
+    kinds = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("kind").to_list()))
+    names = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("name").to_list()))
+    items = deductions(violations, kinds, schedule, result.end.year)
+    credit = per_firm(items, names, schedule)
+    params_used = parameters_section(params, result.used_parameters, result.end)
+    by_severity = Counter(v.severity for v in violations)
+    summary = {
+        "violations": len(violations),
+        "by_severity": {s: by_severity.get(s, 0) for s in reversed(SEVERITY_ORDER)},
+        "by_rule": {s.rule_id: s.violations for s in result.statuses if s.evaluated},
+        "by_district": dict(sorted(Counter(v.district for v in violations if v.district).items())),
+        "pending": len(result.pending),
+        "not_evaluated": [{"rule_id": s.rule_id, "reason_zh": s.reason_zh, "reason_en": s.reason_en}
+                          for s in result.statuses if not s.evaluated],
+        "credit_points": sum(f["points"] for f in credit),
+        "firms_with_deductions": len(credit),
+        "rejected_records": sub.error_count,
+        "exit_status": 1 if violations else 0,
+    }
+    report = {
+        "period": {"from": result.start.isoformat(), "to": result.end.isoformat()},
+        "ruleset": ruleset_info(book, params.digest_material() + schedule.path.read_bytes()),
+        "parameters": params_used,
+        "assumptions": [{"parameter": n, "value": p["value"], "basis": p["basis"]}
+                        for n, p in params_used.items() if p["interpretation"]],
+        "violations": [v.model_dump() for v in violations],
+        "pending": [p.model_dump() for p in sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject))],
+        "rules": [s.model_dump() for s in result.statuses],
+        "summary": summary,
+        "metrics": {"closed_loop_rate": closed_loop(result.facts)},
+        "credit": credit,
+        "credit_schedule": {"official": schedule.official, "notice_zh": schedule.notice_zh,
+                            "notice_en": schedule.notice_en, "year_cap": schedule.year_cap,
+                            "dishonest_threshold": schedule.dishonest_threshold},
+    }
+    if include_rejected:
+        report["rejected"] = sub.problems.filter(pl.col("severity") == "error").to_dicts()
+    return report
