@@ -83,6 +83,9 @@ class CompiledRule:
         self.prerequisites = []
         if rule.kind == "prerequisites":
             for p in rule.prerequisites:
+                if "after" in p and p["after"] not in {q["id"] for q, _ in self.prerequisites}:
+                    raise LiftcheckError(f"{where} 字段 prerequisites/{p['id']}/after：「{p['after']}」应为前面列出的条件",
+                                         f"{rule.path.name}, field prerequisites/{p['id']}/after: {p['after']!r} must name an earlier prerequisite")
                 self.prerequisites.append((p, c.compile(p["holds"])))
         available = columns | self.SPECIAL | ({"arises_on", "due_on", "fulfilled_on", "days_late"}
                                               if rule.kind == "deadline" else set())
@@ -112,15 +115,16 @@ class CompiledRule:
         if self.rule.kind == "deadline":
             judged = deadlines.judge(facts, *self.deadline, start=start, end=end)
             return judged.filter(pl.col("reported")), judged.filter(pl.col("pending"))
-        holds = []
+        # A prerequisite is judged only when the one it comes `after` was judged and held,
+        # so a missing report is not also listed as "too old" or "of another elevator".
+        holds: dict[str, pl.Expr] = {}
+        judged: dict[str, pl.Expr] = {}
+        unmet = []
         for p, expr in self.prerequisites:
-            ok = expr.fill_null(False)
-            if "after" in p:
-                ok = ok | ~pl.col("_holds_" + p["after"])
-            facts = facts.with_columns(ok.alias("_holds_" + p["id"]))
-            holds.append(p["id"])
-        unmet = pl.concat_list([pl.when(~pl.col("_holds_" + h)).then(pl.lit(h)) for h in holds]).list.drop_nulls()
-        facts = facts.with_columns(unmet.alias("unmet")).drop(["_holds_" + h for h in holds])
+            holds[p["id"]] = expr.fill_null(False)
+            judged[p["id"]] = (judged[p["after"]] & holds[p["after"]]) if "after" in p else pl.lit(True)
+            unmet.append(pl.when(judged[p["id"]] & ~holds[p["id"]]).then(pl.lit(p["id"])))
+        facts = facts.with_columns(pl.concat_list(unmet).list.drop_nulls().alias("unmet"))
         return facts.filter(pl.col("unmet").list.len() > 0), facts.clear()
 
 
@@ -128,7 +132,7 @@ def _scope_filter(rule: Rule, facts: FactBase, df: pl.DataFrame) -> pl.DataFrame
     if "elevator_id" not in df.columns:
         return df
     ids = facts.in_service_ids if rule.scope == "in_service" else facts.not_scrapped_ids
-    return df.filter(pl.col("elevator_id").is_in(ids))
+    return df.filter(pl.col("elevator_id").is_in(ids.implode()))
 
 
 def _not_evaluated_reason(rule: Rule, sub: Submission) -> tuple[str, str] | None:
@@ -247,9 +251,9 @@ def partition(sub: Submission, parts: int) -> list[Submission]:
             if name == "organizations":
                 tables[name] = df
             elif "elevator_id" in df.columns:
-                tables[name] = df.filter(pl.col("elevator_id").is_in(ids))
+                tables[name] = df.filter(pl.col("elevator_id").is_in(ids.implode()))
             elif "use_unit_id" in df.columns:
-                tables[name] = df.filter(pl.col("use_unit_id").is_in(unit_ids))
+                tables[name] = df.filter(pl.col("use_unit_id").is_in(unit_ids.implode()))
             else:
                 tables[name] = df
         out.append(Submission(tables=tables, present_types=set(sub.present_types), problems=sub.problems.clear(),

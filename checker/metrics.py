@@ -12,7 +12,7 @@ from checker.facts import FactBase
 def closed_loop(facts: FactBase) -> dict:
     """Of the hazards found on or before `to` and not rectified before `from`, the share rectified by `to`."""
     start, end = facts.start, facts.end
-    h = facts.hazards.filter(pl.col("elevator_id").is_in(facts.not_scrapped_ids))
+    h = facts.hazards.filter(pl.col("elevator_id").is_in(facts.not_scrapped_ids.implode()))
     h = h.filter((pl.col("found_on") <= end) & (pl.col("rectified_on").is_null() | (pl.col("rectified_on") >= start)))
     h = h.with_columns((pl.col("rectified_on") <= end).fill_null(False).alias("closed"))
 

@@ -210,7 +210,7 @@ def _cross_row_checks(rt: RecordType, df: pl.DataFrame, keys: dict[str, pl.Serie
         if f.ref:
             known = keys.get(f.ref, pl.Series([], dtype=pl.String))
             checks.setdefault(f.name, []).append(
-                pl.when(pl.col(f.name).is_not_null() & ~pl.col(f.name).is_in(known)).then(pl.lit("reference")))
+                pl.when(pl.col(f.name).is_not_null() & ~pl.col(f.name).is_in(known.implode())).then(pl.lit("reference")))
     # An identical earlier record makes this one a duplicate; reported on the first field.
     first_field = rt.unique or rt.field_names[0]
     checks.setdefault(first_field, []).append(
@@ -340,7 +340,7 @@ def _cascade(checked: dict[str, pl.DataFrame], row_kinds: dict[str, str]) -> tup
             for f in types[name].fields:
                 if f.ref != target:
                     continue
-                orphan = pl.col(VALID_COL) & pl.col(f.name).is_not_null() & ~pl.col(f.name).is_in(good)
+                orphan = pl.col(VALID_COL) & pl.col(f.name).is_not_null() & ~pl.col(f.name).is_in(good.implode())
                 lost = df.filter(orphan)
                 if lost.height:
                     exp_zh, exp_en = _expected(f, False)["rejected_reference"]

@@ -1,0 +1,205 @@
+"""Boundary tests for 四（一）: 日管控、周排查、月调度, plans, drills, alarms, rescue."""
+
+from __future__ import annotations
+
+from conftest import COMMITTEE, FIRM, daily, days, elevator, keys, of, status
+
+
+# ---- DAILY-CHECK -------------------------------------------------------------------------
+
+def test_daily_check_every_day_present_is_clean(judge):
+    r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", days("2024-01-01", "2024-01-31")))
+    assert of(r, "DAILY-CHECK") == []
+
+
+def test_daily_check_one_missing_day_is_one_violation_with_the_date(judge):
+    present = [d for d in days("2024-01-01", "2024-01-31") if d != "2024-01-15"]
+    r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    [v] = of(r, "DAILY-CHECK")
+    assert (v["subject"], v["period_key"]) == ("E1", "2024-01")
+    assert v["evidence"] == {"month": "2024-01", "in_service_days": 31, "missing_days": 1, "missing_dates": ["2024-01-15"]}
+    assert v["message_zh"] == "电梯 E1 在 2024-01 有 1 个在用日没有每日安全检查记录：2024-01-15"
+    assert v["responsible_role"] == "use_unit" and v["responsible_org_id"] == FIRM
+
+
+def test_daily_check_threshold_parameter_allows_missing_days(judge):
+    present = [d for d in days("2024-01-01", "2024-01-31") if d not in ("2024-01-15", "2024-01-16")]
+    params = {"daily_check.max_missing_days_per_month": 1}
+    r = judge("2024-01-01", "2024-01-31", params=params, rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    assert keys(r, "DAILY-CHECK") == [("E1", "2024-01")]
+    present.append("2024-01-16")
+    r = judge("2024-01-01", "2024-01-31", params=params, rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    assert of(r, "DAILY-CHECK") == []
+
+
+def test_daily_check_stopped_days_and_days_before_commissioning_need_no_check(judge):
+    present = [d for d in days("2024-01-20", "2024-01-31") if not "2024-01-24" <= d <= "2024-01-26"]
+    r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"],
+              elevators=[elevator(commissioned_on="2024-01-20")],
+              stop_periods=[{"elevator_id": "E1", "start": "2024-01-24", "end": "2024-01-26"}],
+              daily_checks=daily("E1", present))
+    assert of(r, "DAILY-CHECK") == []
+
+
+def test_daily_check_partial_months_at_the_period_edges(judge):
+    present = days("2024-01-15", "2024-02-10")
+    r = judge("2024-01-15", "2024-02-10", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    assert of(r, "DAILY-CHECK") == []
+    r = judge("2024-01-15", "2024-02-11", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    [v] = of(r, "DAILY-CHECK")
+    assert v["period_key"] == "2024-02" and v["evidence"]["missing_dates"] == ["2024-02-11"]
+    assert v["evidence"]["in_service_days"] == 11
+
+
+def test_daily_check_not_evaluated_without_a_daily_checks_file_but_judged_on_an_empty_one(judge):
+    r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"])
+    s = status(r, "DAILY-CHECK")
+    assert s["evaluated"] is False
+    assert s["reason_en"] == "not evaluated: no daily_checks submitted"
+    assert r["violations"] == [] and r["summary"]["exit_status"] == 0
+    r = judge("2024-01-01", "2024-02-29", rules=["DAILY-CHECK"], daily_checks=[])
+    assert keys(r, "DAILY-CHECK") == [("E1", "2024-01"), ("E1", "2024-02")]
+
+
+def test_daily_check_scope_excludes_stopped_scrapped_and_non_residential(judge):
+    r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=[],
+              elevators=[elevator("E1", status="stopped"), elevator("E2", status="scrapped"),
+                         elevator("E3", residential="否"), elevator("E4")])
+    assert keys(r, "DAILY-CHECK") == [("E4", "2024-01")]
+
+
+# ---- WEEKLY-REVIEW and MONTHLY-DISPATCH -------------------------------------------------------
+
+def test_weekly_review_one_per_iso_week(judge):
+    reviews = [{"use_unit_id": FIRM, "date": "2024-01-03"}]
+    r = judge("2024-01-01", "2024-01-14", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews)
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W02")]
+    assert of(r, "WEEKLY-REVIEW")[0]["evidence"] == {"iso_week": "2024-W02", "monday": "2024-01-08", "sunday": "2024-01-14"}
+
+
+def test_weekly_review_partial_weeks_at_the_edges_are_not_judged(judge):
+    r = judge("2024-01-03", "2024-01-20", rules=["WEEKLY-REVIEW"], weekly_reviews=[])
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W02")]
+
+
+def test_weekly_review_uses_the_iso_year(judge):
+    r = judge("2024-12-30", "2025-01-05", rules=["WEEKLY-REVIEW"], weekly_reviews=[])
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2025-W01")]
+
+
+def test_weekly_review_not_owed_for_a_week_with_no_in_service_day(judge):
+    r = judge("2024-01-01", "2024-01-14", rules=["WEEKLY-REVIEW"], weekly_reviews=[],
+              stop_periods=[{"elevator_id": "E1", "start": "2023-12-20", "end": "2024-01-07"}])
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W02")]
+
+
+def test_monthly_dispatch_only_whole_months_inside_the_period(judge):
+    dispatches = [{"use_unit_id": FIRM, "date": "2024-02-10"}]
+    r = judge("2024-01-15", "2024-03-31", rules=["MONTHLY-DISPATCH"], monthly_dispatches=dispatches)
+    assert keys(r, "MONTHLY-DISPATCH") == [(FIRM, "2024-03")]
+
+
+def test_units_of_owners_committees_are_judged_but_not_deducted(judge):
+    r = judge("2024-01-01", "2024-01-31", rules=["MONTHLY-DISPATCH"], monthly_dispatches=[],
+              elevators=[elevator("E1", use_unit_id=COMMITTEE)])
+    assert keys(r, "MONTHLY-DISPATCH") == [(COMMITTEE, "2024-01")]
+    assert r["credit"] == []
+
+
+# ---- EMERGENCY-PLAN and EMERGENCY-DRILL --------------------------------------------------------
+
+def test_emergency_plan_must_be_approved_by_the_period_end(judge):
+    r = judge("2024-01-01", "2024-12-31", rules=["EMERGENCY-PLAN"],
+              emergency_plans=[{"use_unit_id": FIRM, "approved_on": "2025-01-01"}])
+    assert keys(r, "EMERGENCY-PLAN") == [(FIRM, "2024")]
+    r = judge("2024-01-01", "2024-12-31", rules=["EMERGENCY-PLAN"],
+              emergency_plans=[{"use_unit_id": FIRM, "approved_on": "2024-12-31"}])
+    assert of(r, "EMERGENCY-PLAN") == []
+
+
+def test_emergency_drill_window_is_the_12_months_ending_at_to(judge):
+    ok = judge("2024-01-01", "2024-12-31", rules=["EMERGENCY-DRILL"], drills=[{"use_unit_id": FIRM, "date": "2024-01-01"}])
+    assert of(ok, "EMERGENCY-DRILL") == []
+    late = judge("2024-01-01", "2024-12-31", rules=["EMERGENCY-DRILL"], drills=[{"use_unit_id": FIRM, "date": "2023-12-31"}])
+    assert keys(late, "EMERGENCY-DRILL") == [(FIRM, "2024")]
+
+
+def test_emergency_drill_window_from_a_leap_day_clamps_to_the_month_end(judge):
+    # 2024-02-29 − 12 months = 2023-02-28; the window starts the day after: 2023-03-01
+    ok = judge("2024-01-01", "2024-02-29", rules=["EMERGENCY-DRILL"], drills=[{"use_unit_id": FIRM, "date": "2023-03-01"}])
+    assert of(ok, "EMERGENCY-DRILL") == []
+    late = judge("2024-01-01", "2024-02-29", rules=["EMERGENCY-DRILL"], drills=[{"use_unit_id": FIRM, "date": "2023-02-28"}])
+    assert len(of(late, "EMERGENCY-DRILL")) == 1
+
+
+# ---- ALARM-FAULT -----------------------------------------------------------------------------
+
+def _alarm(*tests):
+    return [{"elevator_id": "E1", "date": d, "ok": ok} for d, ok in tests]
+
+
+def test_alarm_fault_repaired_on_the_due_day_is_in_time(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["ALARM-FAULT"], alarm_tests=_alarm(("2024-03-01", "false"), ("2024-03-04", "true")))
+    assert of(r, "ALARM-FAULT") == []
+
+
+def test_alarm_fault_repaired_the_day_after_due_is_a_violation(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["ALARM-FAULT"], alarm_tests=_alarm(("2024-03-01", "false"), ("2024-03-05", "true")))
+    [v] = of(r, "ALARM-FAULT")
+    assert v["period_key"] == "2024-03-01" and v["severity"] == "major"
+    assert v["evidence"] == {"failed_on": "2024-03-01", "due_on": "2024-03-04", "next_ok_test_on": "2024-03-05", "days_late": 1}
+
+
+def test_alarm_fault_an_ok_test_the_same_day_does_not_fulfil(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["ALARM-FAULT"], alarm_tests=_alarm(("2024-03-01", "false"), ("2024-03-01", "true")))
+    [v] = of(r, "ALARM-FAULT")
+    assert v["evidence"]["next_ok_test_on"] is None and v["evidence"]["days_late"] == 27
+
+
+def test_alarm_fault_each_failed_test_is_its_own_obligation(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["ALARM-FAULT"],
+              alarm_tests=_alarm(("2024-03-01", "false"), ("2024-03-03", "false"), ("2024-03-07", "true")))
+    assert keys(r, "ALARM-FAULT") == [("E1", "2024-03-01"), ("E1", "2024-03-03")]
+
+
+def test_alarm_fault_due_after_the_period_is_pending(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["ALARM-FAULT"], alarm_tests=_alarm(("2024-03-30", "false")))
+    assert of(r, "ALARM-FAULT") == []
+    [p] = r["pending"]
+    assert (p["rule_id"], p["due_on"], p["period_key"]) == ("ALARM-FAULT", "2024-04-02", "2024-03-30")
+
+
+def test_alarm_fault_due_after_the_period_but_fulfilled_later_is_neither(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["ALARM-FAULT"], alarm_tests=_alarm(("2024-03-30", "false"), ("2024-04-10", "true")))
+    assert of(r, "ALARM-FAULT") == [] and r["pending"] == []
+
+
+def test_alarm_fault_a_breach_settled_before_the_period_belongs_to_an_earlier_report(judge):
+    settled = _alarm(("2023-12-01", "false"), ("2023-12-20", "true"))
+    assert of(judge("2024-01-01", "2024-01-31", rules=["ALARM-FAULT"], alarm_tests=settled), "ALARM-FAULT") == []
+    straddling = _alarm(("2023-12-28", "false"), ("2024-01-05", "true"))
+    r = judge("2024-01-01", "2024-01-31", rules=["ALARM-FAULT"], alarm_tests=straddling)
+    assert keys(r, "ALARM-FAULT") == [("E1", "2023-12-28")]
+
+
+# ---- RESCUE-ARRIVAL --------------------------------------------------------------------------
+
+def _trap(incident, reported, arrived):
+    return {"incident_id": incident, "elevator_id": "E1", "reported_at": reported, "arrived_at": arrived}
+
+
+def test_rescue_exactly_30_minutes_is_in_time_30_01_is_not(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"], entrapments=[
+        _trap("K1", "2024-03-01 10:00:00", "2024-03-01 10:30:00"),
+        _trap("K2", "2024-03-02T10:00", "2024-03-02T10:30:01"),
+        _trap("K3", "2024-03-03T10:00", None)])
+    assert keys(r, "RESCUE-ARRIVAL") == [("K2", "K2"), ("K3", "K3")]
+    k2 = next(v for v in of(r, "RESCUE-ARRIVAL") if v["subject"] == "K2")
+    assert k2["responsible_role"] == "maintenance_unit" and k2["evidence"]["arrival_minutes"] == 30
+
+
+def test_rescue_offsets_are_converted_to_beijing_time(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"],
+              entrapments=[_trap("K1", "2024-03-01T02:00:00Z", "2024-03-01T10:20:00"),
+                           _trap("K2", "2024-02-29T23:50:00+08:00", "2024-03-01T01:00:00")])
+    assert of(r, "RESCUE-ARRIVAL") == []
