@@ -49,9 +49,9 @@ class RawSubmission:
 
 
 def _problem(file: str, row: int | None, field_name: str, value: str, code: str, zh: str, en: str,
-             severity: str = "error") -> dict:
-    return {"severity": severity, "file": file, "row": row, "field": field_name, "value": value,
-            "code": code, "expected_zh": zh, "expected_en": en}
+             severity: str = "error", row_kind: str = "line") -> dict:
+    return {"severity": severity, "file": file, "row": row, "row_kind": row_kind, "field": field_name,
+            "value": value, "code": code, "expected_zh": zh, "expected_en": en}
 
 
 def _header_map(rt: RecordType, columns: list[str], display: str, raw: RawSubmission) -> dict[str, str]:
@@ -130,7 +130,10 @@ def _json_value(value, kind: str) -> str | None:
         "boolean": isinstance(value, bool),
         "list": isinstance(value, list) and all(isinstance(v, str) for v in value),
     }[kind]
-    if not ok:
+    # an empty or blank string is a value, not an absence, in JSON: the schemas refuse it
+    blank = (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, list) and any(isinstance(v, str) and not v.strip() for v in value))
+    if not ok or blank:
         return JSON_TYPE_MARK + json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -141,19 +144,21 @@ def _json_value(value, kind: str) -> str | None:
     return str(value)
 
 
-def _json_records(rt: RecordType, items: list[tuple[int, object]], display: str, raw: RawSubmission) -> pl.DataFrame:
+def _json_records(rt: RecordType, items: list[tuple[int, object]], display: str, raw: RawSubmission,
+                  row_kind: str) -> pl.DataFrame:
     kinds = {f.name: f.kind for f in rt.fields}
     rows: dict[str, list] = {ROW_COL: []} | {n: [] for n in kinds}
     for where, item in items:
         if not isinstance(item, dict):
             raw.file_problems.append(_problem(display, where, "", json.dumps(item, ensure_ascii=False)[:80],
-                                              "not_an_object", "应为 JSON 对象", "expected a JSON object"))
+                                              "not_an_object", "应为 JSON 对象", "expected a JSON object",
+                                              row_kind=row_kind))
             continue
         unknown = [k for k in item if k not in kinds]
         for k in unknown:
             raw.file_problems.append(_problem(display, where, k, json.dumps(item[k], ensure_ascii=False)[:80],
                                               "unknown_field", f"未知字段（{rt.name} 没有这个字段）",
-                                              f"unknown field ({rt.name} has no such field)"))
+                                              f"unknown field ({rt.name} has no such field)", row_kind=row_kind))
         rows[ROW_COL].append(where)
         for name, kind in kinds.items():
             rows[name].append(_json_value(item.get(name), kind))
@@ -173,7 +178,7 @@ def _read_json(path: Path, rt: RecordType, raw: RawSubmission) -> pl.DataFrame:
             except json.JSONDecodeError as exc:
                 raw.file_problems.append(_problem(path.name, number, "", line[:80], "invalid_json",
                                                   f"不是有效的 JSON：{exc.msg}", f"not valid JSON: {exc.msg}"))
-        return _json_records(rt, items, path.name, raw)
+        return _json_records(rt, items, path.name, raw, "line")
     try:
         data = json.loads(text) if text.strip() else []
     except json.JSONDecodeError as exc:
@@ -182,7 +187,7 @@ def _read_json(path: Path, rt: RecordType, raw: RawSubmission) -> pl.DataFrame:
     if not isinstance(data, list):
         raise LiftcheckError(f"{path.name}：应为 JSON 数组（每项一条记录）",
                              f"{path.name}: expected a JSON array (one item per record)")
-    return _json_records(rt, list(enumerate(data)), path.name, raw)
+    return _json_records(rt, list(enumerate(data)), path.name, raw, "item")
 
 
 def _decode_text(path: Path) -> str:

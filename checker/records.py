@@ -45,7 +45,7 @@ def _local_datetime(value: object) -> dt.datetime:
 
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 LocalDateTime = Annotated[dt.datetime, BeforeValidator(_local_datetime)]
-Text = Annotated[str, StringConstraints(min_length=1)]
+Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
 
 
 class Record(BaseModel):

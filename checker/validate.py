@@ -47,10 +47,10 @@ def _expected(f: Field, canonical: bool) -> dict[str, tuple[str, str]]:
         bounds = f" ≥ {int(f.minimum)}"
     return {
         "required": ("必填字段，不能为空", "a required field; it is empty"),
-        "json_type": ("JSON 类型不对：" + {"integer": "应为整数", "number": "应为数字", "boolean": "应为 true/false",
-                                        "list": "应为字符串数组"}.get(f.kind, "应为字符串"),
-                      "wrong JSON type: expected " + {"integer": "an integer", "number": "a number", "boolean": "true/false",
-                                                     "list": "an array of strings"}.get(f.kind, "a string")),
+        "json_type": ("JSON 值不对：" + {"integer": "应为整数", "number": "应为数字", "boolean": "应为 true/false",
+                                      "list": "应为非空字符串的数组"}.get(f.kind, "应为非空字符串"),
+                      "wrong JSON value: expected " + {"integer": "an integer", "number": "a number", "boolean": "true/false",
+                                                      "list": "an array of non-empty strings"}.get(f.kind, "a non-empty string")),
         "enum": (f"应为以下之一：{allowed_zh}", f"expected one of: {allowed_en}"),
         "integer": ("应为整数", "expected a whole number"),
         "number": ("应为数字", "expected a number"),
@@ -267,10 +267,11 @@ def _problems(rt: RecordType, df: pl.DataFrame, row_kinds: dict[str, str], canon
 def _file_problems(raw: RawSubmission) -> pl.DataFrame:
     rows = []
     for p in raw.file_problems:
-        where = f"{p['file']} 第 {p['row']} 行" if p["row"] is not None else p["file"]
-        where_en = f"{p['file']} line {p['row']}" if p["row"] is not None else p["file"]
+        unit_zh = "项" if p["row_kind"] == "item" else "行"
+        where = f"{p['file']} 第 {p['row']} {unit_zh}" if p["row"] is not None else p["file"]
+        where_en = f"{p['file']} {p['row_kind']} {p['row']}" if p["row"] is not None else p["file"]
         rows.append({"severity": p["severity"], "record_type": None, "file": p["file"], "row": p["row"],
-                     "row_kind": "line", "field": p["field"], "value": p["value"], "code": p["code"],
+                     "row_kind": p["row_kind"], "field": p["field"], "value": p["value"], "code": p["code"],
                      "message_zh": f"{where}，{('字段 ' + p['field'] + '，') if p['field'] else ''}值「{p['value']}」：{p['expected_zh']}",
                      "message_en": f"{where_en}, {('field ' + p['field'] + ', ') if p['field'] else ''}value \"{p['value']}\": {p['expected_en']}"})
     for name in raw.unknown_files:

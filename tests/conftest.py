@@ -7,6 +7,11 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from hypothesis import Phase, settings
+
+# `pytest --hypothesis-profile=mutation`: generate only, no shrinking, to check quickly
+# that a deliberately broken engine is caught (see docs/testing.md).
+settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 from checker.pipeline import run_check
 

@@ -1,0 +1,1 @@
+"""The drafters' Chinese Gherkin vocabulary (pytest-bdd steps) and the `liftcheck features` runner."""

@@ -1,0 +1,252 @@
+"""The shared Chinese step vocabulary for features/*.feature (documented in docs/drafting.md).
+
+Steps only write records into a submission folder and call `run_check`, the same path as
+`liftcheck check`; no rule is implemented twice. Failures are explained in Chinese.
+
+  假如 以下<记录类型>:            a table whose columns are the Chinese labels (or English names)
+  假如 没有提交<记录类型>         that record type is absent (the rule may be "not evaluated")
+  假如 提交了空的<记录类型>       an empty file of that type (evidence: nothing was done)
+  假如 电梯 "E1" 从 "A" 至 "B" 每天都有每日检查     (并且 可加：除了 "D1,D2")
+  假如 参数 "maintenance.dense_max_interval_days" 为 12
+  当 检查 "2024-01-01" 至 "2024-01-31"
+  那么 规则 "X" 的违规数为 N      那么 规则 "X" 没有违规      那么 规则 "X" 未评判
+  那么 规则 "X" 对 "主体" 在 "期间键" 有违规
+  并且 该违规的证据 "字段" 为 "值"          并且 该违规的严重程度为 "major"
+  那么 待到期义务有 N 项          那么 单位 "ORG" 被扣 N 分
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+import pytest
+from pytest_bdd import given, parsers, then, when
+
+from checker.contract import record_type_for_name, record_types
+from checker.errors import LiftcheckError
+from checker.pipeline import run_check
+
+DEFAULT_ORGANIZATIONS = [
+    {"org_id": "物业A", "name": "甲物业服务有限公司", "kind": "property_service_enterprise"},
+    {"org_id": "业委会B", "name": "乙小区业主委员会", "kind": "owners_committee"},
+    {"org_id": "维保C", "name": "丙电梯维保有限公司", "kind": "maintenance_unit", "maintenance_star": "3"},
+    {"org_id": "制造D", "name": "丁电梯制造有限公司", "kind": "manufacturer", "maintenance_star": "5"},
+]
+DEFAULT_ELEVATOR = {"district": "玄武区", "community": "梅园新村", "commissioned_on": "2015-01-01",
+                    "use_unit_id": "物业A", "maintenance_unit_id": "维保C", "manufacturer_id": "制造D"}
+# Friendly names drafters use for record types, beside the contract's own labels.
+ALIASES = {
+    "电梯": "elevators", "单位": "organizations", "每日检查记录": "daily_checks", "每日检查": "daily_checks",
+    "每周排查报告": "weekly_reviews", "周排查报告": "weekly_reviews", "每月调度纪要": "monthly_dispatches",
+    "月调度纪要": "monthly_dispatches", "维保记录": "maintenance", "定期检验": "inspections", "检验记录": "inspections",
+    "预诊筛查": "screenings", "筛查记录": "screenings", "全面评估": "assessments", "评估报告": "assessments",
+    "隐患": "hazards", "困人故障": "entrapments", "报警测试": "alarm_tests", "应急演练": "drills",
+    "应急预案": "emergency_plans", "维修资金申请": "fund_applications", "停用记录": "stop_periods",
+}
+DEFAULTS = {
+    "maintenance": {"maintenance_unit_id": "维保C", "kind": "half_month"},
+    "daily_checks": {"inspector": "王伟"},
+    "hazards": {"source": "inspection"},
+}
+
+
+def _record_type(name: str) -> str:
+    name = name.strip()
+    if name in ALIASES:
+        return ALIASES[name]
+    rt = record_type_for_name(name)
+    if rt is None:
+        known = "、".join(ALIASES)
+        raise AssertionError(f"不认识的记录类型「{name}」；可用：{known}")
+    return rt.name
+
+
+class World:
+    """One scenario's submission, parameters and outcome."""
+
+    def __init__(self):
+        self.tables: dict[str, list[dict]] = {"organizations": list(DEFAULT_ORGANIZATIONS)}
+        self.absent: set[str] = set()
+        self.params: dict[str, object] = {}
+        self.report: dict | None = None
+        self.error: LiftcheckError | None = None
+        self.violation: dict | None = None
+
+    def rows(self, kind: str, table: list[list[str]]) -> list[dict]:
+        rt = record_types()[kind]
+        by_header = {}
+        for f in rt.fields:
+            by_header[f.name] = f.name
+            by_header[f.label] = f.name
+            by_header[f.label.split("（")[0]] = f.name
+        header = table[0]
+        unknown = [h for h in header if h.strip() not in by_header]
+        if unknown:
+            labels = "、".join(f.label.split("（")[0] for f in rt.fields)
+            raise AssertionError(f"{rt.label} 没有列 {unknown}；可用的列：{labels}")
+        out = []
+        for raw in table[1:]:
+            row = dict(DEFAULTS.get(kind, {}))
+            if kind == "elevators":
+                row |= DEFAULT_ELEVATOR
+            row |= {by_header[h.strip()]: v.strip() for h, v in zip(header, raw)}
+            out.append(row)
+        return out
+
+    def write(self, folder: Path) -> Path:
+        for kind, rows in self.tables.items():
+            columns: list[str] = []
+            for r in rows:
+                columns += [c for c in r if c not in columns]
+            with open(folder / f"{kind}.csv", "w", newline="", encoding="utf-8") as fh:
+                writer = csv.DictWriter(fh, fieldnames=columns or [record_types()[kind].field_names[0]])
+                writer.writeheader()
+                writer.writerows(rows)
+        return folder
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+@given(parsers.parse("以下{kind}:"))
+def given_records(world: World, kind: str, datatable):
+    name = _record_type(kind)
+    world.tables.setdefault(name, [])
+    if name == "organizations":
+        world.tables[name] = [r for r in world.tables[name] if r["org_id"] not in {row[0] for row in datatable[1:]}]
+    world.tables[name] += world.rows(name, datatable)
+
+
+@given(parsers.parse("没有提交{kind}"))
+def given_absent(world: World, kind: str):
+    world.tables.pop(_record_type(kind), None)
+
+
+@given(parsers.parse("提交了空的{kind}"))
+def given_empty(world: World, kind: str):
+    world.tables[_record_type(kind)] = []
+
+
+@given(parsers.re(r'电梯 "(?P<elevator>[^"]+)" 从 "(?P<first>[^"]+)" 至 "(?P<last>[^"]+)" 每天都有每日检查(，除了 "(?P<except_>[^"]*)")?'))
+def given_daily_checks(world: World, elevator: str, first: str, last: str, except_: str | None):
+    skip = {d.strip() for d in (except_ or "").split(",") if d.strip()}
+    a, b = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+    rows = world.tables.setdefault("daily_checks", [])
+    for k in range((b - a).days + 1):
+        d = (a + dt.timedelta(days=k)).isoformat()
+        if d not in skip:
+            rows.append({"elevator_id": elevator, "date": d, "inspector": "王伟"})
+
+
+@given(parsers.parse('参数 "{name}" 为 {value}'))
+def given_parameter(world: World, name: str, value: str):
+    value = value.strip().strip('"')
+    world.params[name] = int(value) if value.lstrip("-").isdigit() else value
+
+
+@when(parsers.parse('检查 "{start}" 至 "{end}"'))
+def when_check(world: World, start: str, end: str):
+    world.tables.setdefault("elevators", [])
+    with tempfile.TemporaryDirectory(prefix="liftcheck-feature-") as tmp:
+        try:
+            run = run_check(world.write(Path(tmp)), dt.date.fromisoformat(start), dt.date.fromisoformat(end),
+                            param_values=world.params)
+            world.report = run.report
+        except LiftcheckError as exc:
+            world.error = exc
+
+
+def _report(world: World) -> dict:
+    if world.error is not None:
+        raise AssertionError(f"检查没有完成：{world.error.zh}")
+    assert world.report is not None, "还没有执行“当 检查 …”这一步"
+    return world.report
+
+
+def _of(world: World, rule: str) -> list[dict]:
+    report = _report(world)
+    if rule not in {r["rule_id"] for r in report["rules"]}:
+        raise AssertionError(f"没有规则「{rule}」")
+    return [v for v in report["violations"] if v["rule_id"] == rule]
+
+
+def _listing(found: list[dict]) -> str:
+    if not found:
+        return "（没有违规）"
+    return "；".join(f"{v['subject']} @ {v['period_key']}" for v in found)
+
+
+@then(parsers.parse('规则 "{rule}" 的违规数为 {count:d}'))
+def then_count(world: World, rule: str, count: int):
+    found = _of(world, rule)
+    if len(found) != count:
+        raise AssertionError(f"规则 {rule}：期望 {count} 条违规，实际 {len(found)} 条：{_listing(found)}")
+    if len(found) == 1:
+        world.violation = found[0]
+
+
+@then(parsers.parse('规则 "{rule}" 没有违规'))
+def then_none(world: World, rule: str):
+    then_count(world, rule, 0)
+
+
+@then(parsers.parse('规则 "{rule}" 未评判'))
+def then_not_evaluated(world: World, rule: str):
+    status = next((r for r in _report(world)["rules"] if r["rule_id"] == rule), None)
+    if status is None or status["evaluated"]:
+        raise AssertionError(f"规则 {rule}：期望“未评判”，实际已评判，违规 {status and status['violations']} 条")
+
+
+@then(parsers.parse('规则 "{rule}" 对 "{subject}" 在 "{period_key}" 有违规'))
+def then_has(world: World, rule: str, subject: str, period_key: str):
+    found = _of(world, rule)
+    match = [v for v in found if v["subject"] == subject and v["period_key"] == period_key]
+    if not match:
+        raise AssertionError(f"规则 {rule}：期望 {subject} 在 {period_key} 有违规，实际违规：{_listing(found)}")
+    world.violation = match[0]
+
+
+def _current(world: World) -> dict:
+    if world.violation is None:
+        raise AssertionError("前面没有选中一条违规（先写“规则 … 的违规数为 1”或“规则 … 对 … 在 … 有违规”）")
+    return world.violation
+
+
+@then(parsers.parse('该违规的证据 "{field}" 为 "{value}"'))
+def then_evidence(world: World, field: str, value: str):
+    evidence = _current(world)["evidence"]
+    if field not in evidence:
+        raise AssertionError(f"证据中没有“{field}”；有：{'、'.join(evidence)}")
+    got = evidence[field]
+    shown = "、".join(map(str, got)) if isinstance(got, list) else ("" if got is None else str(got))
+    if shown != value:
+        raise AssertionError(f"证据“{field}”：期望「{value}」，实际「{shown}」")
+
+
+@then(parsers.parse('该违规的严重程度为 "{severity}"'))
+def then_severity(world: World, severity: str):
+    got = _current(world)["severity"]
+    if got != severity:
+        raise AssertionError(f"严重程度：期望 {severity}，实际 {got}")
+
+
+@then(parsers.parse("待到期义务有 {count:d} 项"))
+def then_pending(world: World, count: int):
+    pending = _report(world)["pending"]
+    if len(pending) != count:
+        shown = "；".join(f"{p['rule_id']} {p['subject']} 到期 {p['due_on']}" for p in pending) or "（无）"
+        raise AssertionError(f"待到期义务：期望 {count} 项，实际 {len(pending)} 项：{shown}")
+
+
+@then(parsers.parse('单位 "{org}" 被扣 {points:d} 分'))
+def then_points(world: World, org: str, points: int):
+    firm = next((f for f in _report(world)["credit"] if f["org_id"] == org), None)
+    got = firm["points"] if firm else 0
+    if got != points:
+        items = "；".join(f"{i['rule_id']} {i['period_key']} {i['points']}分" for i in (firm or {}).get("items", []))
+        raise AssertionError(f"单位 {org}：期望扣 {points} 分，实际扣 {got} 分（{items or '没有扣分项'}）")

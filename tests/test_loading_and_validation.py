@@ -1,0 +1,149 @@
+"""Reading what people really submit, and refusing bad input clearly: file, row, field, value, expectation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import polars as pl
+import pytest
+
+from conftest import ORGANIZATIONS, elevator, write_submission
+from checker.errors import LiftcheckError
+from checker.load import load_submission
+from checker.sample import SampleSpec, generate, write
+from checker.validate import validate
+
+
+def messages(sub, lang="en"):
+    return sub.problems.get_column(f"message_{lang}").to_list()
+
+
+def test_utf8_bom_and_gb18030_csv_with_chinese_headers(tmp_path):
+    header = "统一社会信用代码,单位名称,单位类型,维保星级\n"
+    rows = "P1,甲物业,物业服务企业,\nM1,乙维保,维保单位,4\n"
+    (tmp_path / "organizations.csv").write_bytes(b"\xef\xbb\xbf" + (header + rows).encode("utf-8"))
+    elevators = "设备代码,所在区,小区,投用日期,使用单位,维保单位,保障房\nE1,玄武区,梅园,2008年02月29日,P1,M1,是\n"
+    (tmp_path / "elevators.csv").write_bytes(elevators.encode("gb18030"))
+    sub = validate(load_submission(tmp_path))
+    assert sub.error_count == 0
+    e = sub.table("elevators").row(0, named=True)
+    assert e["commissioned_on"] == dt.date(2008, 2, 29) and e["affordable_housing"] is True
+    assert sub.table("organizations").get_column("kind").to_list() == ["property_service_enterprise", "maintenance_unit"]
+
+
+def test_every_problem_of_a_file_is_listed_in_both_languages(tmp_path):
+    write_submission(tmp_path, {
+        "organizations": ORGANIZATIONS,
+        "elevators": [elevator("E1"), elevator("E2", commissioned_on="86400", affordable_housing="maybe",
+                                               households_served="-3", rescue_code="12a", maintenance_unit_id="NOPE"),
+                      elevator("E1")],
+        "stop_periods": [{"elevator_id": "E1", "start": "2024-01-05", "end": "2024-01-01"}],
+        "entrapments": [{"incident_id": "K1", "elevator_id": "E9", "reported_at": "2024-01-01T10:00",
+                         "arrived_at": "2024-01-01T09:59"}],
+        "daily_checks": [{"elevator_id": "E1", "date": "2024-01-01", "inspector": ""},
+                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟"},
+                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟"}],
+    })
+    sub = validate(load_submission(tmp_path))
+    assert messages(sub) == [
+        'daily_checks.csv line 2, field inspector (安全员), value "": a required field; it is empty',
+        'daily_checks.csv line 4, field elevator_id (设备代码), value "E1": identical to an earlier record (duplicate)',
+        'elevators.csv line 3, field rescue_code (应急救援识别码), value "12a": wrong format (expected 6 digits)',
+        'elevators.csv line 3, field commissioned_on (投用日期（安装监督检验合格日期）), value "86400": '
+        'a date (YYYY-MM-DD, YYYY/MM/DD or YYYY年MM月DD日)',
+        'elevators.csv line 3, field maintenance_unit_id (维保单位), value "NOPE": refers to a record of organizations that does not exist',
+        'elevators.csv line 3, field affordable_housing (保障房), value "maybe": expected a boolean (true/false, 1/0, 是/否, Y/N)',
+        'elevators.csv line 3, field households_served (服务户数（梯户比）), value "-3": out of range (expected ≥ 0)',
+        'elevators.csv line 4, field elevator_id (设备代码), value "E1": duplicate id; it must be unique',
+        'entrapments.csv line 2, field elevator_id (设备代码), value "E9": refers to a record of elevators that does not exist',
+        'entrapments.csv line 2, field arrived_at (救援到达时间), value "2024-01-01T09:59": arrived_at is before reported_at',
+        'stop_periods.csv line 2, field end (恢复使用日期), value "2024-01-01": end is before start',
+    ]
+    assert messages(sub, "zh")[0] == "daily_checks.csv 第 2 行，字段 inspector（安全员）值「」：必填字段，不能为空"
+
+
+def test_json_array_rows_are_items_and_must_be_canonical(tmp_path):
+    write_submission(tmp_path, {"organizations": ORGANIZATIONS, "elevators": [elevator("E1")]})
+    (tmp_path / "alarm_tests.json").write_text(json.dumps([
+        {"elevator_id": "E1", "date": "2024-01-01", "ok": True},
+        {"elevator_id": "E1", "date": "2024/01/02", "ok": "是"},
+        {"elevator_id": "E1", "date": "2024-01-03", "ok": False, "colour": "red"}], ensure_ascii=False))
+    sub = validate(load_submission(tmp_path))
+    assert messages(sub) == [
+        'alarm_tests.json item 2, field colour, value ""red"": unknown field (alarm_tests has no such field)',
+        'alarm_tests.json item 1, field date (测试日期), value "2024/01/02": a date YYYY-MM-DD',
+        'alarm_tests.json item 1, field ok (是否正常), value ""是"": wrong JSON value: expected true/false',
+    ]
+
+
+def test_skip_invalid_drops_dependent_records_and_lists_them(tmp_path):
+    write_submission(tmp_path, {"organizations": ORGANIZATIONS,
+                                "elevators": [elevator("E1"), elevator("E2", commissioned_on="bad")],
+                                "daily_checks": [{"elevator_id": "E2", "date": "2024-01-01", "inspector": "王伟"},
+                                                 {"elevator_id": "E1", "date": "2024-01-01", "inspector": "王伟"}]})
+    sub = validate(load_submission(tmp_path), skip_invalid=True)
+    assert sub.table("elevators").get_column("elevator_id").to_list() == ["E1"]
+    assert sub.table("daily_checks").get_column("elevator_id").to_list() == ["E1"]
+    assert sub.rejected_counts == {"organizations": 0, "elevators": 1, "daily_checks": 1}
+    assert messages(sub)[-1] == ('daily_checks.csv row 2, field elevator_id (设备代码), value "E2": '
+                                 'refers to a rejected record of elevators; not judged either')
+
+
+def test_unknown_files_and_columns_are_reported_not_ignored(tmp_path):
+    write_submission(tmp_path, {"organizations": ORGANIZATIONS, "elevators": [elevator("E1", 颜色="红")]})
+    (tmp_path / "notes.txt").write_text("hello")
+    sub = validate(load_submission(tmp_path))
+    assert sub.error_count == 0
+    assert sorted(messages(sub)) == [
+        'elevators.csv line 1, field 颜色, value "颜色": unknown column, ignored (elevators has no such field)',
+        "notes.txt: not a known record type, not read (name files after the record type, e.g. elevators.csv)"]
+
+
+@pytest.mark.parametrize("content,expected", [
+    (b"\xff\xfe\x00garbage\x81\x00", "unrecognised encoding"),
+    (b'elevator_id,date\n"E1,2024-01-01\n', "the CSV cannot be read"),
+])
+def test_unreadable_csv_is_a_clear_error(tmp_path, content, expected):
+    (tmp_path / "daily_checks.csv").write_bytes(content)
+    with pytest.raises(LiftcheckError) as err:
+        validate(load_submission(tmp_path))
+    assert expected in err.value.en and "daily_checks.csv" in err.value.en
+
+
+def test_empty_file_is_zero_records_of_that_type(tmp_path):
+    write_submission(tmp_path, {"organizations": ORGANIZATIONS, "elevators": [elevator("E1")]})
+    (tmp_path / "daily_checks.csv").write_bytes(b"")
+    sub = validate(load_submission(tmp_path))
+    assert "daily_checks" in sub.present_types and sub.table("daily_checks").height == 0
+
+
+def test_workbook_round_trip_with_chinese_sheet_headers(tmp_path):
+    tables = generate(SampleSpec(30, dt.date(2024, 1, 1), dt.date(2024, 1, 31), seed=3))
+    [book] = write(tables, tmp_path, "xlsx", chinese_headers=True)
+    sub = validate(load_submission(book))
+    assert sub.error_count == 0
+    assert {n: sub.record_counts[n] for n in tables} == {n: df.height for n, df in tables.items()}
+
+
+def test_truncated_workbook_is_a_clear_error(tmp_path):
+    tables = generate(SampleSpec(5, dt.date(2024, 1, 1), dt.date(2024, 1, 10), seed=3))
+    [book] = write(tables, tmp_path, "xlsx")
+    data = book.read_bytes()
+    book.write_bytes(data[: len(data) // 2])
+    with pytest.raises(LiftcheckError) as err:
+        load_submission(book)
+    assert err.value.en.startswith("submission.xlsx: cannot read the Excel workbook")
+
+
+def test_sample_is_deterministic_and_valid(tmp_path):
+    a = generate(SampleSpec(60, dt.date(2024, 1, 1), dt.date(2024, 6, 30), seed=5))
+    b = generate(SampleSpec(60, dt.date(2024, 1, 1), dt.date(2024, 6, 30), seed=5))
+    assert all(a[n].equals(b[n]) for n in a)
+    write(a, tmp_path / "csv")
+    assert validate(load_submission(tmp_path / "csv")).error_count == 0
+    write(a, tmp_path / "jsonl", "jsonl")
+    assert validate(load_submission(tmp_path / "jsonl")).error_count == 0
+    districts = set(a["elevators"].get_column("district"))
+    assert "江北新区" in districts and len(districts) >= 10
+    assert a["elevators"].schema["commissioned_on"] == pl.Date
