@@ -91,8 +91,12 @@ def _enum_map(f: Field, canonical: bool) -> dict[str, str]:
     return mapping
 
 
-def _parse(f: Field, canonical: bool) -> tuple[pl.Expr, pl.Expr]:
-    """(typed value, problem code or null) for one field of a raw, stripped string column."""
+def _parse(f: Field, canonical: bool, iso_only: bool = False) -> tuple[pl.Expr, pl.Expr]:
+    """(typed value, problem code or null) for one field of a raw, stripped string column.
+
+    `iso_only`: every present value of this date column is already a valid YYYY-MM-DD, so
+    the native parser gives the same result as the variant-tolerant path at a tenth the cost.
+    """
     v = pl.col(f.name)
     marked = v.str.starts_with(JSON_TYPE_MARK)
     present = v.is_not_null() & ~marked
@@ -117,6 +121,9 @@ def _parse(f: Field, canonical: bool) -> tuple[pl.Expr, pl.Expr]:
         falsity = ["false"] if canonical else _FALSE
         parsed = pl.when(lower.is_in(truth)).then(True).when(lower.is_in(falsity)).then(False)
         bad = pl.when(present & parsed.is_null()).then(pl.lit("boolean"))
+    elif f.kind == "date" and iso_only:
+        parsed = v.str.to_date("%Y-%m-%d", strict=False)
+        bad = pl.lit(None, pl.String)
     elif f.kind == "date":
         groups = v.str.extract_groups(_DATE_ISO if canonical else _DATE_ANY)
         iso = pl.concat_str([groups.struct.field("1"), groups.struct.field("2").str.zfill(2),
@@ -155,11 +162,21 @@ def _parse(f: Field, canonical: bool) -> tuple[pl.Expr, pl.Expr]:
     return parsed.alias(f.name), bad.cast(pl.String).alias(ERR_PREFIX + f.name)
 
 
+def _all_iso_dates(values: pl.Series) -> bool:
+    """True when every present value is exactly YYYY-MM-DD and a real date."""
+    present = values.drop_nulls()
+    if present.is_empty():
+        return True
+    iso = present.str.contains(r"^\d{4}-\d{2}-\d{2}$").all()
+    return bool(iso) and present.str.to_date("%Y-%m-%d", strict=False).null_count() == 0
+
+
 def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFrame:
     """Strip, parse and flag one file's frame; keeps the raw text of each field for messages."""
     stripped = frame.with_columns(
         [pl.col(n).str.strip_chars().replace("", None).alias(n) for n in rt.field_names])
-    parsed = [_parse(f, source.canonical) for f in rt.fields]
+    parsed = [_parse(f, source.canonical, f.kind == "date" and _all_iso_dates(stripped.get_column(f.name)))
+              for f in rt.fields]
     return stripped.select(
         FILE_COL, ROW_COL,
         *[p for p, _ in parsed],
@@ -212,9 +229,14 @@ def _cross_row_checks(rt: RecordType, df: pl.DataFrame, keys: dict[str, pl.Serie
             checks.setdefault(f.name, []).append(
                 pl.when(pl.col(f.name).is_not_null() & ~pl.col(f.name).is_in(known.implode())).then(pl.lit("reference")))
     # An identical earlier record makes this one a duplicate; reported on the first field.
+    # Rows with a twin are found in one cheap pass; "not the first of its twins" only among those.
     first_field = rt.unique or rt.field_names[0]
-    checks.setdefault(first_field, []).append(
-        pl.when(~pl.struct(rt.field_names).is_first_distinct()).then(pl.lit("duplicate_record")))
+    twins = ~df.select(rt.field_names).is_unique()
+    if twins.any():
+        later = (df.select(rt.field_names).with_row_index("_i").filter(twins)
+                 .filter(~pl.struct(rt.field_names).is_first_distinct()).get_column("_i"))
+        is_later = pl.int_range(pl.len(), dtype=pl.UInt32).is_in(later.implode())
+        checks.setdefault(first_field, []).append(pl.when(is_later).then(pl.lit("duplicate_record")))
     # A field's own (type) problem comes first; a cross-row problem only where there is none.
     return df.with_columns([pl.coalesce(pl.col(ERR_PREFIX + name), *exprs).alias(ERR_PREFIX + name)
                             for name, exprs in checks.items()])
