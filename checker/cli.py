@@ -201,5 +201,237 @@ def demo(folder: Path):
     sys.exit(run_demo(folder))
 
 
+@main.group()
+def rules():
+    """规则目录。The rule catalogue."""
+
+
+@rules.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@_friendly
+def rules_list(fmt: str):
+    """列出全部规则。List every rule."""
+    from checker.render import rules_table
+    from checker.rulebook import load_rulebook
+
+    book = load_rulebook()
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps([r.body for r in book], ensure_ascii=False, indent=2, default=str))
+    else:
+        rules_table(book)
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@_friendly
+def rules_show(rule_id: str):
+    """一条规则的说明：检查什么、为什么、条款原文、参数、正反例。Explain one rule."""
+    from checker.params import load_parameters
+    from checker.render import print_rule
+    from checker.rulebook import load_rulebook
+
+    print_rule(load_rulebook().get(rule_id), load_parameters())
+
+
+OLD_LIST_COLUMNS = ["elevator_id", "district", "community", "use_unit_id", "age_years", "affordable_housing", "dense",
+                    "latest_screening_on", "latest_risk_level", "assessment_status", "open_hazards"]
+
+
+@main.command("old-list")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--as-of", "as_of", type=DATE, help="The day the list is drawn up for.")
+@click.option("--quarter", help="A quarter such as 2024Q3: its last day is the date.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the list to this file.")
+@click.option("--params", "params_file", type=click.Path(path_type=Path))
+@click.option("--skip-invalid", is_flag=True)
+@_friendly
+def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, output: Path | None,
+             params_file: Path | None, skip_invalid: bool):
+    """15年以上老旧住宅电梯清单（四（二））。The list of old residential elevators, as of a date."""
+    from checker.dates import quarter_end
+    from checker.facts import FactBase
+    from checker.load import load_submission
+    from checker.metrics import old_list as build_old_list
+    from checker.params import load_parameters
+    from checker.pipeline import InvalidSubmission
+    from checker.render import print_frame, write_table
+    from checker.validate import validate as run_validation
+
+    if (as_of is None) == (quarter is None):
+        raise click.UsageError("请给出 --as-of DATE 或 --quarter 2024Q3 之一 / give exactly one of --as-of or --quarter")
+    day = as_of or quarter_end(quarter)
+    sub = run_validation(load_submission(path), skip_invalid=skip_invalid)
+    if sub.error_count and not skip_invalid:
+        raise InvalidSubmission(sub)
+    listing = build_old_list(FactBase(sub, load_parameters(params_file), day, day), day)
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx 需要 -o 文件.xlsx / --format xlsx needs -o FILE.xlsx")
+    if output is not None:
+        write_table(listing, output if fmt in ("table", output.suffix.lstrip(".")) else output.with_suffix("." + fmt))
+        click.echo(f"老旧电梯清单 {listing.height:,} 部 → {output} / old-elevator list: {listing.height:,} elevators → {output}")
+    elif fmt == "json":
+        import json
+
+        click.echo(json.dumps({"as_of": day.isoformat(), "count": listing.height,
+                               "elevators": listing.to_dicts()}, ensure_ascii=False, indent=2, default=str))
+    elif fmt == "csv":
+        click.echo(listing.with_columns(pl_join_lists(listing)).write_csv(), nl=False)
+    else:
+        print_frame(listing, f"15年以上老旧住宅电梯清单 Old residential elevators as of {day}（{listing.height:,} 部）",
+                    OLD_LIST_COLUMNS)
+
+
+def pl_join_lists(df):
+    import polars as pl
+
+    return [pl.col(c).list.join(";") for c, t in df.schema.items() if isinstance(t, pl.List)]
+
+
+@main.command("fund-check")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("application_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--params", "params_file", type=click.Path(path_type=Path))
+@_friendly
+def fund_check(path: Path, application_id: str, fmt: str, params_file: Path | None):
+    """维修资金应急通道申请的依据是否充分（四（三））。Judge one emergency-channel fund application.
+
+    Exit status: 0 every prerequisite holds · 1 some do not · 2 could not judge.
+    """
+    from checker.funds import judge_application
+    from checker.render import print_fund_verdict
+
+    verdict = judge_application(path, application_id, params_file)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(verdict, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_fund_verdict(verdict)
+    sys.exit(EXIT_OK if verdict["approvable"] else EXIT_VIOLATIONS)
+
+
+class _DefaultCommandGroup(click.Group):
+    """`liftcheck credit TARGET …` shows totals; `liftcheck credit revoke …` reverses a deduction."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            args = ["show", *args]
+        return super().resolve_command(ctx, args)
+
+
+@main.group(cls=_DefaultCommandGroup)
+def credit():
+    """信用扣分账本。The credit ledger: liftcheck credit TARGET, liftcheck credit revoke TARGET FINGERPRINT."""
+
+
+@credit.command("show")
+@click.argument("target")
+@click.option("--year", type=int)
+@click.option("--org", "org_id")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path))
+@click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The point schedule (caps, threshold).")
+@_friendly
+def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, output: Path | None,
+                credit_file: Path | None):
+    """各物业服务企业的扣分合计（按分数排序）。Per-firm totals with their items, ranked."""
+    from checker.credit import load_schedule
+    from checker.ledger import open_ledger, totals
+    from checker.render import print_credit, write_table
+
+    schedule = load_schedule(credit_file)
+    with open_ledger(target) as ledger:
+        firms = totals(ledger.deductions(year, org_id), schedule)
+    body = {"target": target, "year": year, "org": org_id, "official": schedule.official,
+            "notice_zh": schedule.notice_zh, "notice_en": schedule.notice_en, "firms": firms}
+    if fmt in ("csv", "xlsx"):
+        import polars as pl
+
+        rows = [{"org_id": f["org_id"], "firm_points": f["points"], "dishonest_register": f["dishonest_register"],
+                 **{k: v for k, v in i.items() if k != "revoked"},
+                 "revoked_reason": (i.get("revoked") or {}).get("reason"),
+                 "revoked_by": (i.get("revoked") or {}).get("by")} for f in firms for i in f["items"]]
+        frame = pl.DataFrame(rows) if rows else pl.DataFrame({"org_id": []})
+        if output is None and fmt == "csv":
+            click.echo(frame.write_csv(), nl=False)
+        elif output is None:
+            raise click.UsageError("--format xlsx 需要 -o 文件.xlsx / --format xlsx needs -o FILE.xlsx")
+        else:
+            write_table(frame, output)
+    elif fmt == "json":
+        import json
+
+        text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
+        if output:
+            output.write_text(text, encoding="utf-8")
+        else:
+            click.echo(text)
+    else:
+        print_credit(body)
+
+
+@credit.command("revoke")
+@click.argument("target")
+@click.argument("fingerprint")
+@click.option("--reason", required=True, help="Why the deduction is reversed (e.g. the appeal's outcome).")
+@click.option("--by", "by", required=True, help="Who reverses it.")
+@_friendly
+def credit_revoke(target: str, fingerprint: str, reason: str, by: str):
+    """撤销一项扣分（申诉），保留记录。Reverse a deduction on appeal; nothing is deleted."""
+    from checker.ledger import open_ledger
+
+    with open_ledger(target) as ledger:
+        ledger.revoke(fingerprint, reason, by)
+    click.echo(f"已撤销 {fingerprint}（{by}：{reason}）/ revoked {fingerprint} ({by}: {reason})")
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@_friendly
+def features(path: Path | None):
+    """运行中文场景（Gherkin）。Run the drafters' Chinese features; exit 0 when all pass."""
+    from checker.bdd.runner import run_features
+
+    sys.exit(run_features(path))
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
+@click.option("--features", "features_dir", type=click.Path(path_type=Path), help="Another features folder.")
+@_friendly
+def coverage(fmt: str, features_dir: Path | None):
+    """条款覆盖矩阵：条款 → 规则 → 场景。Clause coverage: clause → rules → scenarios; exit 1 when anything is flagged."""
+    from checker.coverage import coverage as build, markdown
+    from checker.rulebook import load_rulebook
+
+    cov = build(load_rulebook(), features_dir)
+    if fmt == "json":
+        import json
+
+        click.echo(json.dumps(cov, ensure_ascii=False, indent=2))
+    elif fmt == "md":
+        click.echo(markdown(cov), nl=False)
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title="条款覆盖 Clause coverage")
+        for col in ("条款", "义务 Obligation", "规则 Rules", "场景 Scenarios"):
+            table.add_column(col)
+        for c in cov["clauses"]:
+            rules = "\n".join(c["rules"]) or (f"[dim]未编码：{c['not_encoded']}[/]" if c["not_encoded"] else "[red]没有规则[/]")
+            table.add_row(c["ref"], c["text"], rules, "\n".join(str(n) for n in c["scenarios"].values()))
+        Console().print(table)
+        for p in cov["problems"]:
+            click.echo(f"问题 problem: {p}")
+        if not cov["problems"]:
+            click.echo("没有问题：每条规则都有条款和场景 / no problems: every rule has a clause and scenarios")
+    sys.exit(EXIT_VIOLATIONS if cov["problems"] else EXIT_OK)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -151,3 +151,119 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
                       f"一般 {s['by_severity']['general']}，提示 {s['by_severity']['notice']}）；待到期义务 {s['pending']:,} 项。")
     else:
         console.print(f"[green]没有发现违规[/] no violations; 待到期义务 pending {s['pending']:,}")
+
+
+def rules_table(book, console: Console | None = None) -> None:
+    from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
+
+    console = console or Console()
+    table = Table(title="规则 Rules（liftcheck rules show ID 查看详情）")
+    for col in ("编号 ID", "标题 Title", "条款 Clause", "主体 Subject", "责任方 Responsible", "级别 Severity"):
+        table.add_column(col)
+    for r in book:
+        severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
+        table.add_row(r.id, f"{r.title['zh']}\n[dim]{r.title['en']}[/]", r.clause["ref"], r.subject["zh"],
+                      RESPONSIBLE_ZH[r.responsible], severity)
+    console.print(table)
+
+
+def print_rule(rule, params, console: Console | None = None) -> None:
+    """`liftcheck rules show ID`: what, why, clause, parameters, condition, an example each way."""
+    from rich.panel import Panel
+
+    from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
+
+    console = console or Console()
+    b = rule.body
+    severity = "随隐患等级（一般/重大/严重事故）" if rule.severity == "from_hazard" else SEVERITY_ZH[rule.severity]
+    lines = [f"[bold]{b['title']['zh']}[/]  {b['title']['en']}", "",
+             f"[bold]条款 Clause[/] {b['clause']['ref']}：“{b['clause']['text']}”"]
+    if b.get("basis"):
+        lines.append("[bold]其他依据 Basis[/] " + "；".join(b["basis"]))
+    if b.get("why"):
+        lines += ["", f"[bold]为什么 Why[/] {b['why']['zh']}", f"[dim]{b['why']['en']}[/]"]
+    lines += ["", f"[bold]主体 Subject[/] {b['subject']['zh']} ({b['subject']['en']})    "
+                  f"[bold]责任方[/] {RESPONSIBLE_ZH[rule.responsible]} ({rule.responsible})    [bold]级别[/] {severity}",
+              f"[bold]需要的记录 Requires[/] {', '.join(b['requires']) or '（电梯、单位）'}    [bold]事实表 Facts[/] {b['facts']}"]
+    if b["kind"] == "condition":
+        lines.append(f"[bold]违规条件 Condition[/] {b['condition']}")
+    elif b["kind"] == "deadline":
+        d = b["deadline"]
+        lines.append(f"[bold]期限义务 Deadline[/] 产生 {d['arises_on']}；到期 {d['due_on']}；履行 {d['fulfilled_on']}")
+    else:
+        for p in b["prerequisites"]:
+            lines.append(f"[bold]前提 {p['id']}[/] {p['holds']} — {p['zh']} / {p['en']}")
+    if "applies_when" in b:
+        lines.append(f"[bold]适用 Applies when[/] {b['applies_when']}")
+    console.print(Panel("\n".join(lines), title=f"{rule.id}"))
+    if b["parameters"]:
+        table = Table(title="参数 Parameters")
+        for col in ("名称 Name", "取值 Value", "说明", "依据 Basis", "解释性"):
+            table.add_column(col)
+        for name in b["parameters"]:
+            p = params[name]
+            values = "；".join(f"{d.isoformat()} 起 {v}" for d, v in p.values)
+            table.add_row(name, f"{values} {p.unit or ''}", p.description_zh, p.basis,
+                          "[yellow]是 interpretation[/]" if p.interpretation else "")
+        console.print(table)
+    for d in b.get("decisions", []):
+        console.print(f"• {d}")
+    ex = b["examples"]
+    console.print(f"[green]通过 passes[/] {ex['passes']['zh']} [dim]{ex['passes']['en']}[/]")
+    console.print(f"[red]违规 fails[/] {ex['fails']['zh']} [dim]{ex['fails']['en']}[/]")
+
+
+def print_frame(df: pl.DataFrame, title: str, columns: list[str], console: Console | None = None,
+                cap: int = DISPLAY_CAP) -> None:
+    console = console or Console()
+    table = Table(title=title)
+    for c in columns:
+        table.add_column(c)
+    for row in df.head(cap).select(columns).iter_rows():
+        table.add_row(*["" if v is None else (", ".join(map(str, v)) if isinstance(v, list) else str(v)) for v in row])
+    console.print(table)
+    if df.height > cap:
+        console.print(f"另有 {df.height - cap:,} 行未显示；用 -o 文件.xlsx 导出全部。 ({df.height - cap:,} more rows; use -o FILE.)")
+
+
+def print_fund_verdict(verdict: dict, console: Console | None = None) -> None:
+    console = console or Console()
+    head = "[green]依据充分，可以受理[/] approvable" if verdict["approvable"] else "[red]依据不足[/] not approvable"
+    console.print(f"维修资金应急通道申请 {verdict['application_id']}（电梯 {verdict['elevator_id']}，{verdict['applied_on']}，"
+                  f"依据 {verdict['assessment_id'] or '未填写'}）：{head}")
+    table = Table()
+    table.add_column("")
+    table.add_column("条件 Prerequisite")
+    for c in verdict["prerequisites"]:
+        mark = "[green]✓[/]" if c["holds"] else ("[dim]—[/]" if c["holds"] is None else "[red]✗[/]")
+        text = f"{c['zh']} / {c['en']}" if c["holds"] is False else f"[dim]{c['id']}[/]"
+        table.add_row(mark, text)
+    console.print(table)
+    console.print(verdict["message_zh"])
+    console.print(f"[dim]{verdict['message_en']}[/]")
+    console.print(f"[dim]条款 {verdict['clause']['ref']}：{verdict['clause']['text']}[/]")
+
+
+def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> None:
+    console = console or Console()
+    if not body["official"]:
+        console.print(f"[yellow]{body['notice_zh']}[/] [dim]{body['notice_en']}[/]")
+    table = Table(title="物业服务企业信用扣分 Credit deductions per firm")
+    for col in ("排名", "企业 Firm", "扣分 Points", "按年 By year", "已撤销 Revoked", "条数 Items", "失信名录"):
+        table.add_column(col)
+    for rank, f in enumerate(body["firms"][:cap], start=1):
+        years = "，".join(f"{y}: {p}" for y, p in f["points_by_year"].items())
+        table.add_row(str(rank), f"{f['name'] or ''} {f['org_id']}", str(f["points"]), years, str(f["revoked_points"]),
+                      str(len(f["items"])), "[red]是[/]" if f["dishonest_register"] else "")
+    console.print(table)
+    if len(body["firms"]) == 1:
+        items = Table(title=f"扣分明细 Items: {body['firms'][0]['org_id']}")
+        for col in ("规则 Rule", "主体 Subject", "期间 Period", "分 Points", "指纹 Fingerprint", "撤销 Revoked"):
+            items.add_column(col)
+        for i in body["firms"][0]["items"][:200]:
+            rev = i.get("revoked")
+            items.add_row(i["rule_id"], i["subject"], i["period_key"], str(i["points"]), i["fingerprint"],
+                          f"{rev['by']} {rev['at']}：{rev['reason']}" if rev else "")
+        console.print(items)
+    if not body["firms"]:
+        console.print("账本中没有扣分 / no deductions in the ledger")

@@ -1,0 +1,55 @@
+"""`liftcheck fund-check`: the FUND-EMERGENCY-BASIS rule applied to one application, for the housing department."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from checker.engine import evaluate
+from checker.errors import LiftcheckError
+from checker.load import load_submission
+from checker.params import load_parameters
+from checker.pipeline import InvalidSubmission
+from checker.rulebook import load_rulebook
+from checker.validate import validate
+
+RULE = "FUND-EMERGENCY-BASIS"
+
+
+def judge_application(path: Path, application_id: str, params_file: Path | None = None) -> dict:
+    sub = validate(load_submission(path))
+    if sub.error_count:
+        raise InvalidSubmission(sub)
+    if "fund_applications" not in sub.present_types:
+        raise LiftcheckError("提交的数据中没有维修资金申请（fund_applications）", "the submission has no fund_applications")
+    apps = sub.table("fund_applications").filter(pl.col("application_id") == application_id)
+    if apps.height == 0:
+        raise LiftcheckError(f"没有编号为 {application_id} 的维修资金申请", f"no fund application {application_id}")
+    app = apps.row(0, named=True)
+    if app["channel"] != "emergency":
+        raise LiftcheckError(f"申请 {application_id} 走普通通道，不适用应急通道的评估报告依据",
+                             f"application {application_id} uses the ordinary channel; the emergency-channel basis does not apply")
+    book = load_rulebook()
+    rule = book.get(RULE)
+    day = app["applied_on"]
+    result = evaluate(sub, book, load_parameters(params_file), day, day, only=[RULE])
+    found = next((v for v in result.violations if v.subject == application_id), None)
+    in_scope = result.facts.not_scrapped_ids.is_in([app["elevator_id"]]).any()
+    if not in_scope:
+        raise LiftcheckError(f"申请 {application_id} 的电梯 {app['elevator_id']} 不是在册的住宅电梯（或已报废）",
+                             f"application {application_id}: elevator {app['elevator_id']} is not a registered residential elevator (or is scrapped)")
+    unmet = set(found.evidence["unmet"]) if found else set()
+    checks, judged = [], {}
+    for p in rule.prerequisites:
+        ok = p["id"] not in unmet
+        judged[p["id"]] = ("after" not in p) or (judged[p["after"]] and p["after"] not in unmet)
+        checks.append({"id": p["id"], "holds": ok if judged[p["id"]] else None, "zh": p["zh"], "en": p["en"]})
+    return {
+        "application_id": application_id, "elevator_id": app["elevator_id"], "applied_on": day.isoformat(),
+        "assessment_id": app["assessment_id"], "approvable": found is None,
+        "prerequisites": checks, "unmet": sorted(unmet, key=[p["id"] for p in rule.prerequisites].index),
+        "message_zh": found.message_zh if found else f"维修资金应急通道申请 {application_id} 的评估报告依据充分",
+        "message_en": found.message_en if found else f"emergency fund application {application_id} has a sound assessment basis",
+        "clause": rule.clause,
+    }

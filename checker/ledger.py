@@ -1,0 +1,227 @@
+"""The credit ledger: deductions recorded once, ever, per violation fingerprint.
+
+TARGET is a file path (SQLite, the embedded default) or a PostgreSQL URL. "Never twice" is
+the database's primary key on the fingerprint with INSERT … ON CONFLICT DO NOTHING, not a
+check in Python, so two sweeps at the same time cannot double-deduct. A sweep is one
+transaction: a crash leaves the ledger as it was. Revocations (appeals) are rows of their
+own; nothing is ever deleted. The schema is versioned and migrated forward on open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from checker import __version__
+from checker.credit import CreditSchedule
+from checker.errors import LiftcheckError
+
+# Each migration takes the ledger from the previous version to its own; never edit one
+# that has shipped, add the next.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, [
+        """CREATE TABLE sweeps (
+               sweep_id TEXT PRIMARY KEY, recorded_at TEXT NOT NULL, period_from TEXT NOT NULL,
+               period_to TEXT NOT NULL, ruleset_digest TEXT NOT NULL, tool_version TEXT NOT NULL)""",
+        """CREATE TABLE deductions (
+               fingerprint TEXT PRIMARY KEY, org_id TEXT NOT NULL, rule_id TEXT NOT NULL,
+               subject TEXT NOT NULL, period_key TEXT NOT NULL, points INTEGER NOT NULL CHECK (points > 0),
+               clause TEXT NOT NULL, severity TEXT NOT NULL, year INTEGER NOT NULL,
+               sweep_id TEXT NOT NULL REFERENCES sweeps (sweep_id), recorded_at TEXT NOT NULL)""",
+        "CREATE INDEX deductions_org_year ON deductions (org_id, year)",
+    ]),
+    (2, [
+        """CREATE TABLE revocations (
+               fingerprint TEXT PRIMARY KEY REFERENCES deductions (fingerprint),
+               reason TEXT NOT NULL CHECK (length(reason) > 0), revoked_by TEXT NOT NULL CHECK (length(revoked_by) > 0),
+               revoked_at TEXT NOT NULL)""",
+        "ALTER TABLE sweeps ADD COLUMN credit_official INTEGER NOT NULL DEFAULT 0",
+    ]),
+]
+SCHEMA_VERSION = MIGRATIONS[-1][0]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Ledger:
+    def __init__(self, conn, kind: str, target: str):
+        self.conn = conn
+        self.kind = kind
+        self.target = target
+
+    # ---- plumbing ---------------------------------------------------------------------
+
+    def _sql(self, text: str) -> str:
+        return text.replace("%s", "?") if self.kind == "sqlite" else text
+
+    @contextmanager
+    def transaction(self) -> Iterator[object]:
+        cur = self.conn.cursor()
+        try:
+            cur.execute("BEGIN IMMEDIATE" if self.kind == "sqlite" else "BEGIN")
+            yield cur
+            self.conn.commit()
+        except BaseException:
+            self.conn.rollback()
+            raise
+        finally:
+            cur.close()
+
+    def version(self) -> int:
+        cur = self.conn.cursor()
+        cur.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        self.conn.commit()
+        cur.execute("SELECT max(version) FROM schema_version")
+        row = cur.fetchone()
+        cur.close()
+        return row[0] or 0
+
+    def migrate(self, target: int = SCHEMA_VERSION) -> None:
+        current = self.version()
+        if current > SCHEMA_VERSION:
+            raise LiftcheckError(f"账本 {self.target} 的版本 {current} 比本程序支持的 {SCHEMA_VERSION} 新，请升级 liftcheck",
+                                 f"ledger {self.target} is at version {current}, newer than this liftcheck's {SCHEMA_VERSION}; upgrade liftcheck")
+        for version, statements in MIGRATIONS:
+            if current < version <= target:
+                with self.transaction() as cur:
+                    if self.kind == "postgres":  # one migrator at a time
+                        cur.execute("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+                        cur.execute("SELECT max(version) FROM schema_version")
+                        if (cur.fetchone()[0] or 0) >= version:
+                            continue
+                    for statement in statements:
+                        cur.execute(statement)
+                    cur.execute(self._sql("INSERT INTO schema_version (version) VALUES (%s)"), (version,))
+
+    # ---- what the commands do ------------------------------------------------------------
+
+    def record_sweep(self, report: dict) -> int:
+        """Record a report's deductions in one transaction; returns how many were new."""
+        sweep_id = uuid.uuid4().hex
+        now = _now()
+        insert = self._sql(
+            "INSERT INTO deductions (fingerprint, org_id, rule_id, subject, period_key, points, clause, severity,"
+            " year, sweep_id, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (fingerprint) DO NOTHING")
+        added = 0
+        with self.transaction() as cur:
+            cur.execute(self._sql(
+                "INSERT INTO sweeps (sweep_id, recorded_at, period_from, period_to, ruleset_digest, tool_version,"
+                " credit_official) VALUES (%s, %s, %s, %s, %s, %s, %s)"),
+                (sweep_id, now, report["period"]["from"], report["period"]["to"], report["ruleset"]["digest"],
+                 __version__, 1 if report["credit_schedule"]["official"] else 0))
+            for firm in report["credit"]:
+                for item in firm["items"]:
+                    cur.execute(insert, (item["fingerprint"], item["org_id"], item["rule_id"], item["subject"],
+                                         item["period_key"], item["points"], item["clause"], item["severity"],
+                                         item["year"], sweep_id, now))
+                    added += cur.rowcount if cur.rowcount and cur.rowcount > 0 else 0
+        return added
+
+    def revoke(self, fingerprint: str, reason: str, by: str) -> None:
+        if not reason.strip() or not by.strip():
+            raise LiftcheckError("撤销需要写明理由（--reason）和经办人（--by）", "a revocation needs --reason and --by")
+        with self.transaction() as cur:
+            cur.execute(self._sql("SELECT org_id FROM deductions WHERE fingerprint = %s"), (fingerprint,))
+            if cur.fetchone() is None:
+                raise LiftcheckError(f"账本中没有指纹为 {fingerprint} 的扣分", f"no deduction with fingerprint {fingerprint} in the ledger")
+            cur.execute(self._sql("SELECT revoked_by, revoked_at FROM revocations WHERE fingerprint = %s"), (fingerprint,))
+            earlier = cur.fetchone()
+            if earlier is not None:
+                raise LiftcheckError(f"该扣分已于 {earlier[1]} 由 {earlier[0]} 撤销", f"already revoked by {earlier[0]} at {earlier[1]}")
+            cur.execute(self._sql("INSERT INTO revocations (fingerprint, reason, revoked_by, revoked_at) VALUES (%s, %s, %s, %s)"),
+                        (fingerprint, reason.strip(), by.strip(), _now()))
+
+    def deductions(self, year: int | None = None, org: str | None = None) -> list[dict]:
+        where, args = [], []
+        if year is not None:
+            where.append("d.year = %s")
+            args.append(year)
+        if org is not None:
+            where.append("d.org_id = %s")
+            args.append(org)
+        sql = ("SELECT d.fingerprint, d.org_id, d.rule_id, d.subject, d.period_key, d.points, d.clause, d.severity,"
+               " d.year, d.sweep_id, d.recorded_at, r.reason, r.revoked_by, r.revoked_at"
+               " FROM deductions d LEFT JOIN revocations r ON r.fingerprint = d.fingerprint"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.org_id, d.rule_id, d.subject, d.period_key")
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), args)
+        cols = [c[0] for c in cur.description]
+        rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+        cur.close()
+        return rows
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _connect(target: str) -> Ledger:
+    if target.startswith(("postgresql://", "postgres://")):
+        try:
+            import psycopg
+        except ImportError:
+            raise LiftcheckError("使用 PostgreSQL 账本需要安装 psycopg：pip install 'liftcheck[postgres]'",
+                                 "a PostgreSQL ledger needs psycopg: pip install 'liftcheck[postgres]'") from None
+        try:
+            conn = psycopg.connect(target, autocommit=True)
+        except psycopg.Error as exc:
+            raise LiftcheckError(f"无法连接 PostgreSQL 账本：{exc}", f"cannot connect to the PostgreSQL ledger: {exc}") from None
+        return Ledger(conn, "postgres", target)
+    path = Path(target)
+    if path.is_dir():
+        raise LiftcheckError(f"账本路径 {path} 是一个文件夹，应为文件", f"ledger path {path} is a folder, not a file")
+    if not path.parent.exists():
+        raise LiftcheckError(f"账本所在的文件夹不存在：{path.parent}", f"the ledger's folder does not exist: {path.parent}")
+    try:
+        conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+    except sqlite3.DatabaseError as exc:
+        raise LiftcheckError(f"{path} 不是 liftcheck 账本（SQLite 打不开：{exc}）",
+                             f"{path} is not a liftcheck ledger (SQLite cannot open it: {exc})") from None
+    return Ledger(conn, "sqlite", target)
+
+
+@contextmanager
+def open_ledger(target: str, migrate_to: int = SCHEMA_VERSION) -> Iterator[Ledger]:
+    ledger = _connect(target)
+    try:
+        try:
+            ledger.migrate(migrate_to)
+        except sqlite3.DatabaseError as exc:
+            raise LiftcheckError(f"{target} 不是 liftcheck 账本：{exc}", f"{target} is not a liftcheck ledger: {exc}") from None
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def totals(rows: list[dict], schedule: CreditSchedule, names: dict[str, str] | None = None) -> list[dict]:
+    """Per firm: points by year (revoked items excluded, capped), items with their revocations, ranked."""
+    firms: dict[str, dict] = {}
+    for r in rows:
+        f = firms.setdefault(r["org_id"], {"org_id": r["org_id"], "name": (names or {}).get(r["org_id"]),
+                                           "years": {}, "items": [], "revoked_points": 0})
+        item = {k: r[k] for k in ("fingerprint", "rule_id", "subject", "period_key", "points", "clause", "severity",
+                                  "year", "recorded_at")}
+        if r["revoked_at"] is not None:
+            item["revoked"] = {"reason": r["reason"], "by": r["revoked_by"], "at": r["revoked_at"]}
+            f["revoked_points"] += r["points"]
+        else:
+            f["years"][r["year"]] = f["years"].get(r["year"], 0) + r["points"]
+        f["items"].append(item)
+    out = []
+    for f in firms.values():
+        capped = {y: (min(p, schedule.year_cap) if schedule.year_cap is not None else p) for y, p in sorted(f["years"].items())}
+        out.append({"org_id": f["org_id"], "name": f["name"], "points": sum(capped.values()),
+                    "points_by_year": capped, "uncapped_points": sum(f["years"].values()),
+                    "revoked_points": f["revoked_points"],
+                    "dishonest_register": schedule.dishonest_threshold is not None
+                    and any(p >= schedule.dishonest_threshold for p in capped.values()),
+                    "items": f["items"]})
+    return sorted(out, key=lambda f: (-f["points"], f["org_id"]))
