@@ -122,9 +122,11 @@ def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, f
 @click.option("--skip-invalid", is_flag=True, help="Judge the valid records; list every rejected one in the report.")
 @click.option("--rule", "only", multiple=True, help="Evaluate only this rule (repeatable).")
 @click.option("--ledger", "ledger_target", help="Record the deductions in this ledger (SQLite path or PostgreSQL URL).")
+@click.option("--partitions", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Evaluate use-unit partitions in parallel (same verdicts).")
 @_friendly
 def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, credit_file: Path | None,
-          output: Path | None, skip_invalid: bool, only: tuple[str, ...], ledger_target: str | None):
+          output: Path | None, skip_invalid: bool, only: tuple[str, ...], ledger_target: str | None, partitions: int):
     """按规则检查提交的数据。Check a submission against the rules for a period.
 
     Exit status: 0 no violation · 1 violations · 2 could not judge.
@@ -133,7 +135,7 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
     from checker.render import print_problems
 
     try:
-        run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt)
+        run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt, partitions)
     except InvalidSubmission as exc:
         if fmt == "json":
             from checker.render import validation_json
@@ -155,11 +157,11 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
     sys.exit(EXIT_VIOLATIONS if report["violations"] else EXIT_OK)
 
 
-def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, only, fmt):
+def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, only, fmt, partitions=1):
     from checker.pipeline import run_check
 
-    if fmt != "table" or not sys.stderr.isatty():
-        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None)
+    if fmt != "table" or not sys.stderr.isatty() or partitions > 1:
+        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None, partitions=partitions)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:

@@ -259,3 +259,21 @@ def partition(sub: Submission, parts: int) -> list[Submission]:
         out.append(Submission(tables=tables, present_types=set(sub.present_types), problems=sub.problems.clear(),
                               unknown_files=[], record_counts={}, rejected_counts={}))
     return out
+
+
+def evaluate_partitioned(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.date, end: dt.date,
+                         parts: int, workers: int | None = None, only: list[str] | None = None) -> Evaluation:
+    """Evaluate each use-unit partition on its own (threads: polars releases the GIL) and merge."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pieces = partition(sub, parts)
+    with ThreadPoolExecutor(max_workers=workers or parts) as pool:
+        results = list(pool.map(lambda p: evaluate(p, book, params, start, end, only=only), pieces))
+    statuses = []
+    for i, status in enumerate(results[0].statuses):
+        statuses.append(status.model_copy(update={
+            "violations": sum(r.statuses[i].violations for r in results),
+            "pending": sum(r.statuses[i].pending for r in results)}))
+    return Evaluation(start, end, statuses, [v for r in results for v in r.violations],
+                      [p for r in results for p in r.pending], FactBase(sub, params, start, end), sub,
+                      set().union(*(r.used_parameters for r in results)))

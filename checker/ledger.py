@@ -43,6 +43,7 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
     ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
+_MIGRATION_LOCK = 0x6C69667463686B  # "liftchk": the PostgreSQL advisory lock key for migrations
 
 
 def _now() -> str:
@@ -83,21 +84,29 @@ class Ledger:
         return row[0] or 0
 
     def migrate(self, target: int = SCHEMA_VERSION) -> None:
-        current = self.version()
-        if current > SCHEMA_VERSION:
-            raise LiftcheckError(f"账本 {self.target} 的版本 {current} 比本程序支持的 {SCHEMA_VERSION} 新，请升级 liftcheck",
-                                 f"ledger {self.target} is at version {current}, newer than this liftcheck's {SCHEMA_VERSION}; upgrade liftcheck")
-        for version, statements in MIGRATIONS:
-            if current < version <= target:
-                with self.transaction() as cur:
-                    if self.kind == "postgres":  # one migrator at a time
-                        cur.execute("LOCK TABLE schema_version IN EXCLUSIVE MODE")
+        # Two sweeps may open a fresh ledger at the same moment: PostgreSQL serialises the
+        # whole migration on an advisory lock (CREATE TABLE IF NOT EXISTS is not safe under
+        # concurrency there); SQLite serialises each step with BEGIN IMMEDIATE.
+        if self.kind == "postgres":
+            self.conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+        try:
+            current = self.version()
+            if current > SCHEMA_VERSION:
+                raise LiftcheckError(f"账本 {self.target} 的版本 {current} 比本程序支持的 {SCHEMA_VERSION} 新，请升级 liftcheck",
+                                     f"ledger {self.target} is at version {current}, newer than this liftcheck's {SCHEMA_VERSION}; upgrade liftcheck")
+            for version, statements in MIGRATIONS:
+                if current < version <= target:
+                    with self.transaction() as cur:
+                        # re-read under the lock: a concurrent opener may have migrated already
                         cur.execute("SELECT max(version) FROM schema_version")
                         if (cur.fetchone()[0] or 0) >= version:
                             continue
-                    for statement in statements:
-                        cur.execute(statement)
-                    cur.execute(self._sql("INSERT INTO schema_version (version) VALUES (%s)"), (version,))
+                        for statement in statements:
+                            cur.execute(statement)
+                        cur.execute(self._sql("INSERT INTO schema_version (version) VALUES (%s)"), (version,))
+        finally:
+            if self.kind == "postgres":
+                self.conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
 
     # ---- what the commands do ------------------------------------------------------------
 
@@ -181,7 +190,6 @@ def _connect(target: str) -> Ledger:
     try:
         conn = sqlite3.connect(path, timeout=60, isolation_level=None)
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
     except sqlite3.DatabaseError as exc:
         raise LiftcheckError(f"{path} 不是 liftcheck 账本（SQLite 打不开：{exc}）",
                              f"{path} is not a liftcheck ledger (SQLite cannot open it: {exc})") from None

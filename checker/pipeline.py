@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from checker.credit import load_schedule
-from checker.engine import Evaluation, evaluate
+from checker.engine import Evaluation, evaluate, evaluate_partitioned
 from checker.errors import LiftcheckError
 from checker.load import load_submission
 from checker.params import ParameterSet, load_parameters, set_parameter
@@ -43,7 +43,8 @@ class InvalidSubmission(LiftcheckError):
 
 def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None = None,
               skip_invalid: bool = False, credit_file: Path | None = None, only: list[str] | None = None,
-              param_values: dict | None = None, progress=None, timings: dict | None = None) -> CheckRun:
+              param_values: dict | None = None, progress=None, timings: dict | None = None,
+              partitions: int = 1) -> CheckRun:
     if end < start:
         raise LiftcheckError(f"检查期间有误：--to {end} 早于 --from {start}", f"bad period: --to {end} is before --from {start}")
     book = load_rulebook()
@@ -54,6 +55,9 @@ def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None
     submission = validate(load_submission(path), skip_invalid=skip_invalid)
     if submission.error_count and not skip_invalid:
         raise InvalidSubmission(submission)
-    evaluation = evaluate(submission, book, params, start, end, only=only, progress=progress, timings=timings)
+    if partitions > 1:
+        evaluation = evaluate_partitioned(submission, book, params, start, end, partitions, only=only)
+    else:
+        evaluation = evaluate(submission, book, params, start, end, only=only, progress=progress, timings=timings)
     report = build_report(evaluation, book, params, schedule, include_rejected=skip_invalid)
     return CheckRun(submission, evaluation, report, book, params)

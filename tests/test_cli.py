@@ -1,0 +1,192 @@
+"""The `liftcheck` command as people use it: exit status, messages, outputs, never a traceback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import ORGANIZATIONS, elevator, write_submission
+from checker.cli import main
+from checker.resources import data_dir
+from checker.sample import SampleSpec, generate, write
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cli") / "submission"
+    write(generate(SampleSpec(60, dt.date(2024, 1, 1), dt.date(2024, 12, 31), seed=4)), folder)
+    return folder
+
+
+def run(*args: str):
+    result = CliRunner(env={"COLUMNS": "400"}).invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert "Traceback" not in result.output
+    return result
+
+
+def test_check_json_contract_and_exit_1_on_violations(sample):
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json")
+    assert r.exit_code == 1
+    report = json.loads(r.output)
+    assert set(report) >= {"period", "ruleset", "parameters", "violations", "pending", "rules", "summary", "credit", "metrics"}
+    assert report["ruleset"]["digest"].startswith("sha256:") and len(report["ruleset"]["digest"]) == 71
+    v = report["violations"][0]
+    assert set(v) >= {"rule_id", "title", "clause", "severity", "responsible_role", "responsible_org_id", "elevator_id",
+                      "use_unit_id", "period_key", "evidence", "message_zh", "message_en", "fingerprint"}
+    assert len(report["rules"]) == 19 and all(r["evaluated"] for r in report["rules"])
+    assert report["parameters"]["maintenance.min_star"]["interpretation"] is True
+    assert {a["parameter"] for a in report["assumptions"]} >= {"maintenance.min_star", "assessment.apply_within_days"}
+
+
+def test_check_exit_0_when_clean(tmp_path):
+    folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS, "elevators": [elevator()]})
+    r = run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "json")
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.output)
+    assert report["violations"] == []
+    assert [r["rule_id"] for r in report["rules"] if r["evaluated"]] == ["MAINT-PROVIDER"]
+    assert len(report["summary"]["not_evaluated"]) == 18
+
+
+def test_invalid_input_is_refused_with_exit_2_and_skip_invalid_judges_the_rest(tmp_path):
+    folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS,
+                                               "elevators": [elevator("E1"), elevator("E2", commissioned_on="2024-13-01")],
+                                               "daily_checks": []})
+    r = run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31")
+    assert r.exit_code == 2
+    assert "提交的数据有 1 个错误，未做评判" in r.output and "the submission has 1 errors and was not judged" in r.output
+    assert 'elevators.csv line 3, field commissioned_on' in r.output
+    r = run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "json", "--skip-invalid")
+    assert r.exit_code == 1
+    report = json.loads(r.output)
+    assert [v["subject"] for v in report["violations"]] == ["E1"]
+    assert [p["row"] for p in report["rejected"]] == [3]
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--from", "2024-02-01", "--to", "2024-01-01"], "bad period: --to 2024-01-01 is before --from 2024-02-01"),
+    (["--from", "2024-02-30", "--to", "2024-03-01"], "'2024-02-30' is not a valid date"),
+    (["--from", "2024-01-01"], "Missing option '--to'"),
+    (["--from", "2024-01-01", "--to", "2024-01-31", "--colour"], "No such option '--colour'"),
+])
+def test_bad_options_exit_2_with_a_clear_message(sample, args, message):
+    r = run("check", sample, *args)
+    assert r.exit_code == 2 and message in r.output
+
+
+def test_params_file_overrides_and_refuses_unknown_names_and_wrong_types(sample, tmp_path):
+    good = tmp_path / "p.yaml"
+    good.write_text("maintenance.dense_max_interval_days: 12\nold.boundary: exclusive\n", encoding="utf-8")
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json", "--params", good)
+    params = json.loads(r.output)["parameters"]
+    assert params["maintenance.dense_max_interval_days"]["value"] == 12 and params["old.boundary"]["value"] == "exclusive"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("maintenance.dense_max_interval: 12\n", encoding="utf-8")
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--params", bad)
+    assert r.exit_code == 2 and "unknown parameter 'maintenance.dense_max_interval'" in r.output
+    bad.write_text("maintenance.dense_max_interval_days: ten\n", encoding="utf-8")
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--params", bad)
+    assert r.exit_code == 2 and "parameter maintenance.dense_max_interval_days must be an integer, got 'ten'" in r.output
+    bad.write_text("old.boundary: sometimes\n", encoding="utf-8")
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--params", bad)
+    assert r.exit_code == 2 and "must be one of inclusive, exclusive, got 'sometimes'" in r.output
+
+
+def test_wrong_path_and_malformed_file(tmp_path):
+    r = run("validate", tmp_path / "nope")
+    assert r.exit_code == 2 and "submission not found" in r.output and "找不到提交的数据" in r.output
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "elevators.json").write_text("[{oops", encoding="utf-8")
+    r = run("validate", tmp_path / "bad")
+    assert r.exit_code == 2 and "elevators.json: line 1 is not valid JSON" in r.output
+
+
+def test_ledger_round_trip_through_the_commands(sample, tmp_path):
+    ledger = tmp_path / "ledger.sqlite"
+    first = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json", "--ledger", ledger)
+    report = json.loads(first.output)
+    items = sum(len(f["items"]) for f in report["credit"])
+    assert report["summary"]["ledger"]["new_deductions"] == items > 0
+    again = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json",
+                           "--ledger", ledger).output)
+    assert again["summary"]["ledger"]["new_deductions"] == 0
+    totals = json.loads(run("credit", ledger, "--format", "json").output)
+    assert [f["points"] for f in totals["firms"]] == [f["points"] for f in report["credit"]]
+    assert totals["official"] is False and totals["notice_zh"].startswith("默认分值，非官方")
+    fingerprint = report["credit"][0]["items"][0]["fingerprint"]
+    r = run("credit", "revoke", ledger, fingerprint, "--reason", "申诉成立", "--by", "张三")
+    assert r.exit_code == 0 and f"revoked {fingerprint}" in r.output
+    firm = json.loads(run("credit", ledger, "--org", report["credit"][0]["org_id"], "--format", "json").output)["firms"][0]
+    item = next(i for i in firm["items"] if i["fingerprint"] == fingerprint)
+    assert item["revoked"]["reason"] == "申诉成立" and item["revoked"]["by"] == "张三"
+    table = run("credit", ledger)
+    assert table.exit_code == 0 and "默认分值，非官方" in table.output
+    r = run("credit", "revoke", ledger, fingerprint, "--reason", "again", "--by", "李四")
+    assert r.exit_code == 2 and "already revoked by 张三" in r.output
+
+
+def test_old_list_for_a_quarter(sample, tmp_path):
+    r = run("old-list", sample, "--quarter", "2024Q3", "--format", "json")
+    body = json.loads(r.output)
+    assert r.exit_code == 0 and body["as_of"] == "2024-09-30" and body["count"] == len(body["elevators"]) > 0
+    assert all(e["age_years"] >= 15 for e in body["elevators"])
+    out = tmp_path / "old.xlsx"
+    assert run("old-list", sample, "--as-of", "2024-09-30", "-o", out).exit_code == 0 and out.stat().st_size > 0
+    r = run("old-list", sample)
+    assert r.exit_code == 2 and "give exactly one of --as-of or --quarter" in r.output
+    r = run("old-list", sample, "--quarter", "2024Q5")
+    assert r.exit_code == 2 and "should look like 2024Q3" in r.output
+
+
+def test_fund_check_exit_codes(sample):
+    report = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json",
+                            "--rule", "FUND-EMERGENCY-BASIS").output)
+    bad = {v["subject"] for v in report["violations"]}
+    r = run("fund-check", sample, "ZJ0000000", "--format", "json")
+    assert r.exit_code == 1 and json.loads(r.output)["unmet"] == ["report_exists"] and "ZJ0000000" in bad
+    r = run("fund-check", sample, "NOPE")
+    assert r.exit_code == 2 and "no fund application NOPE" in r.output
+
+
+def test_rules_commands():
+    assert run("rules", "list").exit_code == 0
+    r = run("rules", "show", "MAINT-INTERVAL-DENSE")
+    assert r.exit_code == 0 and "梯户比超过70户/梯的15年以上老旧住宅电梯现场维护保养周期不大于10天/次" in r.output
+    r = run("rules", "show", "NOPE")
+    assert r.exit_code == 2 and "no rule 'NOPE'" in r.output
+
+
+def test_coverage_has_no_gaps():
+    r = run("coverage", "--format", "json")
+    cov = json.loads(r.output)
+    assert r.exit_code == 0 and cov["problems"] == []
+    assert {x["rule_id"] for x in cov["rules"] if x["scenarios"]} == {x["rule_id"] for x in cov["rules"]}
+
+
+def test_a_wrong_expectation_in_a_feature_fails_in_chinese(tmp_path, capsys):
+    feature = tmp_path / "MAINT-INTERVAL-DENSE.feature"
+    text = (data_dir("features") / "MAINT-INTERVAL-DENSE.feature").read_text(encoding="utf-8")
+    feature.write_text(text.replace("| 71   | 2024-01-10 | 0            |", "| 71   | 2024-01-10 | 1            |"),
+                       encoding="utf-8")
+    from checker.bdd.runner import run_features
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    assert run_features(feature, console) == 1
+    out = console.export_text()
+    assert '步骤：那么 规则 "MAINT-INTERVAL-DENSE" 的违规数为 1' in out
+    assert "规则 MAINT-INTERVAL-DENSE：期望 1 条违规，实际 0 条：（没有违规）" in out
+    assert "10 个场景：9 个通过，1 个不通过" in out
+
+
+def test_demo_runs_the_full_check(tmp_path):
+    r = run("demo", "--dir", tmp_path / "demo")
+    assert r.exit_code == 0
+    report = json.loads((tmp_path / "demo" / "report.json").read_text(encoding="utf-8"))
+    assert all(n > 0 for n in report["summary"]["by_rule"].values())
+    shutil.rmtree(tmp_path / "demo")

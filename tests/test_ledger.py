@@ -1,0 +1,178 @@
+"""The credit ledger on SQLite and on a real PostgreSQL: each breach deducted once, ever."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+import threading
+import uuid
+
+import pytest
+
+from checker.credit import load_schedule
+from checker.errors import LiftcheckError
+from checker.ledger import SCHEMA_VERSION, open_ledger, totals
+from checker.pipeline import run_check
+from checker.sample import SampleSpec, generate, write
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    url = os.environ.get("LIFTCHECK_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from pg import Server
+
+    try:
+        server = Server()
+        url = server.start()
+    except Exception as exc:  # noqa: BLE001 - reported as the skip (or failure) reason
+        if os.environ.get("LIFTCHECK_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required here but could not be started: {exc}")
+        pytest.skip(f"no PostgreSQL server for the ledger tests: {exc}")
+    yield url
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request, tmp_path):
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.sqlite")
+    import psycopg
+
+    admin_url = request.getfixturevalue("postgres_server")
+    name = f"ledger_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sample")
+    write(generate(SampleSpec(80, dt.date(2024, 1, 1), dt.date(2024, 12, 31), seed=11)), folder)
+    def run(a, b):
+        return run_check(folder, dt.date.fromisoformat(a), dt.date.fromisoformat(b)).report
+    return {"h1": run("2024-01-01", "2024-06-30"), "q2q4": run("2024-04-01", "2024-12-31"), "year": run("2024-01-01", "2024-12-31")}
+
+
+def fingerprints(report):
+    return {i["fingerprint"] for f in report["credit"] for i in f["items"]}
+
+
+def test_the_same_sweep_twice_deducts_once(target, reports):
+    expected = fingerprints(reports["year"])
+    assert len(expected) > 50
+    with open_ledger(target) as ledger:
+        assert ledger.record_sweep(reports["year"]) == len(expected)
+        assert ledger.record_sweep(reports["year"]) == 0
+        rows = ledger.deductions()
+    assert sorted(r["fingerprint"] for r in rows) == sorted(expected)
+
+
+def test_overlapping_periods_add_only_new_breaches(target, reports):
+    h1, later = fingerprints(reports["h1"]), fingerprints(reports["q2q4"])
+    assert h1 & later  # the overlap holds breaches both sweeps see
+    with open_ledger(target) as ledger:
+        assert ledger.record_sweep(reports["h1"]) == len(h1)
+        assert ledger.record_sweep(reports["q2q4"]) == len(later - h1)
+        assert {r["fingerprint"] for r in ledger.deductions()} == h1 | later
+
+
+def test_two_concurrent_sweeps_never_double_deduct(target, reports):
+    barrier = threading.Barrier(2, timeout=60)
+    added, errors = [], []
+
+    def sweep():
+        try:
+            with open_ledger(target) as ledger:
+                barrier.wait()
+                added.append(ledger.record_sweep(reports["year"]))
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    expected = fingerprints(reports["year"])
+    assert sorted(added) == [0, len(expected)]
+    with open_ledger(target) as ledger:
+        assert len(ledger.deductions()) == len(expected)
+
+
+def test_a_crash_in_the_middle_of_a_sweep_leaves_the_ledger_as_it_was(target, reports):
+    broken = {**reports["year"], "credit": [dict(f, items=list(f["items"])) for f in reports["year"]["credit"]]}
+    broken["credit"][-1]["items"].append(dict(broken["credit"][-1]["items"][0], fingerprint="f" * 32, points=0))
+    with open_ledger(target) as ledger:
+        with pytest.raises(Exception):
+            ledger.record_sweep(broken)
+        assert ledger.deductions() == []
+        cur = ledger.conn.cursor()
+        cur.execute("SELECT count(*) FROM sweeps")
+        assert cur.fetchone()[0] == 0
+
+
+def test_revoke_keeps_who_when_and_why_and_totals_show_it(target, reports):
+    schedule = load_schedule()
+    with open_ledger(target) as ledger:
+        ledger.record_sweep(reports["year"])
+        firm = reports["year"]["credit"][0]
+        item = firm["items"][0]
+        before = totals(ledger.deductions(org=firm["org_id"]), schedule)[0]
+        ledger.revoke(item["fingerprint"], "申诉成立：当日检查记录纸质存档", "市场监管局 张三")
+        after = totals(ledger.deductions(org=firm["org_id"]), schedule)[0]
+        with pytest.raises(LiftcheckError, match="already revoked by 市场监管局 张三"):
+            ledger.revoke(item["fingerprint"], "again", "someone")
+        with pytest.raises(LiftcheckError, match="no deduction with fingerprint nope"):
+            ledger.revoke("nope", "x", "y")
+    revoked = next(i for i in after["items"] if i["fingerprint"] == item["fingerprint"])
+    assert revoked["revoked"]["reason"] == "申诉成立：当日检查记录纸质存档"
+    assert revoked["revoked"]["by"] == "市场监管局 张三"
+    assert after["revoked_points"] == item["points"]
+    assert after["uncapped_points"] == before["uncapped_points"] - item["points"]
+    assert len(after["items"]) == len(before["items"])  # nothing deleted
+
+
+def test_a_ledger_written_by_an_older_liftcheck_opens_and_migrates(target, reports):
+    with open_ledger(target, migrate_to=1) as old:
+        assert old.version() == 1
+        cur = old.conn.cursor()
+        sql = old._sql("INSERT INTO sweeps VALUES (%s, %s, %s, %s, %s, %s)")
+        cur.execute(sql, ("s1", "2024-01-01T00:00:00+00:00", "2023-01-01", "2023-12-31", "sha256:old", "0.0.1"))
+        sql = old._sql("INSERT INTO deductions VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        cur.execute(sql, ("a" * 32, "ORG1", "DAILY-CHECK", "E1", "2023-05", 1, "四（一）", "general", 2023, "s1",
+                          "2024-01-01T00:00:00+00:00"))
+        old.conn.commit()
+    with open_ledger(target) as ledger:
+        assert ledger.version() == SCHEMA_VERSION
+        [row] = ledger.deductions()
+        assert (row["fingerprint"], row["points"], row["revoked_at"]) == ("a" * 32, 1, None)
+        ledger.revoke("a" * 32, "old item reviewed", "tester")
+        assert ledger.record_sweep(reports["h1"]) == len(fingerprints(reports["h1"]))
+
+
+def test_year_cap_and_dishonest_threshold(reports):
+    schedule = load_schedule()
+    rows = [{"fingerprint": str(i), "org_id": "F", "rule_id": "HAZARD-OVERDUE", "subject": str(i), "period_key": str(i),
+             "points": 10, "clause": "四（三）", "severity": "serious", "year": 2024, "recorded_at": "t",
+             "reason": None, "revoked_by": None, "revoked_at": None} for i in range(12)]
+    [firm] = totals(rows, schedule)
+    assert (firm["uncapped_points"], firm["points"], firm["dishonest_register"]) == (120, 100, True)
+
+
+def test_not_a_ledger_is_a_clear_error(tmp_path):
+    bogus = tmp_path / "notes.sqlite"
+    bogus.write_text("this is not a database" * 100)
+    with pytest.raises(LiftcheckError, match="is not a liftcheck ledger"):
+        with open_ledger(str(bogus)):
+            pass
+    with pytest.raises(LiftcheckError, match="the ledger's folder does not exist"):
+        with open_ledger(str(tmp_path / "missing" / "x.sqlite")):
+            pass
+    assert sqlite3.sqlite_version_info >= (3, 24)  # ON CONFLICT … DO NOTHING

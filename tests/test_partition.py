@@ -1,0 +1,38 @@
+"""Partitioning by use unit changes nothing: the parts' verdicts are exactly the whole's."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from checker.engine import evaluate, evaluate_partitioned, partition
+from checker.load import load_submission
+from checker.params import load_parameters
+from checker.report import build_report
+from checker.rulebook import load_rulebook
+from checker.sample import SampleSpec, generate, write
+from checker.validate import validate
+
+
+def test_partitions_give_the_same_verdicts_as_the_whole(tmp_path):
+    write(generate(SampleSpec(150, dt.date(2024, 1, 1), dt.date(2024, 12, 31), seed=21)), tmp_path)
+    sub = validate(load_submission(tmp_path))
+    book, params = load_rulebook(), load_parameters()
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
+    whole = build_report(evaluate(sub, book, params, start, end), book, params)
+    parts = build_report(evaluate_partitioned(sub, book, params, start, end, parts=3), book, params)
+    assert len(whole["violations"]) > 100
+    assert parts["violations"] == whole["violations"]
+    assert parts["pending"] == whole["pending"]
+    assert parts["credit"] == whole["credit"] and parts["metrics"] == whole["metrics"]
+    assert parts["rules"] == whole["rules"]
+
+
+def test_a_partition_holds_only_its_units_records(tmp_path):
+    write(generate(SampleSpec(90, dt.date(2024, 1, 1), dt.date(2024, 3, 31), seed=2)), tmp_path)
+    sub = validate(load_submission(tmp_path))
+    pieces = partition(sub, 2)
+    units = [set(p.table("elevators").get_column("use_unit_id")) for p in pieces]
+    assert units[0] and units[1] and not units[0] & units[1]
+    assert sum(p.table("daily_checks").height for p in pieces) == sub.table("daily_checks").height
+    for p, own in zip(pieces, units):
+        assert set(p.table("weekly_reviews").get_column("use_unit_id")) <= own
