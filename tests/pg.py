@@ -36,8 +36,11 @@ class Server:
         self.port = _free_port()
         self.as_user = []
         if os.geteuid() == 0:  # postgres refuses to run as root
+            runuser = shutil.which("runuser", path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin")
+            if runuser is None:
+                raise RuntimeError("running as root, but no runuser to start PostgreSQL as the postgres user")
             shutil.chown(self.dir, "postgres", "postgres")
-            self.as_user = ["runuser", "-u", "postgres", "--"]
+            self.as_user = [runuser, "-u", "postgres", "--"]
 
     def run(self, *args: str) -> None:
         subprocess.run([*self.as_user, *args], check=True, capture_output=True, text=True)
