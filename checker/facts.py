@@ -14,12 +14,19 @@ from functools import cached_property
 
 import polars as pl
 
+from checker.contract import record_types
 from checker.params import ParameterSet
 from checker.validate import Submission
 
 FAR_FUTURE = dt.date(2999, 12, 31)
 ONE_DAY = pl.duration(days=1)
 ELEVATOR_INFO = ["elevator_id", "use_unit_id", "maintenance_unit_id", "district"]
+
+
+def _label(record_type: str, field: str) -> pl.Expr:
+    """`<field>_zh`: the contract's Chinese name of an enum code, for Chinese messages."""
+    labels = record_types()[record_type].field(field).enum_labels
+    return pl.col(field).replace_strict(labels, default=None, return_dtype=pl.String).alias(field + "_zh")
 
 
 def _latest_on_or_before(df: pl.DataFrame, key: str, date_col: str, end: dt.date, name: str) -> pl.DataFrame:
@@ -158,38 +165,35 @@ class FactBase:
         )
         return self.with_elevator(out)
 
-    def _unit_calendar(self, unit: str) -> pl.DataFrame:
-        """(use_unit_id, span_start) for each whole week/month of P in which a unit has an in-service day."""
+    def _unit_spans(self, unit: str, records: str, count: str, key: str, key_format: str,
+                    names: tuple[str, str]) -> pl.DataFrame:
+        """Per use unit and whole week/month of P in which it has an in-service elevator: how many
+        records of `records` are dated in it (周排查 reports, 月调度 minutes)."""
         truncate = "1w" if unit == "week" else "1mo"
         span_end = (pl.col("span_start") + pl.duration(days=6)) if unit == "week" else pl.col("span_start").dt.month_end()
-        return (self.in_service_days
-                .select("elevator_id", pl.col("day").dt.truncate(truncate).alias("span_start")).unique()
-                .join(self.info.select("elevator_id", "use_unit_id"), on="elevator_id")
-                .select("use_unit_id", "span_start").unique()
-                .with_columns(span_end.alias("span_end"))
-                .filter((pl.col("span_start") >= self.start) & (pl.col("span_end") <= self.end)))
+        calendar = (self.in_service_days
+                    .select("elevator_id", pl.col("day").dt.truncate(truncate).alias("span_start")).unique()
+                    .join(self.info.select("elevator_id", "use_unit_id"), on="elevator_id")
+                    .select("use_unit_id", "span_start").unique()
+                    .with_columns(span_end.alias("span_end"))
+                    .filter((pl.col("span_start") >= self.start) & (pl.col("span_end") <= self.end)))
+        counted = (self.sub.table(records)
+                   .group_by("use_unit_id", pl.col("date").dt.truncate(truncate).alias("span_start"))
+                   .agg(pl.len().alias(count)))
+        return (calendar.join(counted, on=["use_unit_id", "span_start"], how="left")
+                .with_columns(pl.col(count).fill_null(0).cast(pl.Int64),
+                              pl.col("span_start").dt.strftime(key_format).alias(key),
+                              pl.col("span_end").alias("judged_on"))
+                .rename({"span_start": names[0], "span_end": names[1]}))
 
     @cached_property
     def unit_weeks(self) -> pl.DataFrame:
-        reviews = (self.sub.table("weekly_reviews")
-                   .group_by("use_unit_id", pl.col("date").dt.truncate("1w").alias("span_start"))
-                   .agg(pl.len().alias("reviews")))
-        return (self._unit_calendar("week").join(reviews, on=["use_unit_id", "span_start"], how="left")
-                .with_columns(pl.col("reviews").fill_null(0).cast(pl.Int64),
-                              pl.col("span_start").dt.strftime("%G-W%V").alias("iso_week"),
-                              pl.col("span_end").alias("judged_on"))
-                .rename({"span_start": "monday", "span_end": "sunday"}))
+        return self._unit_spans("week", "weekly_reviews", "reviews", "iso_week", "%G-W%V", ("monday", "sunday"))
 
     @cached_property
     def unit_months(self) -> pl.DataFrame:
-        dispatches = (self.sub.table("monthly_dispatches")
-                      .group_by("use_unit_id", pl.col("date").dt.truncate("1mo").alias("span_start"))
-                      .agg(pl.len().alias("dispatches")))
-        return (self._unit_calendar("month").join(dispatches, on=["use_unit_id", "span_start"], how="left")
-                .with_columns(pl.col("dispatches").fill_null(0).cast(pl.Int64),
-                              pl.col("span_start").dt.strftime("%Y-%m").alias("month"),
-                              pl.col("span_end").alias("judged_on"))
-                .rename({"span_start": "month_start", "span_end": "month_end"}))
+        return self._unit_spans("month", "monthly_dispatches", "dispatches", "month", "%Y-%m",
+                                ("month_start", "month_end"))
 
     @cached_property
     def use_units(self) -> pl.DataFrame:
@@ -310,14 +314,15 @@ class FactBase:
     @cached_property
     def completed_assessments(self) -> pl.DataFrame:
         a = self.sub.table("assessments").filter(pl.col("completed_on").is_not_null()).drop("_file", "_row")
-        return self.with_elevator(a.with_columns(pl.col("completed_on").alias("judged_on")))
+        return self.with_elevator(a.with_columns(pl.col("completed_on").alias("judged_on"),
+                                                 _label("assessments", "conclusion")))
 
     # ---- hazards ----------------------------------------------------------------------------
 
     @cached_property
     def hazards(self) -> pl.DataFrame:
         h = self.sub.table("hazards").drop("_file", "_row")
-        return self.with_elevator(h.with_columns(pl.col("found_on").alias("judged_on")))
+        return self.with_elevator(h.with_columns(pl.col("found_on").alias("judged_on"), _label("hazards", "severity")))
 
     @cached_property
     def serious_hazard_stops(self) -> pl.DataFrame:
