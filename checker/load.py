@@ -231,7 +231,10 @@ def load_submission(path: str | Path) -> RawSubmission:
         _read_workbook(root, raw)
         return raw
     for file in sorted(root.iterdir()):
-        if file.name.startswith(".") or file.is_dir():
+        if file.name.startswith("."):
+            continue
+        if file.is_dir():  # a sub-folder is not read; say so rather than ignore it
+            raw.unknown_files.append(file.name + "/")
             continue
         rt = record_type_for_name(file.stem) if file.suffix.lower() in SUFFIXES else None
         if rt is None:

@@ -133,9 +133,15 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
     if s["violations"] > shown:
         console.print(f"另有 {s['violations'] - shown:,} 条违规未显示；用 --format json -o report.json 导出全部。"
                       f" ({s['violations'] - shown:,} more not shown; use --format json -o report.json.)")
-    loop = report["metrics"]["closed_loop_rate"]["overall"]
-    if loop["hazards"]:
-        console.print(f"隐患闭环率 closed-loop rate: {loop['closed']}/{loop['hazards']} = {loop['rate']:.1%}")
+    loop = report["metrics"]["closed_loop_rate"]
+    if loop["overall"]["hazards"]:
+        rates = Table(title="隐患闭环率 Closed-loop rate")
+        rates.add_column("区 District")
+        rates.add_column("已闭环 / 隐患 Closed / hazards", justify="right")
+        rates.add_column("闭环率 Rate", justify="right")
+        for name, r in [*loop["by_district"].items(), ("全市 overall", loop["overall"])]:
+            rates.add_row(name, f"{r['closed']} / {r['hazards']}", f"{r['rate']:.1%}")
+        console.print(rates)
     if report["credit"]:
         credit = Table(title=f"信用扣分 Credit deductions — {report['credit_schedule']['notice_zh']}")
         credit.add_column("物业服务企业 Firm")

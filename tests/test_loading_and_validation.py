@@ -147,3 +147,36 @@ def test_sample_is_deterministic_and_valid(tmp_path):
     districts = set(a["elevators"].get_column("district"))
     assert "江北新区" in districts and len(districts) >= 10
     assert a["elevators"].schema["commissioned_on"] == pl.Date
+
+
+def test_real_excel_cells_dates_datetimes_booleans_and_numbers(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "电梯"
+    ws.append(["设备代码", "所在区", "小区", "投用日期", "使用单位", "维保单位", "保障房", "服务户数"])
+    ws.append(["E1", "玄武区", "梅园", dt.date(2008, 2, 29), "P1", "M1", True, 71])
+    ws.append(["E2", "玄武区", "梅园", dt.datetime(2009, 1, 1), "P1", "M1", False, 12.0])
+    traps = wb.create_sheet("困人故障")
+    traps.append(["事件编号", "设备代码", "报警时间", "救援到达时间"])
+    traps.append(["K1", "E1", dt.datetime(2024, 3, 1, 10, 0, 0), dt.datetime(2024, 3, 1, 10, 30, 1)])
+    orgs = wb.create_sheet("organizations")
+    orgs.append(["org_id", "name", "kind", "maintenance_star"])
+    orgs.append(["P1", "甲", "物业服务企业", None])
+    orgs.append(["M1", "乙", "维保单位", 4])
+    wb.save(tmp_path / "book.xlsx")
+    sub = validate(load_submission(tmp_path / "book.xlsx"))
+    assert sub.error_count == 0
+    e = sub.table("elevators").sort("elevator_id")
+    assert e.get_column("commissioned_on").to_list() == [dt.date(2008, 2, 29), dt.date(2009, 1, 1)]
+    assert e.get_column("affordable_housing").to_list() == [True, False]
+    assert e.get_column("households_served").to_list() == [71, 12]
+    assert sub.table("entrapments").get_column("arrived_at").to_list() == [dt.datetime(2024, 3, 1, 10, 30, 1)]
+
+
+def test_a_sub_folder_in_a_submission_is_reported(tmp_path):
+    write_submission(tmp_path, {"organizations": ORGANIZATIONS, "elevators": [elevator("E1")]})
+    (tmp_path / "2023").mkdir()
+    sub = validate(load_submission(tmp_path))
+    assert messages(sub) == ["2023/: not a known record type, not read (name files after the record type, e.g. elevators.csv)"]

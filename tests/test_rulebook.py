@@ -39,8 +39,9 @@ def test_every_use_unit_rule_has_points_and_no_other_rule_does():
         values = list(points.values()) if isinstance(points, dict) else [points]
         if rule.responsible == "use_unit":
             assert values and all(v > 0 for v in values), rule.id
+            assert rule.credit == f"credit.yaml#{rule.id}"
         else:
-            assert rule.id not in schedule.points, rule.id
+            assert rule.id not in schedule.points and rule.credit is None, rule.id
     assert schedule.official is False and "非官方" in schedule.notice_zh
 
 
