@@ -77,12 +77,12 @@ def main():
 def validate(path: Path, fmt: str, output: Path | None):
     """校验提交的数据（文件夹或 .xlsx）。Validate a submission: exit 0 valid, 2 not."""
     from checker.load import load_submission
-    from checker.render import print_validation, validation_json, write_problems
+    from checker.render import print_validation, validation_json, write_table
     from checker.validate import validate as run_validation
 
     submission = run_validation(load_submission(path))
     if output:
-        write_problems(submission.problems, output)
+        write_table(submission.problems, output)
     if fmt == "json":
         click.echo(validation_json(submission))
     else:
@@ -259,7 +259,7 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
     from checker.metrics import old_list as build_old_list
     from checker.params import load_parameters
     from checker.pipeline import InvalidSubmission
-    from checker.render import print_frame, write_table
+    from checker.render import join_lists, print_frame, write_table
     from checker.validate import validate as run_validation
 
     if (as_of is None) == (quarter is None):
@@ -280,16 +280,10 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
         click.echo(json.dumps({"as_of": day.isoformat(), "count": listing.height,
                                "elevators": listing.to_dicts()}, ensure_ascii=False, indent=2, default=str))
     elif fmt == "csv":
-        click.echo(listing.with_columns(pl_join_lists(listing)).write_csv(), nl=False)
+        click.echo(join_lists(listing).write_csv(), nl=False)
     else:
         print_frame(listing, f"15年以上老旧住宅电梯清单 Old residential elevators as of {day}（{listing.height:,} 部）",
                     OLD_LIST_COLUMNS)
-
-
-def pl_join_lists(df):
-    import polars as pl
-
-    return [pl.col(c).list.join(";") for c, t in df.schema.items() if isinstance(t, pl.List)]
 
 
 @main.command("fund-check")

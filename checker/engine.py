@@ -99,12 +99,12 @@ class CompiledRule:
             if col not in available:
                 raise LiftcheckError(f"{where}：证据/主体列「{col}」不在事实表 {rule.facts} 中",
                                      f"{rule.path.name}: evidence/subject column {col!r} is not in fact table {rule.facts}")
-        unused = set(rule.parameters) - c.used_params
+        # A listed parameter the condition does not name is applied by the shared machinery
+        # (e.g. old.boundary); one the condition names must be listed.
         undeclared = c.used_params - set(rule.parameters)
         if undeclared:
             raise LiftcheckError(f"{where}：用到但未在 parameters 中列出：{sorted(undeclared)}",
                                  f"{rule.path.name}: parameters used but not listed: {sorted(undeclared)}")
-        self.machinery_params = unused  # listed parameters the shared machinery applies (documented in the rule)
 
     def judge(self, facts: pl.DataFrame, start: dt.date, end: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(violations, pending) as fact rows."""

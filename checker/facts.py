@@ -33,8 +33,15 @@ def _latest_on_or_before(df: pl.DataFrame, key: str, date_col: str, end: dt.date
     return df.filter(pl.col(date_col) <= end).group_by(key).agg(pl.col(date_col).max().alias(name))
 
 
-# Every as-of join below sorts both sides by the date key globally first, which polars
-# cannot verify once `by` groups are given; hence check_sortedness=False.
+def _first_after(events: pl.DataFrame, on: str, records: pl.DataFrame, record_on: str, name: str,
+                 strictly: bool) -> pl.DataFrame:
+    """Each event with `name`: the earliest `record_on` date of the same elevator on or after it
+    (strictly after when `strictly`), or empty: the fulfilment of a deadline obligation."""
+    events = events.unique().sort(on)
+    dates = records.select("elevator_id", pl.col(record_on).alias(name)).unique().sort(name)
+    # both sides are sorted by the date globally, which polars cannot verify once `by` is given
+    return events.join_asof(dates, left_on=on, right_on=name, by="elevator_id", strategy="forward",
+                            allow_exact_matches=not strictly, check_sortedness=False)
 
 
 class FactBase:
@@ -210,12 +217,9 @@ class FactBase:
     @cached_property
     def failed_alarm_tests(self) -> pl.DataFrame:
         tests = self.sub.table("alarm_tests")
-        fails = tests.filter(~pl.col("ok")).select("elevator_id", pl.col("date").alias("failed_on")).unique().sort("failed_on")
-        oks = tests.filter(pl.col("ok")).select("elevator_id", pl.col("date").alias("ok_on")).unique().sort("ok_on")
-        joined = fails.join_asof(oks, left_on="failed_on", right_on="ok_on", by="elevator_id",
-                                 strategy="forward", allow_exact_matches=False, check_sortedness=False)
-        return self.with_elevator(joined.rename({"ok_on": "next_ok_test_on"})
-                                  .with_columns(pl.col("failed_on").alias("judged_on")))
+        fails = tests.filter(~pl.col("ok")).select("elevator_id", pl.col("date").alias("failed_on"))
+        joined = _first_after(fails, "failed_on", tests.filter(pl.col("ok")), "date", "next_ok_test_on", strictly=True)
+        return self.with_elevator(joined.with_columns(pl.col("failed_on").alias("judged_on")))
 
     @cached_property
     def entrapments(self) -> pl.DataFrame:
@@ -302,14 +306,10 @@ class FactBase:
     @cached_property
     def high_risk_screenings(self) -> pl.DataFrame:
         high = (self.sub.table("screenings").filter(pl.col("risk_level") == "high")
-                .select("elevator_id", pl.col("date").alias("screened_on")).unique().sort("screened_on"))
-        applied = (self.sub.table("assessments").select("elevator_id", pl.col("applied_on"), "assessment_id")
-                   .sort("applied_on", "assessment_id").unique(["elevator_id", "applied_on"], keep="first")
-                   .sort("applied_on"))
-        joined = high.join_asof(applied, left_on="screened_on", right_on="applied_on", by="elevator_id",
-                                strategy="forward", allow_exact_matches=True, check_sortedness=False)
-        return self.with_elevator(joined.rename({"applied_on": "first_applied_on"})
-                                  .with_columns(pl.col("screened_on").alias("judged_on")))
+                .select("elevator_id", pl.col("date").alias("screened_on")))
+        joined = _first_after(high, "screened_on", self.sub.table("assessments"), "applied_on", "first_applied_on",
+                              strictly=False)
+        return self.with_elevator(joined.with_columns(pl.col("screened_on").alias("judged_on")))
 
     @cached_property
     def completed_assessments(self) -> pl.DataFrame:

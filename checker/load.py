@@ -14,7 +14,7 @@ from pathlib import Path
 
 import polars as pl
 
-from checker.contract import RecordType, record_type_for_name, record_types
+from checker.contract import RecordType, record_type_for_name
 from checker.errors import LiftcheckError
 
 FILE_COL = "_file"
@@ -255,4 +255,3 @@ def load_submission(path: str | Path) -> RawSubmission:
     return raw
 
 
-__all__ = ["RawSubmission", "SourceFile", "load_submission", "record_types", "FILE_COL", "ROW_COL", "JSON_TYPE_MARK"]

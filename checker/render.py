@@ -16,6 +16,12 @@ from checker.validate import Submission
 DISPLAY_CAP = 50
 
 
+def join_lists(df: pl.DataFrame) -> pl.DataFrame:
+    """List columns as ';'-joined text, as records.md writes lists in CSV."""
+    return df.with_columns([pl.col(c).cast(pl.List(pl.String)).list.join(";")
+                            for c, t in df.schema.items() if isinstance(t, pl.List)])
+
+
 def write_table(df: pl.DataFrame, path: Path) -> None:
     """A full list to a file, by its suffix: .csv, .json, .jsonl or .xlsx."""
     suffix = path.suffix.lower()
@@ -23,22 +29,16 @@ def write_table(df: pl.DataFrame, path: Path) -> None:
     flat = df.with_columns([pl.col(c).cast(pl.String) for c, t in df.schema.items()
                             if t in (pl.Date, pl.Datetime) or isinstance(t, pl.Datetime)])
     if suffix == ".csv":
-        flat.with_columns([pl.col(c).list.join(";") for c, t in flat.schema.items() if isinstance(t, pl.List)]
-                          ).write_csv(path)
+        join_lists(flat).write_csv(path)
     elif suffix == ".json":
         path.write_text(json.dumps(flat.to_dicts(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     elif suffix == ".jsonl":
         flat.write_ndjson(path)
     elif suffix == ".xlsx":
-        flat.with_columns([pl.col(c).list.join(";") for c, t in flat.schema.items() if isinstance(t, pl.List)]
-                          ).write_excel(path, autofit=flat.height < 5000)
+        join_lists(flat).write_excel(path, autofit=flat.height < 5000)
     else:
         raise LiftcheckError(f"{path.name}：输出文件应为 .csv、.json、.jsonl 或 .xlsx",
                              f"{path.name}: the output file must be .csv, .json, .jsonl or .xlsx")
-
-
-def write_problems(problems: pl.DataFrame, path: Path) -> None:
-    write_table(problems, path)
 
 
 def validation_summary(sub: Submission) -> dict:

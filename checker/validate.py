@@ -270,9 +270,7 @@ def _problems(rt: RecordType, df: pl.DataFrame, row_kinds: dict[str, str], canon
     long = (long.rename({FILE_COL: "file", ROW_COL: "row"})
             .join(files, on="file", how="left")
             .join(texts_df, on=["_canonical", "field", "code"], how="left"))
-    where_zh = pl.concat_str([pl.col("file"), pl.lit(" "),
-                              pl.when(pl.col("row_kind") == "item").then(pl.lit("第 ")).otherwise(pl.lit("第 ")),
-                              pl.col("row").cast(pl.String),
+    where_zh = pl.concat_str([pl.col("file"), pl.lit(" 第 "), pl.col("row").cast(pl.String),
                               pl.when(pl.col("row_kind") == "item").then(pl.lit(" 项")).otherwise(pl.lit(" 行"))])
     where_en = pl.concat_str([pl.col("file"), pl.lit(" "), pl.col("row_kind"), pl.lit(" "), pl.col("row").cast(pl.String)])
     value = pl.col("value").fill_null("").str.replace(JSON_TYPE_MARK, "", literal=True)
