@@ -132,8 +132,10 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
     Exit status: 0 no violation · 1 violations · 2 could not judge.
     """
     from checker.pipeline import InvalidSubmission
-    from checker.render import print_problems
+    from checker.render import check_table_path, print_problems
 
+    if output is not None and fmt == "table":
+        check_table_path(output)
     try:
         run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt, partitions)
     except InvalidSubmission as exc:
@@ -340,7 +342,7 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
     from checker.render import print_credit, write_table
 
     schedule = load_schedule(credit_file)
-    with open_ledger(target) as ledger:
+    with open_ledger(target, must_exist=True) as ledger:
         firms = totals(ledger.deductions(year, org_id), schedule)
     body = {"target": target, "year": year, "org": org_id, "official": schedule.official,
             "notice_zh": schedule.notice_zh, "notice_en": schedule.notice_en, "firms": firms}
@@ -380,7 +382,7 @@ def credit_revoke(target: str, fingerprint: str, reason: str, by: str):
     """撤销一项扣分（申诉），保留记录。Reverse a deduction on appeal; nothing is deleted."""
     from checker.ledger import open_ledger
 
-    with open_ledger(target) as ledger:
+    with open_ledger(target, must_exist=True) as ledger:
         ledger.revoke(fingerprint, reason, by)
     click.echo(f"已撤销 {fingerprint}（{by}：{reason}）/ revoked {fingerprint} ({by}: {reason})")
 

@@ -170,7 +170,7 @@ class Ledger:
         self.conn.close()
 
 
-def _connect(target: str) -> Ledger:
+def _connect(target: str, must_exist: bool = False) -> Ledger:
     if target.startswith(("postgresql://", "postgres://")):
         try:
             import psycopg
@@ -183,6 +183,9 @@ def _connect(target: str) -> Ledger:
             raise LiftcheckError(f"无法连接 PostgreSQL 账本：{exc}", f"cannot connect to the PostgreSQL ledger: {exc}") from None
         return Ledger(conn, "postgres", target)
     path = Path(target)
+    if must_exist and not path.exists():
+        raise LiftcheckError(f"找不到账本：{path}（先用 liftcheck check … --ledger {path} 记录扣分）",
+                             f"ledger not found: {path} (record deductions first with liftcheck check … --ledger {path})")
     if path.is_dir():
         raise LiftcheckError(f"账本路径 {path} 是一个文件夹，应为文件", f"ledger path {path} is a folder, not a file")
     if not path.parent.exists():
@@ -197,8 +200,9 @@ def _connect(target: str) -> Ledger:
 
 
 @contextmanager
-def open_ledger(target: str, migrate_to: int = SCHEMA_VERSION) -> Iterator[Ledger]:
-    ledger = _connect(target)
+def open_ledger(target: str, migrate_to: int = SCHEMA_VERSION, must_exist: bool = False) -> Iterator[Ledger]:
+    """`must_exist`: reading or revoking needs a ledger that is there; only a sweep creates one."""
+    ledger = _connect(target, must_exist)
     try:
         try:
             ledger.migrate(migrate_to)

@@ -22,8 +22,19 @@ def join_lists(df: pl.DataFrame) -> pl.DataFrame:
                             for c, t in df.schema.items() if isinstance(t, pl.List)])
 
 
+TABLE_SUFFIXES = (".csv", ".json", ".jsonl", ".xlsx")
+
+
+def check_table_path(path: Path) -> None:
+    """Refuse an output name liftcheck cannot write, before any work is done."""
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        raise LiftcheckError(f"{path.name}：输出文件应为 .csv、.json、.jsonl 或 .xlsx",
+                             f"{path.name}: the output file must be .csv, .json, .jsonl or .xlsx")
+
+
 def write_table(df: pl.DataFrame, path: Path) -> None:
     """A full list to a file, by its suffix: .csv, .json, .jsonl or .xlsx."""
+    check_table_path(path)
     suffix = path.suffix.lower()
     path.parent.mkdir(parents=True, exist_ok=True)
     flat = df.with_columns([pl.col(c).cast(pl.String) for c, t in df.schema.items()
@@ -34,11 +45,8 @@ def write_table(df: pl.DataFrame, path: Path) -> None:
         path.write_text(json.dumps(flat.to_dicts(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     elif suffix == ".jsonl":
         flat.write_ndjson(path)
-    elif suffix == ".xlsx":
-        join_lists(flat).write_excel(path, autofit=flat.height < 5000)
     else:
-        raise LiftcheckError(f"{path.name}：输出文件应为 .csv、.json、.jsonl 或 .xlsx",
-                             f"{path.name}: the output file must be .csv, .json, .jsonl or .xlsx")
+        join_lists(flat).write_excel(path, autofit=flat.height < 5000)
 
 
 def validation_summary(sub: Submission) -> dict:

@@ -128,6 +128,13 @@ def test_ledger_round_trip_through_the_commands(sample, tmp_path):
     assert table.exit_code == 0 and "默认分值，非官方" in table.output
     r = run("credit", "revoke", ledger, fingerprint, "--reason", "again", "--by", "李四")
     assert r.exit_code == 2 and "already revoked by 张三" in r.output
+    r = run("credit", tmp_path / "typo.sqlite")
+    assert r.exit_code == 2 and "ledger not found" in r.output and not (tmp_path / "typo.sqlite").exists()
+
+
+def test_an_unwritable_output_name_is_refused_before_any_work(sample, tmp_path):
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "-o", tmp_path / "v.txt")
+    assert r.exit_code == 2 and r.output.startswith("错误：v.txt：输出文件应为 .csv、.json、.jsonl 或 .xlsx")
 
 
 def test_old_list_for_a_quarter(sample, tmp_path):
