@@ -139,3 +139,61 @@ def hazards(w: World, items) -> tuple[set, set]:
         if p:
             pending.add(h["hazard_id"])
     return reported, pending
+
+
+def hazard_listed(w: World, items) -> tuple[set, set]:
+    reported, pending = set(), set()
+    for h in items:
+        if h["severity"] not in ("major", "serious"):
+            continue
+        r, p = deadline(w, h["found_on"], h["found_on"] + dt.timedelta(days=15), h["listed_on"])
+        if r:
+            reported.add(h["hazard_id"])
+        if p:
+            pending.add(h["hazard_id"])
+    return reported, pending
+
+
+def serious_stop(w: World, items) -> set:
+    """(hazard, first unstopped day, how many): every day from the day after finding to the day
+    before rectification (or to `to`), inside P, must be a stopped day."""
+    out = set()
+    for h in items:
+        if h["severity"] != "serious":
+            continue
+        last = h["rectified_on"] - ONE if h["rectified_on"] else w.end
+        days = [d for d in each_day(h["found_on"] + ONE, last) if w.start <= d <= w.end]
+        missing = [d for d in days if not w.stopped(h["elevator_id"], d)]
+        if missing:
+            out.add((h["hazard_id"], missing[0].isoformat(), len(missing)))
+    return out
+
+
+def after_high_risk(w: World, screenings, assessments) -> tuple[set, set]:
+    reported, pending = set(), set()
+    for s in screenings:
+        if s["risk_level"] != "high":
+            continue
+        applied = sorted(a["applied_on"] for a in assessments
+                         if a["elevator_id"] == s["elevator_id"] and a["applied_on"] >= s["date"])
+        r, p = deadline(w, s["date"], s["date"] + dt.timedelta(days=30), applied[0] if applied else None)
+        if r:
+            reported.add((s["elevator_id"], s["date"].isoformat()))
+        if p:
+            pending.add((s["elevator_id"], s["date"].isoformat()))
+    return reported, pending
+
+
+def workgroup(w: World, assessments) -> tuple[set, set]:
+    reported, pending = set(), set()
+    for a in assessments:
+        if a["completed_on"] is None or a["conclusion"] not in ("major_repair", "renovate", "replace"):
+            continue
+        both = a["working_group_on"] is not None and a["plan_on"] is not None
+        r, p = deadline(w, a["completed_on"], a["completed_on"] + dt.timedelta(days=60),
+                        max(a["working_group_on"], a["plan_on"]) if both else None)
+        if r:
+            reported.add(a["assessment_id"])
+        if p:
+            pending.add(a["assessment_id"])
+    return reported, pending

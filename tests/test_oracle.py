@@ -76,8 +76,28 @@ def worlds(draw):
                         "deadline": draw(st.one_of(st.none(), st.integers(0, 60).map(lambda x, f=found: f + dt.timedelta(days=x)))),
                         # fulfilments on the period's first day and the day before are the boundary of "reported"
                         "rectified_on": draw(st.one_of(st.none(), st.integers(0, 130).map(lambda x, f=found: f + dt.timedelta(days=x)),
-                                                       st.sampled_from([start, start - dt.timedelta(days=1)]).filter(lambda d, f=found: d >= f)))})
-    return start, end, elevators, stops, checks, maintenance, inspections, alarms, hazards
+                                                       st.sampled_from([start, start - dt.timedelta(days=1)]).filter(lambda d, f=found: d >= f))),
+                        # listing around its 15-day due day
+                        "listed_on": draw(st.one_of(st.none(), st.sampled_from([10, 14, 15, 16, 25]).map(
+                            lambda x, f=found: f + dt.timedelta(days=x))))})
+    screenings, assessments = [], []
+    for k in range(draw(st.integers(0, 3))):
+        e, s_day = draw(eid), draw(day(lo - 100, hi + 3))
+        screenings.append({"elevator_id": e, "date": s_day, "risk_level": draw(st.sampled_from(["high", "high", "low"])),
+                           "report_no": f"S{k}"})
+        for j in range(draw(st.integers(0, 2))):
+            applied = s_day + dt.timedelta(days=draw(st.integers(-5, 40)))
+            completed = draw(st.one_of(st.none(), st.integers(0, 40).map(lambda x, a=applied: a + dt.timedelta(days=x))))
+            base = completed or applied
+            assessments.append({
+                "assessment_id": f"A{k}{j}", "elevator_id": e, "applied_on": applied, "completed_on": completed,
+                "conclusion": draw(st.sampled_from(["repair", "major_repair", "renovate", "replace"])) if completed else None,
+                # working group and plan around their 60-day due day
+                "working_group_on": draw(st.one_of(st.none(), st.sampled_from([20, 59, 60, 61, 75]).map(
+                    lambda x, b=base: b + dt.timedelta(days=x)))),
+                "plan_on": draw(st.one_of(st.none(), st.sampled_from([20, 59, 60, 61, 75]).map(
+                    lambda x, b=base: b + dt.timedelta(days=x))))})
+    return start, end, elevators, stops, checks, maintenance, inspections, alarms, hazards, screenings, assessments
 
 
 def _iso(rows):
@@ -87,7 +107,7 @@ def _iso(rows):
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
 def test_engine_agrees_with_the_day_by_day_oracle(world):
-    start, end, elevators, stops, checks, maintenance, inspections, alarms, hazards = world
+    start, end, elevators, stops, checks, maintenance, inspections, alarms, hazards, screenings, assessments = world
     tables = {
         "organizations": ORGANIZATIONS,
         "elevators": [elevator(e["elevator_id"], commissioned_on=e["commissioned_on"].isoformat(),
@@ -99,6 +119,8 @@ def test_engine_agrees_with_the_day_by_day_oracle(world):
         "inspections": _iso(inspections),
         "alarm_tests": _iso([dict(a, ok=str(a["ok"]).lower()) for a in alarms]),
         "hazards": _iso(hazards),
+        "screenings": _iso(screenings),
+        "assessments": _iso(assessments),
     }
     # the same record twice is a duplicate the validator rightly refuses; the oracle de-duplicates
     tables["maintenance"] = list({tuple(sorted(r.items())): r for r in tables["maintenance"]}.values())
@@ -108,7 +130,8 @@ def test_engine_agrees_with_the_day_by_day_oracle(world):
     with tempfile.TemporaryDirectory() as tmp:
         report = run_check(write_submission(Path(tmp), tables), start, end,
                            only=["DAILY-CHECK", "MAINT-INTERVAL", "MAINT-INTERVAL-DENSE", "INSPECTION-VALID",
-                                 "ALARM-FAULT", "HAZARD-OVERDUE"]).report
+                                 "ALARM-FAULT", "HAZARD-OVERDUE", "HAZARD-LISTED", "HAZARD-SERIOUS-STOP",
+                                 "ASSESSMENT-AFTER-HIGH-RISK", "ASSESSMENT-WORKGROUP"]).report
     w = oracle.World(elevators, stops, start, end)
     got = lambda rule: [v for v in report["violations"] if v["rule_id"] == rule]  # noqa: E731
 
@@ -124,6 +147,17 @@ def test_engine_agrees_with_the_day_by_day_oracle(world):
     reported, pending = oracle.hazards(w, hazards)
     assert {v["subject"] for v in got("HAZARD-OVERDUE")} == reported
     assert {p["subject"] for p in report["pending"] if p["rule_id"] == "HAZARD-OVERDUE"} == pending
+    reported, pending = oracle.hazard_listed(w, hazards)
+    assert {v["subject"] for v in got("HAZARD-LISTED")} == reported
+    assert {p["subject"] for p in report["pending"] if p["rule_id"] == "HAZARD-LISTED"} == pending
+    assert {(v["subject"], v["evidence"]["first_unstopped_day"], v["evidence"]["unstopped_days"])
+            for v in got("HAZARD-SERIOUS-STOP")} == oracle.serious_stop(w, hazards)
+    reported, pending = oracle.after_high_risk(w, screenings, assessments)
+    assert {(v["subject"], v["period_key"]) for v in got("ASSESSMENT-AFTER-HIGH-RISK")} == reported
+    assert {(p["subject"], p["period_key"]) for p in report["pending"] if p["rule_id"] == "ASSESSMENT-AFTER-HIGH-RISK"} == pending
+    reported, pending = oracle.workgroup(w, assessments)
+    assert {v["subject"] for v in got("ASSESSMENT-WORKGROUP")} == reported
+    assert {p["subject"] for p in report["pending"] if p["rule_id"] == "ASSESSMENT-WORKGROUP"} == pending
     # each violation counted once: fingerprints are unique
     fps = [v["fingerprint"] for v in report["violations"]]
     assert len(fps) == len(set(fps))
