@@ -249,17 +249,22 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
         "on_site": np.concatenate([on_site, np.ones(rep_n, dtype=bool)]),
     })
 
-    # ---- inspections: yearly; a few fail, a few lapse --------------------------------
-    insp_day = rng.integers(-300, 60, size=m)
-    insp_day = np.maximum(insp_day, comm_days + 300)
+    # ---- inspections: a continuous yearly chain (each 5-29 days before the last one expires),
+    # from the last one before the period (or the first after installation); a few fail, a few lapse
+    cycles = ndays // 330 + 2
+    first_day = np.maximum(rng.integers(-360, 1, size=m), comm_days + 365 - rng.integers(5, 30, size=m))
+    steps = 365 - rng.integers(5, 30, size=(m, cycles))
+    steps[:, 0] = 0
+    chain = first_day[:, None] + np.cumsum(steps, axis=1)
     lapsed = rng.random(m) < RATES["inspection_lapsed"]
-    conclusion = np.where(rng.random(m) < RATES["inspection_fail"], "fail",
-                          np.where(rng.random(m) < 0.04, "pass_after_rectification", "pass"))
-    second = insp_day + 365
-    insp_el = np.concatenate([np.arange(m), np.nonzero(~lapsed & (second < ndays))[0]])
-    insp_days = np.concatenate([insp_day, second[~lapsed & (second < ndays)]])
-    concl = np.concatenate([np.where(lapsed, "pass", "pass"),
-                            conclusion[~lapsed & (second < ndays)]])
+    in_service_idx = np.nonzero(np.array(active.get_column("status")) == "in_service")[0]
+    if len(in_service_idx) > 1:
+        lapsed[in_service_idx[1]] = True  # showcase: the second in-service elevator is never re-inspected
+    keep = (chain < ndays) & (~lapsed[:, None] | (np.arange(cycles) == 0)[None, :])
+    insp_el, insp_k = np.nonzero(keep)
+    insp_days = chain[insp_el, insp_k]
+    concl = np.where(rng.random(len(insp_el)) < RATES["inspection_fail"], "fail",
+                     np.where(rng.random(len(insp_el)) < 0.04, "pass_after_rectification", "pass"))
     ins = pl.DataFrame({"elevator_id": act_ids[insp_el], "date": _dates(start, insp_days), "conclusion": concl,
                         "report_no": [f"JY{i:08d}" for i in range(len(insp_el))]})
     ins = ins.with_columns(
@@ -329,12 +334,13 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     fix = np.where(rng.random(nh) < RATES["hazard_rectified_late"], limit + rng.integers(1, 40, size=nh),
                    rng.integers(1, 30, size=nh))
     rectified = np.where(rng.random(nh) < RATES["hazard_unrectified"], -10**6, h_found + fix)
-    in_service_idx = np.nonzero(np.array(active.get_column("status")) == "in_service")[0]
     if nh and len(in_service_idx):
         h_el[0] = in_service_idx[0]
         h_found[0] = min(ndays - 20, 30)
         rectified[0] = -10**6
     listed = np.where(rng.random(nh) < RATES["hazard_not_listed"], -10**6, h_found + rng.integers(1, 20, size=nh))
+    if nh:
+        listed[0] = -10**6  # showcase: the serious first hazard is never listed
     with_deadline = rng.random(nh) < 0.3
     hazards = pl.DataFrame({
         "hazard_id": [f"YH{i:07d}" for i in range(nh)], "elevator_id": act_ids[h_el],
