@@ -196,6 +196,20 @@ def _emit_report(report: dict, fmt: str, output: Path | None) -> None:
 
 
 @main.command()
+@click.argument("out", type=click.Path(path_type=Path), default=Path("liftcheck-模板.xlsx"))
+@_friendly
+def template(out: Path):
+    """生成填报用的 Excel 模板。Write an Excel workbook to fill in: a sheet per record type, Chinese headers."""
+    from checker.template import write_template
+
+    if out.suffix.lower() != ".xlsx":
+        raise click.UsageError("模板文件应以 .xlsx 结尾 / the template must end in .xlsx")
+    write_template(out)
+    click.echo(f"模板已写入 {out}（每类记录一张表，填好后运行 liftcheck validate {out}）\n"
+               f"template written to {out} (a sheet per record type; fill it in, then liftcheck validate {out})")
+
+
+@main.command()
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("liftcheck-demo"), show_default=True)
 @_friendly
 def demo(folder: Path):

@@ -209,6 +209,8 @@ def _read_workbook(path: Path, raw: RawSubmission) -> None:
         raise LiftcheckError(f"{path.name}：无法读取 Excel 工作簿（文件损坏或不是 .xlsx）：{first}",
                              f"{path.name}: cannot read the Excel workbook (damaged or not .xlsx): {first}") from None
     for sheet, df in sheets.items():
+        if sheet == "填写说明":  # the instructions sheet of `liftcheck template`
+            continue
         rt = record_type_for_name(sheet)
         display = f"{path.name}[{sheet}]"
         if rt is None:

@@ -1,0 +1,69 @@
+"""`liftcheck template`: an Excel workbook for property firms to fill in, one sheet per record type.
+
+Headers are the Chinese labels (what the loader reads back), each with a note giving the
+English name, whether it is required and what it takes; coded fields get dropdowns of
+their Chinese names, yes/no fields 是/否, date columns a date format. The first sheet,
+填写说明, explains the workbook; the loader knows it and does not read it as records.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import xlsxwriter
+
+from checker.contract import record_types
+
+INSTRUCTIONS_SHEET = "填写说明"
+_KIND_ZH = {"string": "文字", "enum": "从下拉列表选择", "integer": "整数", "number": "数字", "boolean": "是/否",
+            "date": "日期（如 2024-01-05）", "datetime": "日期时间（如 2024-01-05 10:30）", "list": "多个值用 ; 分隔"}
+
+
+def write_template(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with xlsxwriter.Workbook(path) as wb:
+        bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        required = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+        date = wb.add_format({"num_format": "yyyy-mm-dd"})
+        stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        wrap = wb.add_format({"text_wrap": True, "valign": "top"})
+        guide = wb.add_worksheet(INSTRUCTIONS_SHEET)
+        guide.set_column(0, 0, 34)
+        guide.set_column(1, 1, 90)
+        lines = [
+            ("liftcheck 数据填报模板", "南京市老旧住宅电梯安全评估及整治意见（征求意见稿）合规自查"),
+            ("怎样填", "每个工作表是一类记录，第一行是表头（不要改动），从第二行起每行一条记录。"
+                      "橙色表头为必填。把鼠标停在表头上可看到字段说明。没有的记录类型，整张表留空即可删除。"),
+            ("检查", "liftcheck validate 本文件.xlsx  —— 列出每个问题（工作表、行、字段、值、应填什么）\n"
+                    "liftcheck check 本文件.xlsx --from 2024-01-01 --to 2024-12-31 -o 违规清单.xlsx"),
+            ("注意", "某类记录整张表删除 = 没有提交该类记录，依赖它的规则“未评判”；"
+                    "保留空表 = 提交了但一条也没有，照常评判（例如每天都缺每日检查）。"),
+        ]
+        for row, (a, b) in enumerate(lines):
+            guide.write(row, 0, a, bold)
+            guide.write(row, 1, b, wrap)
+        guide.write(len(lines) + 1, 0, "工作表 Sheet", bold)
+        guide.write(len(lines) + 1, 1, "记录类型 Record type", bold)
+        for i, rt in enumerate(record_types().values(), start=len(lines) + 2):
+            guide.write(i, 0, rt.label)
+            guide.write(i, 1, rt.name)
+        for rt in record_types().values():
+            ws = wb.add_worksheet(rt.label[:31])
+            ws.freeze_panes(1, 0)
+            for col, f in enumerate(rt.fields):
+                ws.write(0, col, f.label, required if f.required else bold)
+                ws.set_column(col, col, max(12, len(f.label) * 2 + 2),
+                              date if f.kind == "date" else stamp if f.kind == "datetime" else None)
+                note = [f"{f.name}", "必填" if f.required else "选填", _KIND_ZH[f.kind]]
+                if f.ref:
+                    note.append(f"须与「{record_types()[f.ref].label}」中的编号一致")
+                if f.kind == "enum":
+                    note.append("可选：" + "、".join(f.enum_labels.values()))
+                if f.default is not None:
+                    note.append(f"留空即为 {f.enum_labels.get(f.default, '是' if f.default is True else '否' if f.default is False else f.default)}")
+                ws.write_comment(0, col, "\n".join(note), {"x_scale": 2, "y_scale": 1.5})
+                if f.kind == "enum":
+                    ws.data_validation(1, col, 100_000, col, {"validate": "list", "source": list(f.enum_labels.values())})
+                elif f.kind == "boolean":
+                    ws.data_validation(1, col, 100_000, col, {"validate": "list", "source": ["是", "否"]})
+    return path
