@@ -114,11 +114,11 @@ def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, f
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--from", "start", type=DATE, required=True, help="First day of the period (included).")
 @click.option("--to", "end", type=DATE, required=True, help="Last day of the period (included).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
 @click.option("--params", "params_file", type=click.Path(path_type=Path), help="YAML overrides: dotted name → value.")
 @click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The official credit-point schedule.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="json: write the report here. table: write every violation here (.csv/.json/.xlsx).")
+              help="json/html: write the report here. table: write every violation here (.csv/.json/.xlsx).")
 @click.option("--skip-invalid", is_flag=True, help="Judge the valid records; list every rejected one in the report.")
 @click.option("--rule", "only", multiple=True, help="Evaluate only this rule (repeatable).")
 @click.option("--ledger", "ledger_target", help="Record the deductions in this ledger (SQLite path or PostgreSQL URL).")
@@ -136,6 +136,8 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
 
     if output is not None and fmt == "table":
         check_table_path(output)
+    if fmt == "html" and output is None:
+        raise click.UsageError("--format html 需要 -o 报告.html / --format html needs -o REPORT.html")
     try:
         run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt, partitions)
     except InvalidSubmission as exc:
@@ -162,7 +164,7 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
 def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, only, fmt, partitions=1):
     from checker.pipeline import run_check
 
-    if fmt != "table" or not sys.stderr.isatty() or partitions > 1:
+    if fmt != "table" or not sys.stderr.isatty() or partitions > 1:  # bars only for people at a terminal
         return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None, partitions=partitions)
     from rich.progress import Progress
 
@@ -177,6 +179,13 @@ def _emit_report(report: dict, fmt: str, output: Path | None) -> None:
 
     from checker.render import print_report, write_table
 
+    if fmt == "html":
+        from checker.render import report_html
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(report_html(report), encoding="utf-8")
+        click.echo(f"报告已写入 {output} / report written to {output}")
+        return
     if fmt == "json":
         text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
         if output:

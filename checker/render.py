@@ -281,3 +281,25 @@ def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> N
         console.print(items)
     if not body["firms"]:
         console.print("账本中没有扣分 / no deductions in the ledger")
+
+
+def report_html(report: dict) -> str:
+    """The report as one self-contained HTML page (Jinja2, autoescaped): for sharing and printing."""
+    from collections import Counter, defaultdict
+
+    import jinja2
+
+    from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("checker", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]))
+    per_district = Counter(v["district"] for v in report["violations"] if v["district"])
+    loop = report["metrics"]["closed_loop_rate"]["by_district"]
+    districts = [{"name": d, "violations": per_district.get(d, 0), **loop.get(d, {"hazards": 0, "closed": 0, "rate": None})}
+                 for d in sorted(set(per_district) | set(loop), key=lambda d: -per_district.get(d, 0))]
+    by_rule: dict[str, list] = defaultdict(list)
+    for v in report["violations"]:
+        by_rule[v["rule_id"]].append(v)
+    return env.get_template("report.html.j2").render(
+        r=report, s=report["summary"], districts=districts, by_rule=sorted(by_rule.items()),
+        severity_zh=SEVERITY_ZH, responsible_zh=RESPONSIBLE_ZH)

@@ -197,3 +197,26 @@ def test_demo_runs_the_full_check(tmp_path):
     report = json.loads((tmp_path / "demo" / "report.json").read_text(encoding="utf-8"))
     assert all(n > 0 for n in report["summary"]["by_rule"].values())
     shutil.rmtree(tmp_path / "demo")
+
+
+def test_html_report_is_escaped_and_complete(sample, tmp_path):
+    out = tmp_path / "report.html"
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "html", "-o", out)
+    assert r.exit_code == 1 and f"report written to {out}" in r.output
+    html = out.read_text(encoding="utf-8")
+    report = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json").output)
+    assert html.count('<td class="muted">') >= len(report["violations"])  # one fingerprint cell per violation
+    assert all(v["fingerprint"] in html for v in report["violations"])
+    assert "默认分值，非官方" in html
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "html")
+    assert r.exit_code == 2 and "--format html needs -o REPORT.html" in r.output
+
+
+def test_html_report_escapes_what_people_typed(tmp_path):
+    orgs = [dict(o, name="<script>alert(1)</script>甲物业") if o["kind"] == "property_service_enterprise" else o
+            for o in ORGANIZATIONS]
+    folder = write_submission(tmp_path / "s", {"organizations": orgs, "elevators": [elevator()], "daily_checks": []})
+    out = tmp_path / "r.html"
+    assert run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "html", "-o", out).exit_code == 1
+    html = out.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;甲物业" in html and "<script>" not in html
