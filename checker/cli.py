@@ -262,8 +262,10 @@ def rules_show(rule_id: str):
     print_rule(load_rulebook().get(rule_id), load_parameters())
 
 
-OLD_LIST_COLUMNS = ["elevator_id", "district", "community", "use_unit_id", "age_years", "affordable_housing", "dense",
-                    "latest_screening_on", "latest_risk_level", "assessment_status", "open_hazards"]
+OLD_LIST_COLUMNS = {"elevator_id": "设备代码", "district": "所在区", "community": "小区", "use_unit_id": "使用单位",
+                    "age_years": "投用年限", "affordable_housing": "保障房", "dense": "高梯户比",
+                    "latest_screening_on": "最近筛查", "latest_risk_level": "风险等级", "assessment_status": "全面评估",
+                    "open_hazards": "未整改隐患"}
 
 
 @main.command("old-list")
@@ -307,8 +309,9 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
     elif fmt == "csv":
         click.echo(join_lists(listing).write_csv(), nl=False)
     else:
-        print_frame(listing, f"15年以上老旧住宅电梯清单 Old residential elevators as of {day}（{listing.height:,} 部）",
-                    OLD_LIST_COLUMNS)
+        print_frame(listing.select(list(OLD_LIST_COLUMNS)).rename(OLD_LIST_COLUMNS),
+                    f"15年以上老旧住宅电梯清单 Old residential elevators as of {day}（{listing.height:,} 部）",
+                    list(OLD_LIST_COLUMNS.values()))
 
 
 @main.command("fund-check")

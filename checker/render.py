@@ -233,8 +233,15 @@ def print_frame(df: pl.DataFrame, title: str, columns: list[str], console: Conso
     table = Table(title=title)
     for c in columns:
         table.add_column(c)
+    def cell(v) -> str:
+        if v is None:
+            return ""
+        if isinstance(v, bool):
+            return "是" if v else "否"
+        return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+
     for row in df.head(cap).select(columns).iter_rows():
-        table.add_row(*["" if v is None else (", ".join(map(str, v)) if isinstance(v, list) else str(v)) for v in row])
+        table.add_row(*[cell(v) for v in row])
     console.print(table)
     if df.height > cap:
         console.print(f"另有 {df.height - cap:,} 行未显示；用 -o 文件.xlsx 导出全部。 ({df.height - cap:,} more rows; use -o FILE.)")
