@@ -119,12 +119,15 @@ class CompiledRule:
         # so a missing report is not also listed as "too old" or "of another elevator".
         holds: dict[str, pl.Expr] = {}
         judged: dict[str, pl.Expr] = {}
-        unmet = []
+        unmet, status = [], []
         for p, expr in self.prerequisites:
             holds[p["id"]] = expr.fill_null(False)
             judged[p["id"]] = (judged[p["after"]] & holds[p["after"]]) if "after" in p else pl.lit(True)
             unmet.append(pl.when(judged[p["id"]] & ~holds[p["id"]]).then(pl.lit(p["id"])))
-        facts = facts.with_columns(pl.concat_list(unmet).list.drop_nulls().alias("unmet"))
+            # true held, false failed, empty not judged (what it rests on failed)
+            status.append(pl.when(judged[p["id"]]).then(holds[p["id"]]).alias(p["id"]))
+        facts = facts.with_columns(pl.concat_list(unmet).list.drop_nulls().alias("unmet"),
+                                   pl.struct(status).alias("prerequisites"))
         return facts.filter(pl.col("unmet").list.len() > 0), facts.clear()
 
 
@@ -167,6 +170,7 @@ def _violations(rule: Rule, rows: pl.DataFrame, book_rule: CompiledRule) -> list
         evidence = {k: values[k] for k in rule.evidence}
         if "unmet" in values:
             evidence["unmet"] = values["unmet"]
+            evidence["prerequisites"] = values["prerequisites"]
         out.append(Violation(
             rule_id=rule.id, title=rule.title["zh"], title_en=rule.title["en"], clause=rule.clause["ref"],
             severity=severity, responsible_role=rule.responsible, responsible_org_id=responsible_org,

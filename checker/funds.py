@@ -39,16 +39,13 @@ def judge_application(path: Path, application_id: str, params_file: Path | None 
     if not in_scope:
         raise LiftcheckError(f"申请 {application_id} 的电梯 {app['elevator_id']} 不是在册的住宅电梯（或已报废）",
                              f"application {application_id}: elevator {app['elevator_id']} is not a registered residential elevator (or is scrapped)")
-    unmet = set(found.evidence["unmet"]) if found else set()
-    checks, judged = [], {}
-    for p in rule.prerequisites:
-        ok = p["id"] not in unmet
-        judged[p["id"]] = ("after" not in p) or (judged[p["after"]] and p["after"] not in unmet)
-        checks.append({"id": p["id"], "holds": ok if judged[p["id"]] else None, "zh": p["zh"], "en": p["en"]})
+    # the engine's own per-prerequisite status: held, failed, or not judged; all hold when no violation
+    status = found.evidence["prerequisites"] if found else {p["id"]: True for p in rule.prerequisites}
+    checks = [{"id": p["id"], "holds": status[p["id"]], "zh": p["zh"], "en": p["en"]} for p in rule.prerequisites]
     return {
         "application_id": application_id, "elevator_id": app["elevator_id"], "applied_on": day.isoformat(),
         "assessment_id": app["assessment_id"], "approvable": found is None,
-        "prerequisites": checks, "unmet": sorted(unmet, key=[p["id"] for p in rule.prerequisites].index),
+        "prerequisites": checks, "unmet": found.evidence["unmet"] if found else [],
         "message_zh": found.message_zh if found else f"维修资金应急通道申请 {application_id} 的评估报告依据充分",
         "message_en": found.message_en if found else f"emergency fund application {application_id} has a sound assessment basis",
         "clause": rule.clause,

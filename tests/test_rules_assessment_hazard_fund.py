@@ -221,3 +221,14 @@ def test_closed_loop_rate_per_district(judge):
     assert loop["overall"] == {"hazards": 4, "closed": 2, "rate": 0.5}
     assert loop["by_district"] == {"玄武区": {"hazards": 2, "closed": 1, "rate": 0.5},
                                    "鼓楼区": {"hazards": 2, "closed": 1, "rate": 0.5}}
+
+
+def test_fund_evidence_gives_each_prerequisite_held_failed_or_not_judged(judge):
+    r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1")],
+              assessments=[_assessment("A3", "E1", "2024-01-01", "2024-04-01")],
+              fund_applications=[_fund("F1", aid="A3"), _fund("F2", aid=None)])
+    status = {v["subject"]: v["evidence"]["prerequisites"] for v in of(r, "FUND-EMERGENCY-BASIS")}
+    assert status["F1"] == {"report_exists": True, "same_elevator": True, "report_completed": False,
+                            "report_recent": None, "plan_ready": False}
+    assert status["F2"] == {"report_exists": False, "same_elevator": None, "report_completed": None,
+                            "report_recent": None, "plan_ready": None}
