@@ -239,7 +239,8 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
 
 
 def partition(sub: Submission, parts: int) -> list[Submission]:
-    """Split a submission by use unit: each part holds its units' elevators and all their records."""
+    """Split a submission by use unit: each part holds its units' elevators and all their records,
+    plus the assessment reports its fund applications name."""
     if parts <= 1:
         return [sub]
     elevators = sub.table("elevators")
@@ -251,9 +252,17 @@ def partition(sub: Submission, parts: int) -> list[Submission]:
         ids = elevator_part.filter(pl.col("_part") == k).get_column("elevator_id")
         unit_ids = unit_part.filter(pl.col("_part") == k).get_column("use_unit_id")
         tables = {}
+        # A fund application may name another elevator's report, perhaps another unit's:
+        # its part carries that report too (the assessment rules see it only through its
+        # own elevator, which is not in this part, so nothing is judged twice).
+        named = sub.table("fund_applications").filter(pl.col("elevator_id").is_in(ids.implode()))
+        named_reports = named.get_column("assessment_id").drop_nulls()
         for name, df in sub.tables.items():
             if name == "organizations":
                 tables[name] = df
+            elif name == "assessments":
+                tables[name] = df.filter(pl.col("elevator_id").is_in(ids.implode())
+                                         | pl.col("assessment_id").is_in(named_reports.implode()))
             elif "elevator_id" in df.columns:
                 tables[name] = df.filter(pl.col("elevator_id").is_in(ids.implode()))
             elif "use_unit_id" in df.columns:

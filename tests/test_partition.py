@@ -36,3 +36,23 @@ def test_a_partition_holds_only_its_units_records(tmp_path):
     assert sum(p.table("daily_checks").height for p in pieces) == sub.table("daily_checks").height
     for p, own in zip(pieces, units):
         assert set(p.table("weekly_reviews").get_column("use_unit_id")) <= own
+
+
+def test_a_fund_application_naming_another_units_report_is_judged_the_same_in_parts(tmp_path):
+    from conftest import COMMITTEE, ORGANIZATIONS, elevator, write_submission
+
+    folder = write_submission(tmp_path / "s", {
+        "organizations": ORGANIZATIONS,
+        "elevators": [elevator("E1"), elevator("E2", use_unit_id=COMMITTEE)],
+        "assessments": [{"assessment_id": "A2", "elevator_id": "E2", "applied_on": "2024-01-01",
+                         "completed_on": "2024-02-01", "plan_on": "2024-02-10"}],
+        "fund_applications": [{"application_id": "F1", "elevator_id": "E1", "applied_on": "2024-03-01",
+                               "channel": "emergency", "assessment_id": "A2"}]})
+    sub = validate(load_submission(folder))
+    book, params = load_rulebook(), load_parameters()
+    start, end = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
+    whole = build_report(evaluate(sub, book, params, start, end, only=["FUND-EMERGENCY-BASIS"]), book, params)
+    parts = build_report(evaluate_partitioned(sub, book, params, start, end, parts=2, only=["FUND-EMERGENCY-BASIS"]),
+                         book, params)
+    assert [v["evidence"]["unmet"] for v in whole["violations"]] == [["same_elevator"]]
+    assert parts["violations"] == whole["violations"]
