@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,7 +64,9 @@ def _header_map(rt: RecordType, columns: list[str], display: str, raw: RawSubmis
         by_header[f.label.split("（")[0]] = f.name
     mapping: dict[str, str] = {}
     for col in columns:
-        name = by_header.get(col.strip().lstrip("\ufeff"))
+        # polars renames a repeated header "date" to "date_duplicated_0": it is still "date"
+        header = re.sub(r"_duplicated_\d+$", "", col.strip().lstrip("\ufeff"))
+        name = by_header.get(header)
         if name is None:
             raw.file_problems.append(_problem(display, 1, col, col, "unknown_column",
                                               f"未知列，已忽略（{rt.name} 没有这个字段）",
@@ -71,7 +74,7 @@ def _header_map(rt: RecordType, columns: list[str], display: str, raw: RawSubmis
                                               severity="warning"))
             continue
         if name in mapping.values():
-            raw.file_problems.append(_problem(display, 1, name, col, "duplicate_column",
+            raw.file_problems.append(_problem(display, 1, name, header, "duplicate_column",
                                               "同一字段出现了两列", "the same field appears in two columns"))
             continue
         mapping[col] = name
@@ -82,12 +85,11 @@ def _conform(rt: RecordType, df: pl.DataFrame, display: str, raw: RawSubmission,
              first_row: int) -> pl.DataFrame:
     """Rename headers to field names, add absent fields as nulls, attach file and row."""
     mapping = _header_map(rt, [c for c in df.columns if c not in (FILE_COL, ROW_COL)], display, raw)
-    df = df.select([pl.col(c).cast(pl.String).alias(n) for c, n in mapping.items()]
-                   + ([pl.col(ROW_COL)] if ROW_COL in df.columns else []))
+    if ROW_COL not in df.columns:  # numbered before any column is dropped, so no row can vanish
+        df = df.with_row_index(ROW_COL, offset=first_row).with_columns(pl.col(ROW_COL).cast(pl.Int64))
+    df = df.select([pl.col(ROW_COL)] + [pl.col(c).cast(pl.String).alias(n) for c, n in mapping.items()])
     missing = [f.name for f in rt.fields if f.name not in df.columns]
     df = df.with_columns([pl.lit(None, dtype=pl.String).alias(n) for n in missing])
-    if ROW_COL not in df.columns:
-        df = df.with_row_index(ROW_COL, offset=first_row).with_columns(pl.col(ROW_COL).cast(pl.Int64))
     return df.select(pl.lit(display).alias(FILE_COL), ROW_COL, *rt.field_names)
 
 

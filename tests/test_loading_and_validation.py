@@ -203,3 +203,18 @@ def test_the_excel_template_round_trips_once_filled_in(tmp_path):
     sub = validate(load_submission(book))
     assert sub.error_count == 0 and sub.present_types == {"organizations", "elevators"}
     assert sub.table("elevators").row(0, named=True)["commissioned_on"] == dt.date(2008, 2, 29)
+
+
+def test_a_repeated_header_is_an_error_and_a_wrongly_separated_file_loses_no_row(tmp_path):
+    write_submission(tmp_path, {"organizations": ORGANIZATIONS})
+    (tmp_path / "daily_checks.csv").write_text("elevator_id,date,date,inspector\nE1,2024-01-01,2024-01-02,王伟\n",
+                                               encoding="utf-8")
+    (tmp_path / "elevators.csv").write_text("elevator_id;district;community\nE1;玄武区;梅园\n", encoding="utf-8")
+    sub = validate(load_submission(tmp_path))
+    found = messages(sub)
+    assert 'daily_checks.csv line 1, field date, value "date": the same field appears in two columns' in found
+    assert 'elevators.csv line 1, field elevator_id;district;community, value "elevator_id;district;community": ' \
+           'unknown column, ignored (elevators has no such field)' in found
+    # the elevator row is still there, refused for what it lacks, not dropped
+    assert 'elevators.csv line 2, field elevator_id (设备代码), value "": a required field; it is empty' in found
+    assert sub.record_counts["elevators"] == 1 and sub.rejected_counts["elevators"] == 1
