@@ -87,6 +87,18 @@ def _conform(rt: RecordType, df: pl.DataFrame, display: str, raw: RawSubmission,
     mapping = _header_map(rt, [c for c in df.columns if c not in (FILE_COL, ROW_COL)], display, raw)
     if ROW_COL not in df.columns:  # numbered before any column is dropped, so no row can vanish
         df = df.with_row_index(ROW_COL, offset=first_row).with_columns(pl.col(ROW_COL).cast(pl.Int64))
+    # Spreadsheets leave blank rows (",,,," or an empty line): no data in any column, so not a
+    # record — ignored, and said so.
+    cells = [c for c in df.columns if c not in (FILE_COL, ROW_COL)]
+    blank = pl.all_horizontal([pl.col(c).is_null() for c in cells]) if cells else pl.lit(False)
+    blank_rows = df.filter(blank).get_column(ROW_COL)
+    if len(blank_rows):
+        shown = "、".join(map(str, blank_rows.head(10).to_list())) + ("…" if len(blank_rows) > 10 else "")
+        raw.file_problems.append(_problem(display, None, "", shown, "blank_rows",
+                                          f"忽略了 {len(blank_rows)} 个空行（第 {shown} 行）",
+                                          f"{len(blank_rows)} blank row(s) ignored (rows {shown.replace('、', ', ')})",
+                                          severity="warning"))
+        df = df.filter(~blank)
     df = df.select([pl.col(ROW_COL)] + [pl.col(c).cast(pl.String).alias(n) for c, n in mapping.items()])
     missing = [f.name for f in rt.fields if f.name not in df.columns]
     df = df.with_columns([pl.lit(None, dtype=pl.String).alias(n) for n in missing])

@@ -218,3 +218,13 @@ def test_a_repeated_header_is_an_error_and_a_wrongly_separated_file_loses_no_row
     # the elevator row is still there, refused for what it lacks, not dropped
     assert 'elevators.csv line 2, field elevator_id (设备代码), value "": a required field; it is empty' in found
     assert sub.record_counts["elevators"] == 1 and sub.rejected_counts["elevators"] == 1
+
+
+def test_windows_csv_with_quotes_and_trailing_blank_rows(tmp_path):
+    text = "统一社会信用代码,单位名称,单位类型\r\nP1,\"甲物业, 南京\",物业服务企业\r\nM1,乙维保,维保单位\r\n,,\r\n\r\n"
+    (tmp_path / "organizations.csv").write_bytes(text.encode("gb18030"))
+    sub = validate(load_submission(tmp_path))
+    assert sub.error_count == 0
+    assert sub.table("organizations").get_column("name").to_list() == ["甲物业, 南京", "乙维保"]
+    [warning] = messages(sub)
+    assert warning.startswith("organizations.csv, value \"4") and "blank row(s) ignored" in warning
