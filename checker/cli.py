@@ -30,6 +30,11 @@ def _friendly(func):
         except KeyboardInterrupt:
             click.echo("已中断 / interrupted", err=True)
             sys.exit(130)
+        except OSError as exc:  # a path the user gave cannot be read or written: theirs to fix
+            where = exc.filename or ""
+            click.echo(f"错误：无法读写 {where}：{exc.strerror or exc}\nError: cannot read or write {where}: {exc.strerror or exc}",
+                       err=True)
+            sys.exit(EXIT_CANNOT_JUDGE)
         except Exception as exc:  # noqa: BLE001 - last line of defence, see LIFTCHECK_DEBUG
             if os.environ.get("LIFTCHECK_DEBUG"):
                 raise

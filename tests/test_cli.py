@@ -220,3 +220,11 @@ def test_html_report_escapes_what_people_typed(tmp_path):
     assert run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "html", "-o", out).exit_code == 1
     html = out.read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;甲物业" in html and "<script>" not in html
+
+
+def test_an_unwritable_path_is_the_users_error_not_an_internal_one(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    r = run("sample", blocker / "out", "--elevators", "3")
+    assert r.exit_code == 2
+    assert f"Error: cannot read or write {blocker / 'out'}" in r.output and "Internal error" not in r.output
