@@ -16,18 +16,6 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month + 1, min(day.day, last))
 
 
-def add_years(day: dt.date, years: int) -> dt.date:
-    return add_months(day, 12 * years)
-
-
-def whole_years(start: dt.date, day: dt.date) -> int:
-    """Age in whole years: the largest n with start + n years <= day."""
-    years = day.year - start.year
-    while years > 0 and add_years(start, years) > day:
-        years -= 1
-    return max(years, 0)
-
-
 _DATE_FORMS = re.compile(r"^(\d{4})(?:-|/|年)(\d{1,2})(?:-|/|月)(\d{1,2})日?$")
 
 

@@ -4,7 +4,7 @@ A rule never walks a timeline or joins records itself: it names one of these tab
 states its condition over the columns. Every table has `judged_on` (the date a parameter
 is taken as of) and, where the subject belongs to an elevator, `elevator_id`,
 `use_unit_id`, `maintenance_unit_id` and `district`. Definitions follow rules.md
-"Common definitions"; docs/facts.md lists the columns of each table.
+"Common definitions"; each table's columns are those its property below selects.
 """
 
 from __future__ import annotations

@@ -7,7 +7,6 @@ judged, as a polars expression over that fact's `judged_on` column.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,10 +142,3 @@ def set_parameter(ps: ParameterSet, name: str, value: Any, where: str = "参数"
         values = [(p.values[0][0], _check_value(p, value, where))]
     p.values = values
     p.overridden = True
-
-
-def parameters_digest(ps: ParameterSet) -> str:
-    h = hashlib.sha256()
-    for name in sorted(ps.params):
-        h.update(repr((name, ps.params[name].values)).encode())
-    return h.hexdigest()
