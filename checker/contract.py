@@ -48,6 +48,14 @@ class RecordType:
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
+    def headers(self) -> dict[str, str]:
+        """Every column header people may use -> field name: the English name, the Chinese
+        label, and the label without its parenthesised note (投用日期 for 投用日期（…）)."""
+        out: dict[str, str] = {}
+        for f in self.fields:
+            out[f.name] = out[f.label] = out[f.label.split("（")[0]] = f.name
+        return out
+
 
 def _kind(prop: dict) -> FieldKind:
     if "enum" in prop:

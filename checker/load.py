@@ -57,11 +57,7 @@ def _problem(file: str, row: int | None, field_name: str, value: str, code: str,
 
 def _header_map(rt: RecordType, columns: list[str], display: str, raw: RawSubmission) -> dict[str, str]:
     """Map the file's column headers (English names or Chinese labels) to field names."""
-    by_header = {}
-    for f in rt.fields:
-        by_header[f.name] = f.name
-        by_header[f.label] = f.name
-        by_header[f.label.split("（")[0]] = f.name
+    by_header = rt.headers()
     mapping: dict[str, str] = {}
     for col in columns:
         # polars renames a repeated header "date" to "date_duplicated_0": it is still "date"

@@ -77,11 +77,7 @@ class World:
 
     def rows(self, kind: str, table: list[list[str]]) -> list[dict]:
         rt = record_types()[kind]
-        by_header = {}
-        for f in rt.fields:
-            by_header[f.name] = f.name
-            by_header[f.label] = f.name
-            by_header[f.label.split("（")[0]] = f.name
+        by_header = rt.headers()
         header = table[0]
         unknown = [h for h in header if h.strip() not in by_header]
         if unknown:
