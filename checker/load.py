@@ -25,6 +25,8 @@ ROW_COL = "_row"
 JSON_TYPE_MARK = "\x00json:"
 
 SUFFIXES = (".csv", ".jsonl", ".json")
+# The instructions sheet of `liftcheck template`: part of the workbook, not records.
+INSTRUCTIONS_SHEET = "填写说明"
 
 
 @dataclass
@@ -219,7 +221,7 @@ def _read_workbook(path: Path, raw: RawSubmission) -> None:
         raise LiftcheckError(f"{path.name}：无法读取 Excel 工作簿（文件损坏或不是 .xlsx）：{first}",
                              f"{path.name}: cannot read the Excel workbook (damaged or not .xlsx): {first}") from None
     for sheet, df in sheets.items():
-        if sheet == "填写说明":  # the instructions sheet of `liftcheck template`
+        if sheet == INSTRUCTIONS_SHEET:
             continue
         rt = record_type_for_name(sheet)
         display = f"{path.name}[{sheet}]"

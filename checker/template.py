@@ -13,8 +13,7 @@ from pathlib import Path
 import xlsxwriter
 
 from checker.contract import record_types
-
-INSTRUCTIONS_SHEET = "填写说明"
+from checker.load import INSTRUCTIONS_SHEET
 _KIND_ZH = {"string": "文字", "enum": "从下拉列表选择", "integer": "整数", "number": "数字", "boolean": "是/否",
             "date": "日期（如 2024-01-05）", "datetime": "日期时间（如 2024-01-05 10:30）", "list": "多个值用 ; 分隔"}
 
