@@ -88,19 +88,28 @@ def deductions(violations: list[Violation], org_kinds: dict[str, str], schedule:
     return out
 
 
-def per_firm(items: list[Deduction], names: dict[str, str], schedule: CreditSchedule) -> list[dict]:
-    """Totals per firm (capped per year), ranked, with their items and the 失信 flag."""
+def per_firm(items: list[dict], schedule: CreditSchedule, names: dict[str, str] | None = None) -> list[dict]:
+    """Totals per firm, ranked: points by year (capped), the 失信 flag, and every item.
+
+    Serves the report (items of one sweep) and the ledger (items of every sweep, some with a
+    `revoked` entry: listed, but counting nothing).
+    """
     firms: dict[str, dict] = {}
-    for d in items:
-        f = firms.setdefault(d.org_id, {"org_id": d.org_id, "name": names.get(d.org_id), "items": [], "_years": {}})
-        f["items"].append(d.model_dump())
-        f["_years"][d.year] = f["_years"].get(d.year, 0) + d.points
+    for item in sorted(items, key=lambda i: (i["org_id"], i["rule_id"], i["subject"], i["period_key"])):
+        f = firms.setdefault(item["org_id"], {"years": {}, "items": [], "revoked": 0})
+        f["items"].append(item)
+        if item.get("revoked"):
+            f["revoked"] += item["points"]
+        else:
+            f["years"][item["year"]] = f["years"].get(item["year"], 0) + item["points"]
     out = []
-    for f in firms.values():
-        raw = sum(f["_years"].values())
-        capped = {y: min(p, schedule.year_cap) if schedule.year_cap is not None else p for y, p in f["_years"].items()}
-        points = sum(capped.values())
-        flagged = schedule.dishonest_threshold is not None and any(p >= schedule.dishonest_threshold for p in capped.values())
-        out.append({"org_id": f["org_id"], "name": f["name"], "points": points, "uncapped_points": raw,
-                    "dishonest_register": flagged, "items": sorted(f["items"], key=lambda i: (i["rule_id"], i["subject"], i["period_key"]))})
+    for org_id, f in firms.items():
+        capped = {y: min(p, schedule.year_cap) if schedule.year_cap is not None else p
+                  for y, p in sorted(f["years"].items())}
+        out.append({"org_id": org_id, "name": (names or {}).get(org_id), "points": sum(capped.values()),
+                    "points_by_year": capped, "uncapped_points": sum(f["years"].values()),
+                    "revoked_points": f["revoked"],
+                    "dishonest_register": schedule.dishonest_threshold is not None
+                    and any(p >= schedule.dishonest_threshold for p in capped.values()),
+                    "items": f["items"]})
     return sorted(out, key=lambda f: (-f["points"], f["org_id"]))

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from checker import __version__
-from checker.credit import CreditSchedule
+from checker.credit import CreditSchedule, per_firm
 from checker.errors import LiftcheckError
 
 # Each migration takes the ledger from the previous version to its own; never edit one
@@ -214,26 +214,12 @@ def open_ledger(target: str, migrate_to: int = SCHEMA_VERSION, must_exist: bool 
 
 
 def totals(rows: list[dict], schedule: CreditSchedule, names: dict[str, str] | None = None) -> list[dict]:
-    """Per firm: points by year (revoked items excluded, capped), items with their revocations, ranked."""
-    firms: dict[str, dict] = {}
+    """Per-firm totals of ledger rows (`deductions()`), revocations shown but not counted."""
+    items = []
     for r in rows:
-        f = firms.setdefault(r["org_id"], {"org_id": r["org_id"], "name": (names or {}).get(r["org_id"]),
-                                           "years": {}, "items": [], "revoked_points": 0})
-        item = {k: r[k] for k in ("fingerprint", "rule_id", "subject", "period_key", "points", "clause", "severity",
-                                  "year", "recorded_at")}
+        item = {k: r[k] for k in ("fingerprint", "org_id", "rule_id", "subject", "period_key", "points", "clause",
+                                  "severity", "year", "recorded_at")}
         if r["revoked_at"] is not None:
             item["revoked"] = {"reason": r["reason"], "by": r["revoked_by"], "at": r["revoked_at"]}
-            f["revoked_points"] += r["points"]
-        else:
-            f["years"][r["year"]] = f["years"].get(r["year"], 0) + r["points"]
-        f["items"].append(item)
-    out = []
-    for f in firms.values():
-        capped = {y: (min(p, schedule.year_cap) if schedule.year_cap is not None else p) for y, p in sorted(f["years"].items())}
-        out.append({"org_id": f["org_id"], "name": f["name"], "points": sum(capped.values()),
-                    "points_by_year": capped, "uncapped_points": sum(f["years"].values()),
-                    "revoked_points": f["revoked_points"],
-                    "dishonest_register": schedule.dishonest_threshold is not None
-                    and any(p >= schedule.dishonest_threshold for p in capped.values()),
-                    "items": f["items"]})
-    return sorted(out, key=lambda f: (-f["points"], f["org_id"]))
+        items.append(item)
+    return per_firm(items, schedule, names)

@@ -39,7 +39,7 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
     kinds = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("kind").to_list()))
     names = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("name").to_list()))
     items = deductions(violations, kinds, schedule, result.end.year)
-    credit = per_firm(items, names, schedule)
+    credit = per_firm([d.model_dump() for d in items], schedule, names)
     params_used = parameters_section(params, result.used_parameters, result.end)
     by_severity = Counter(v.severity for v in violations)
     summary = {
