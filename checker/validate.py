@@ -270,18 +270,24 @@ def _problems(rt: RecordType, df: pl.DataFrame, row_kinds: dict[str, str], canon
     long = (long.rename({FILE_COL: "file", ROW_COL: "row"})
             .join(files, on="file", how="left")
             .join(texts_df, on=["_canonical", "field", "code"], how="left"))
+    return _with_messages(long.with_columns(pl.lit(rt.name).alias("record_type"))).sort("file", "row", maintain_order=True)
+
+
+def _with_messages(long: pl.DataFrame) -> pl.DataFrame:
+    """Problem rows (record_type, file, row, row_kind, field, label, value, code, zh, en) with their
+    messages: every record-level problem names its place the same way, line, item or row."""
     where_zh = pl.concat_str([pl.col("file"), pl.lit(" 第 "), pl.col("row").cast(pl.String),
                               pl.when(pl.col("row_kind") == "item").then(pl.lit(" 项")).otherwise(pl.lit(" 行"))])
     where_en = pl.concat_str([pl.col("file"), pl.lit(" "), pl.col("row_kind"), pl.lit(" "), pl.col("row").cast(pl.String)])
     value = pl.col("value").fill_null("").str.replace(JSON_TYPE_MARK, "", literal=True)
     return long.select(
-        pl.lit("error").alias("severity"), pl.lit(rt.name).alias("record_type"), "file", "row", "row_kind",
+        pl.lit("error").alias("severity"), "record_type", "file", "row", "row_kind",
         "field", value.alias("value"), pl.col("code").str.replace(r":.*$", ""),
         pl.concat_str([where_zh, pl.lit("，字段 "), pl.col("field"), pl.lit("（"), pl.col("label"), pl.lit("）值「"),
                        value, pl.lit("」："), pl.col("zh")]).alias("message_zh"),
         pl.concat_str([where_en, pl.lit(", field "), pl.col("field"), pl.lit(" ("), pl.col("label"), pl.lit("), value \""),
                        value, pl.lit("\": "), pl.col("en")]).alias("message_en"),
-    ).sort("file", "row", maintain_order=True)
+    )
 
 
 def _file_problems(raw: RawSubmission) -> pl.DataFrame:
@@ -365,17 +371,12 @@ def _cascade(checked: dict[str, pl.DataFrame], row_kinds: dict[str, str]) -> tup
                 lost = df.filter(orphan)
                 if lost.height:
                     exp_zh, exp_en = _expected(f, False)["rejected_reference"]
-                    extra.append(lost.select(
-                        pl.lit("error").alias("severity"), pl.lit(name).alias("record_type"),
-                        pl.col(FILE_COL).alias("file"), pl.col(ROW_COL).alias("row"),
+                    extra.append(_with_messages(lost.select(
+                        pl.lit(name).alias("record_type"), pl.col(FILE_COL).alias("file"), pl.col(ROW_COL).alias("row"),
                         pl.col(FILE_COL).replace_strict(row_kinds, default="line").alias("row_kind"),
-                        pl.lit(f.name).alias("field"), pl.col(f.name).alias("value"),
-                        pl.lit("rejected_reference").alias("code"),
-                        pl.format("{} 第 {} 行，字段 {}（{}）值「{}」：{}", FILE_COL, ROW_COL, pl.lit(f.name),
-                                  pl.lit(f.label), f.name, pl.lit(exp_zh)).alias("message_zh"),
-                        pl.format("{} row {}, field {} ({}), value \"{}\": {}", FILE_COL, ROW_COL, pl.lit(f.name),
-                                  pl.lit(f.label), f.name, pl.lit(exp_en)).alias("message_en"),
-                    ))
+                        pl.lit(f.name).alias("field"), pl.lit(f.label).alias("label"), pl.col(f.name).alias("value"),
+                        pl.lit("rejected_reference").alias("code"), pl.lit(exp_zh).alias("zh"), pl.lit(exp_en).alias("en"),
+                    )))
                     checked[name] = df = df.with_columns(pl.when(orphan).then(False)
                                                          .otherwise(pl.col(VALID_COL)).alias(VALID_COL))
     frame = pl.concat(extra, how="vertical") if extra else pl.DataFrame(schema=PROBLEM_SCHEMA)

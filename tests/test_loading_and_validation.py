@@ -86,8 +86,10 @@ def test_skip_invalid_drops_dependent_records_and_lists_them(tmp_path):
     assert sub.table("elevators").get_column("elevator_id").to_list() == ["E1"]
     assert sub.table("daily_checks").get_column("elevator_id").to_list() == ["E1"]
     assert sub.rejected_counts == {"organizations": 0, "elevators": 1, "daily_checks": 1}
-    assert messages(sub)[-1] == ('daily_checks.csv row 2, field elevator_id (设备代码), value "E2": '
+    assert messages(sub)[-1] == ('daily_checks.csv line 2, field elevator_id (设备代码), value "E2": '
                                  'refers to a rejected record of elevators; not judged either')
+    assert messages(sub, "zh")[-1] == ('daily_checks.csv 第 2 行，字段 elevator_id（设备代码）值「E2」：'
+                                       '引用的电梯已被拒收，本记录随之不参与评判')
 
 
 def test_unknown_files_and_columns_are_reported_not_ignored(tmp_path):
