@@ -174,9 +174,9 @@ def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file,
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
-        task = bar.add_task("评判规则 judging rules", total=len(only) if only else 19)
+        task = bar.add_task("评判规则 judging rules", total=None)
         return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None,
-                         progress=lambda rule_id: bar.advance(task))
+                         progress=lambda rule_id, total: bar.update(task, total=total, advance=1))
 
 
 def _emit_report(report: dict, fmt: str, output: Path | None) -> None:
@@ -291,21 +291,25 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
     from checker.metrics import old_list as build_old_list
     from checker.params import load_parameters
     from checker.pipeline import InvalidSubmission
-    from checker.render import join_lists, print_frame, write_table
+    from checker.render import check_table_path, join_lists, print_frame, write_table
     from checker.validate import validate as run_validation
 
     if (as_of is None) == (quarter is None):
         raise click.UsageError("请给出 --as-of DATE 或 --quarter 2024Q3 之一 / give exactly one of --as-of or --quarter")
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx 需要 -o 文件.xlsx / --format xlsx needs -o FILE.xlsx")
+    # with -o, --format names the file type (table: the file's own suffix decides)
+    target = None if output is None else output if fmt == "table" else output.with_suffix("." + fmt)
+    if target is not None:
+        check_table_path(target)
     day = as_of or quarter_end(quarter)
     sub = run_validation(load_submission(path), skip_invalid=skip_invalid)
     if sub.error_count and not skip_invalid:
         raise InvalidSubmission(sub)
     listing = build_old_list(FactBase(sub, load_parameters(params_file), day, day), day)
-    if fmt == "xlsx" and output is None:
-        raise click.UsageError("--format xlsx 需要 -o 文件.xlsx / --format xlsx needs -o FILE.xlsx")
-    if output is not None:
-        write_table(listing, output if fmt in ("table", output.suffix.lstrip(".")) else output.with_suffix("." + fmt))
-        click.echo(f"老旧电梯清单 {listing.height:,} 部 → {output} / old-elevator list: {listing.height:,} elevators → {output}")
+    if target is not None:
+        write_table(listing, target)
+        click.echo(f"老旧电梯清单 {listing.height:,} 部 → {target} / old-elevator list: {listing.height:,} elevators → {target}")
     elif fmt == "json":
         import json
 

@@ -213,7 +213,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
             statuses.append(RuleStatus(rule_id=rule.id, title=rule.title["zh"], evaluated=False,
                                        reason_zh=reason[0], reason_en=reason[1]))
             if progress:
-                progress(rule.id)
+                progress(rule.id, len(rules))
             continue
         t0 = time.perf_counter()
         table = _scope_filter(rule, facts, facts.get(rule.facts))
@@ -231,7 +231,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         statuses.append(RuleStatus(rule_id=rule.id, title=rule.title["zh"], evaluated=True,
                                    violations=len(found), pending=len(waiting)))
         if progress:
-            progress(rule.id)
+            progress(rule.id, len(rules))
     if timings is not None:
         timings["derive"] = derive
         timings["evaluate"] = judge_time
