@@ -147,15 +147,19 @@ def _not_evaluated_reason(rule: Rule, sub: Submission) -> tuple[str, str] | None
     return f"未评判：未提交 {zh}", f"not evaluated: no {', '.join(missing)} submitted"
 
 
-def _violations(rule: Rule, rows: pl.DataFrame, book_rule: CompiledRule) -> list[Violation]:
+def _identity(rule: Rule, values: dict[str, Any], texts_en: dict[str, str]) -> tuple[str, str]:
+    """(subject, period key) of a fact row: with the rule id, what a fingerprint is made of."""
+    return "|".join(str(values[c]) for c in rule.subject_columns), rule.period_key.format_map(texts_en)
+
+
+def _violations(rule: Rule, rows: pl.DataFrame) -> list[Violation]:
     out = []
     prereq_text = {p["id"]: (p["zh"], p["en"]) for p in rule.body.get("prerequisites", [])}
     for row in rows.iter_rows(named=True):
         values = {k: _fmt(v) for k, v in row.items()}
-        subject = "|".join(str(values[c]) for c in rule.subject_columns)
         texts_zh = {k: _text(v, "zh") for k, v in values.items()}
         texts_en = {k: _text(v, "en") for k, v in values.items()}
-        period_key = rule.period_key.format_map(texts_en)
+        subject, period_key = _identity(rule, values, texts_en)
         if "unmet" in values:
             texts_zh["unmet_zh"] = "；".join(prereq_text[u][0] for u in values["unmet"])
             texts_en["unmet_en"] = "; ".join(prereq_text[u][1] for u in values["unmet"])
@@ -186,11 +190,10 @@ def _pending(rule: Rule, rows: pl.DataFrame) -> list[Pending]:
     out = []
     for row in rows.iter_rows(named=True):
         values = {k: _fmt(v) for k, v in row.items()}
-        texts = {k: _text(v, "en") for k, v in values.items()}
-        subject = "|".join(str(values[c]) for c in rule.subject_columns)
+        subject, period_key = _identity(rule, values, {k: _text(v, "en") for k, v in values.items()})
         out.append(Pending(
             rule_id=rule.id, title=rule.title["zh"], elevator_id=values.get("elevator_id"),
-            use_unit_id=values.get("use_unit_id"), subject=subject, period_key=rule.period_key.format_map(texts),
+            use_unit_id=values.get("use_unit_id"), subject=subject, period_key=period_key,
             arises_on=values["arises_on"], due_on=values["due_on"],
             message_zh=f"{rule.title['zh']}：{subject} 应于 {values['due_on']} 前完成（尚未到期）",
             message_en=f"{rule.title['en']}: {subject} is due by {values['due_on']} (not yet due)",
@@ -220,7 +223,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         t1 = time.perf_counter()
         compiled = CompiledRule(rule, params, set(table.columns), start, end)
         bad, due_later = compiled.judge(table, start, end)
-        found = _violations(rule, bad, compiled)
+        found = _violations(rule, bad)
         waiting = _pending(rule, due_later)
         t2 = time.perf_counter()
         derive += t1 - t0
