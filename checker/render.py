@@ -292,7 +292,7 @@ def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> N
 
 def report_html(report: dict) -> str:
     """The report as one self-contained HTML page (Jinja2, autoescaped): for sharing and printing."""
-    from collections import Counter, defaultdict
+    from collections import defaultdict
 
     import jinja2
 
@@ -300,7 +300,7 @@ def report_html(report: dict) -> str:
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("checker", "templates"),
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
-    per_district = Counter(v["district"] for v in report["violations"] if v["district"])
+    per_district = report["summary"]["by_district"]
     loop = report["metrics"]["closed_loop_rate"]["by_district"]
     districts = [{"name": d, "violations": per_district.get(d, 0), **loop.get(d, {"hazards": 0, "closed": 0, "rate": None})}
                  for d in sorted(set(per_district) | set(loop), key=lambda d: -per_district.get(d, 0))]
