@@ -39,13 +39,31 @@ class Parameter:
         return value
 
     def expr(self, day: pl.Expr) -> pl.Expr:
-        """The value in force on `day`, vectorised."""
+        """The value in force on `day`, vectorised (a list parameter is used with `in`, see `contains`)."""
+        if self.type == "list":
+            raise LiftcheckError(f"参数 {self.name} 是一个列表，只能写在 in 之后：x in param(\"{self.name}\")",
+                                 f"parameter {self.name} is a list: use it after `in`, as x in param(\"{self.name}\")")
         if len(self.values) == 1:
             return pl.lit(self.values[0][1])
         out = pl.lit(self.values[0][1])
         for since, v in self.values[1:]:
             out = pl.when(day >= pl.lit(since)).then(pl.lit(v)).otherwise(out)
         return out
+
+    def contains(self, item: pl.Expr, day: pl.Expr) -> pl.Expr:
+        """`item in param(...)` for a list parameter: membership in the list in force on `day`."""
+        out = item.is_in(list(self.values[0][1]))
+        for since, v in self.values[1:]:
+            out = pl.when(day >= pl.lit(since)).then(item.is_in(list(v))).otherwise(out)
+        return out
+
+    def text(self, value: Any, lang: str = "zh") -> str:
+        """A value as people read it in a title or message: 12, 是/否, 维修、大修."""
+        if isinstance(value, bool):
+            return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+        if isinstance(value, list):
+            return ("、" if lang == "zh" else ", ").join(map(str, value))
+        return str(value)
 
 
 @dataclass
@@ -87,6 +105,15 @@ def _check_value(p: Parameter, value: Any, where: str) -> Any:
         if value not in (p.choices or []):
             raise LiftcheckError(f"{where}：参数 {p.name} 应为 {' 或 '.join(p.choices or [])} 之一，得到「{value}」",
                                  f"{where}: parameter {p.name} must be one of {', '.join(p.choices or [])}, got {value!r}")
+    elif p.type == "boolean":
+        if not isinstance(value, bool):
+            raise LiftcheckError(f"{where}：参数 {p.name} 应为 true 或 false，得到「{value}」",
+                                 f"{where}: parameter {p.name} must be true or false, got {value!r}")
+    elif p.type == "list":
+        if not isinstance(value, list) or any(v not in (p.choices or []) for v in value):
+            raise LiftcheckError(f"{where}：参数 {p.name} 应为由 {'、'.join(p.choices or [])} 组成的列表，得到「{value}」",
+                                 f"{where}: parameter {p.name} must be a list of {', '.join(p.choices or [])}, got {value!r}")
+        value = list(dict.fromkeys(value))
     return value
 
 
