@@ -264,7 +264,10 @@ def rules_show(rule_id: str):
     from checker.render import print_rule
     from checker.rulebook import load_rulebook
 
-    print_rule(load_rulebook().get(rule_id), load_parameters())
+    from checker.engine import definitions_used
+
+    rule, params = load_rulebook().get(rule_id), load_parameters()
+    print_rule(rule, params, definitions_used(rule, params))
 
 
 OLD_LIST_COLUMNS = {"elevator_id": "设备代码", "district": "所在区", "community": "小区", "use_unit_id": "使用单位",
@@ -407,6 +410,31 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
         print_credit(body)
 
 
+@credit.command("migrate")
+@click.argument("target")
+@click.option("--data", "data", type=click.Path(path_type=Path),
+              help="提交的数据，用来找出 INSPECTION-VALID 失效的第一天 / the submission, to find each inspection lapse's first day.")
+@click.option("--params", "params_file", type=click.Path(path_type=Path))
+@_friendly
+def credit_migrate(target: str, data: Path | None, params_file: Path | None):
+    """把旧指纹方案的扣分改为 Revision 2 的违规身份，合并重复扣分，保留全部历史。
+    Re-key a ledger's deductions to Revision 2's breach identity; merge double deductions; keep all history."""
+    from checker.ledger import open_ledger
+
+    keys = None
+    if data is not None:
+        from checker.migrate import inspection_keys
+
+        keys = inspection_keys(data, params_file)
+    with open_ledger(target, must_exist=True) as ledger:
+        done = ledger.migrate_fingerprints(keys)
+    click.echo(f"账本 {target} 已按 Revision 2 的违规身份重新编号：未变 {done['unchanged']} 项，改键 {done['rekeyed']} 项，"
+               f"合并重复扣分 {done['merged']} 项（{done['merged_points']} 分不再计入）；旧记录保存在 rekeyed 表中。\n"
+               f"ledger {target} re-keyed to Revision 2's breach identity: {done['unchanged']} unchanged, {done['rekeyed']} re-keyed, "
+               f"{done['merged']} double deductions merged ({done['merged_points']} points no longer counted); "
+               "the old rows are kept in table rekeyed.")
+
+
 @credit.command("revoke")
 @click.argument("target")
 @click.argument("fingerprint")
@@ -437,7 +465,7 @@ def features(path: Path | None):
 @click.option("--features", "features_dir", type=click.Path(path_type=Path), help="Another features folder.")
 @_friendly
 def coverage(fmt: str, features_dir: Path | None):
-    """条款覆盖矩阵：条款 → 规则 → 场景。Clause coverage: clause → rules → scenarios; exit 1 when anything is flagged."""
+    """意见稿逐句覆盖：句子 → 规则 → 场景。Every sentence of the draft: encoded by rules, or why not; exit 1 when anything is flagged."""
     from checker.coverage import coverage as build, markdown
     from checker.rulebook import load_rulebook
 
@@ -452,17 +480,31 @@ def coverage(fmt: str, features_dir: Path | None):
         from rich.console import Console
         from rich.table import Table
 
-        table = Table(title="条款覆盖 Clause coverage")
-        for col in ("条款", "义务 Obligation", "规则 Rules", "场景 Scenarios"):
-            table.add_column(col)
-        for c in cov["clauses"]:
-            rules = "\n".join(c["rules"]) or (f"[dim]未编码：{c['not_encoded']}[/]" if c["not_encoded"] else "[red]没有规则[/]")
-            table.add_row(c["ref"], c["text"], rules, "\n".join(str(n) for n in c["scenarios"].values()))
-        Console().print(table)
+        console = Console()
+        table = Table(title="条款覆盖：意见稿逐句 Clause coverage, sentence by sentence")
+        for col in ("#", "条款", "句子 Sentence", "规则 / 未编码原因 Rules or why not"):
+            table.add_column(col, overflow="fold")
+        for c in cov["sentences"]:
+            if c["rules"]:
+                how = "\n".join(f"{r}（{c['scenarios'][r]} 个场景）" for r in c["rules"])
+                if c["note"]:
+                    how += f"\n[dim]另：{c['note']['zh']}[/]"
+            elif c["not_encoded"]:
+                how = f"[dim]未编码：{c['not_encoded']['zh']}[/]"
+            else:
+                how = "[red]未说明 unaccounted[/]"
+            table.add_row(str(c["n"]), c["section"], c["text"], how)
+        console.print(table)
+        for x in cov["presupposed_law"]:
+            console.print(f"{x['rule_id']} 依据 {x['source']}：“{x['text']}”——{x['presupposed']}")
+        s = cov["summary"]
+        console.print(f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['not_encoded']} 句未编码（附原因）。"
+                      f" {s['sentences']} sentences: {s['encoded']} encoded, {s['not_encoded']} not encoded (with reasons).")
         for p in cov["problems"]:
             click.echo(f"问题 problem: {p}")
         if not cov["problems"]:
-            click.echo("没有问题：每条规则都有条款和场景 / no problems: every rule has a clause and scenarios")
+            click.echo("没有问题：每一句都有交代，每条规则的引文都在意见稿中，每条规则都有场景 / "
+                       "no problems: every sentence accounted for, every quote in the draft, every rule has scenarios")
     sys.exit(EXIT_VIOLATIONS if cov["problems"] else EXIT_OK)
 
 

@@ -17,6 +17,7 @@ from checker.verdicts import Violation
 
 class Deduction(BaseModel):
     org_id: str
+    org_name: str | None
     rule_id: str
     subject: str
     period_key: str
@@ -82,7 +83,7 @@ def deductions(violations: list[Violation], org_kinds: dict[str, str], schedule:
         points = schedule.points_for(v)
         if points <= 0:
             continue
-        out.append(Deduction(org_id=v.responsible_org_id, rule_id=v.rule_id, subject=v.subject,
+        out.append(Deduction(org_id=v.responsible_org_id, org_name=v.responsible_name, rule_id=v.rule_id, subject=v.subject,
                              period_key=v.period_key, fingerprint=v.fingerprint, points=points,
                              clause=v.clause, severity=v.severity, year=year))
     return out

@@ -16,7 +16,9 @@ import polars as pl
 def judge(df: pl.DataFrame, arises_on: pl.Expr, due_on: pl.Expr, fulfilled_on: pl.Expr,
           start: dt.date, end: dt.date) -> pl.DataFrame:
     """Add arises_on, due_on, fulfilled_on, violated, reported, pending and days_late."""
-    out = df.with_columns(arises_on.alias("arises_on"), due_on.alias("due_on"), fulfilled_on.alias("fulfilled_on"))
+    # one after the other: a fulfilment may speak of the due day ("rectified by the due day")
+    out = df.with_columns(arises_on.alias("arises_on")).with_columns(due_on.alias("due_on"))
+    out = out.with_columns(fulfilled_on.alias("fulfilled_on"))
     out = out.filter(pl.col("arises_on").is_not_null() & (pl.col("arises_on") <= end))
     d, f = pl.col("due_on"), pl.col("fulfilled_on")
     violated = (d <= end) & (f.is_null() | (f > d))

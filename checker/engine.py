@@ -1,5 +1,10 @@
 """The engine: each rule's condition, compiled to polars, evaluated over its whole fact table at once.
 
+A rule file states who is responsible (per row, where it depends on the elevator), what is a
+violation, its identity (subject + period key), evidence and messages; all of it is compiled
+to expressions and evaluated for every fact row together. Python touches a verdict only to
+hand it over as a typed Violation.
+
 Partitioning sits here too: `partition()` splits a submission by use unit so that no part
 needs another's records; evaluating the parts and concatenating gives the same verdicts
 (tests/test_partition.py), on one core, on all cores, or on several machines.
@@ -8,22 +13,23 @@ needs another's records; evaluating the parts and concatenating gives the same v
 from __future__ import annotations
 
 import datetime as dt
-import string
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
 import polars as pl
 
-from checker import deadlines
+from checker import deadlines, wording
 from checker.contract import record_types
 from checker.errors import LiftcheckError
-from checker.expressions import Compiler, period_constants
-from checker.facts import FactBase
+from checker.expressions import Compiler, load_definitions, period_constants
+from checker.facts import FACT_DEFINITIONS, FactBase
+from checker.metrics import closed_loop_counts
 from checker.params import ParameterSet
 from checker.rulebook import Rule, RuleBook
 from checker.validate import Submission
 from checker.verdicts import Pending, RuleStatus, Violation, fingerprint
+
+# Who answers for a party that is an authority rather than an organisation of the submission.
+AUTHORITY_NAMES = {"market_regulator": "市场监管部门", "housing_department": "房产部门"}
 
 
 @dataclass
@@ -36,33 +42,32 @@ class Evaluation:
     facts: FactBase
     submission: Submission
     used_parameters: set[str] = field(default_factory=set)
+    # elevators the day-by-day rules could not judge, with the rules concerned
+    unjudged: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # closed-loop counts per district (metrics.closed_loop_counts), summed over partitions
+    loop_counts: pl.DataFrame = field(default_factory=pl.DataFrame)
 
 
-def _fmt(value: Any) -> Any:
-    """A fact value as evidence: ISO dates, plain numbers, lists of those."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else round(value, 1)
-    if isinstance(value, list):
-        return [_fmt(v) for v in value]
-    return value
+def _evidence_items(rule: Rule) -> list[tuple[str, str | None]]:
+    """(name, expression or None for a plain column) for each evidence entry of a rule file."""
+    out = []
+    for item in rule.evidence:
+        if isinstance(item, dict):
+            (name, expr), = item.items()
+            out.append((name, expr))
+        else:
+            out.append((item, None))
+    return out
 
 
-def _text(value: Any, lang: str) -> str:
-    if value is None:
-        return "（无）" if lang == "zh" else "(none)"
-    if isinstance(value, list):
-        return ("、" if lang == "zh" else ", ").join(str(v) for v in value)
-    if isinstance(value, bool):
-        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
-    return str(value)
+def _messages(rule: Rule) -> list[dict]:
+    m = rule.body["message"]
+    return m if isinstance(m, list) else [m]
 
 
-def _template_fields(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+def _parties(rule: Rule) -> list[dict]:
+    r = rule.body["responsible"]
+    return r if isinstance(r, list) else [{"party": r}]
 
 
 class CompiledRule:
@@ -70,16 +75,27 @@ class CompiledRule:
 
     SPECIAL = {"period_key", "subject", "unmet_zh", "unmet_en"}
 
-    def __init__(self, rule: Rule, params: ParameterSet, columns: set[str], start: dt.date, end: dt.date):
+    def __init__(self, rule: Rule, params: ParameterSet, columns: set[str], start: dt.date, end: dt.date,
+                 definitions: dict | None = None):
         self.rule = rule
+        self.params = params
+        self._end = end
         where = f"规则文件 {rule.path.name}"
-        self.compiler = Compiler(params, columns, period_constants(start, end), where)
+        self.where = where
+        self.compiler = Compiler(params, columns, period_constants(start, end), where,
+                                 definitions=definitions if definitions is not None else load_definitions())
         c = self.compiler
         self.applies = c.compile(rule.body["applies_when"]) if "applies_when" in rule.body else None
         self.condition = c.compile(rule.condition) if rule.kind == "condition" else None
+        deadline_cols = set()
         if rule.kind == "deadline":
             dl = rule.deadline
-            self.deadline = (c.compile(dl["arises_on"]), c.compile(dl["due_on"]), c.compile(dl["fulfilled_on"]))
+            self.deadline = (c.compile(dl["arises_on"]), c.compile(dl["due_on"]))
+            # the fulfilment may speak of the due day (e.g. "rectified by the due day")
+            c.columns = columns | {"arises_on", "due_on"}
+            self.deadline += (c.compile(dl["fulfilled_on"]),)
+            deadline_cols = {"arises_on", "due_on", "fulfilled_on", "days_late"}
+        c.columns = columns | deadline_cols
         self.prerequisites = []
         if rule.kind == "prerequisites":
             for p in rule.prerequisites:
@@ -87,24 +103,39 @@ class CompiledRule:
                     raise LiftcheckError(f"{where} 字段 prerequisites/{p['id']}/after：「{p['after']}」应为前面列出的条件",
                                          f"{rule.path.name}, field prerequisites/{p['id']}/after: {p['after']!r} must name an earlier prerequisite")
                 self.prerequisites.append((p, c.compile(p["holds"])))
-        available = columns | self.SPECIAL | ({"arises_on", "due_on", "fulfilled_on", "days_late"}
-                                              if rule.kind == "deadline" else set())
-        for what, template in [("period_key", rule.period_key), ("message.zh", rule.message["zh"]),
-                               ("message.en", rule.message["en"])]:
-            unknown = _template_fields(template) - available
+        self.evidence = [(name, c.compile(expr) if expr is not None else None) for name, expr in _evidence_items(rule)]
+        # (case, party, the clause laying the duty on that party)
+        self.parties = [(c.compile(p["when"]) if "when" in p else None, p["party"],
+                         p.get("clause", rule.clause)["ref"]) for p in _parties(rule)]
+        self.messages = [(c.compile(m["when"]) if "when" in m else None, m) for m in _messages(rule)]
+        if self.parties[-1][0] is not None or self.messages[-1][0] is not None:
+            raise LiftcheckError(f"{where}：responsible 与 message 的最后一项不能有 when（它是其余情况的默认值）",
+                                 f"{rule.path.name}: the last entry of responsible and of message must have no `when` (it is the default)")
+        available = columns | self.SPECIAL | deadline_cols | {name for name, _ in self.evidence}
+        templates = [("period_key", rule.period_key), ("title.zh", rule.title["zh"]), ("title.en", rule.title["en"])]
+        templates += [(f"message[{i}].{lang}", m[lang]) for i, (_, m) in enumerate(self.messages) for lang in ("zh", "en")]
+        templates += [(f"prerequisites/{p['id']}/{lang}", p[lang]) for p, _ in self.prerequisites for lang in ("zh", "en")]
+        for what, template in templates:
+            unknown = wording.unknown_fields(template, set() if what.startswith("title") else available, params)
             if unknown:
-                raise LiftcheckError(f"{where} 字段 {what}：未知占位符 {sorted(unknown)}",
-                                     f"{rule.path.name}, field {what}: unknown placeholders {sorted(unknown)}")
-        for col in rule.evidence + rule.subject_columns:
+                raise LiftcheckError(f"{where} 字段 {what}：未知占位符 {unknown}",
+                                     f"{rule.path.name}, field {what}: unknown placeholders {unknown}")
+        for col in rule.subject_columns:
             if col not in available:
-                raise LiftcheckError(f"{where}：证据/主体列「{col}」不在事实表 {rule.facts} 中",
-                                     f"{rule.path.name}: evidence/subject column {col!r} is not in fact table {rule.facts}")
-        # A listed parameter the condition does not name is applied by the shared machinery
-        # (e.g. old.boundary); one the condition names must be listed.
-        undeclared = c.used_params - set(rule.parameters)
+                raise LiftcheckError(f"{where}：主体列「{col}」不在事实表 {rule.facts} 中",
+                                     f"{rule.path.name}: subject column {col!r} is not in fact table {rule.facts}")
+        # A parameter the rule's own text names must be listed; those of definitions are shown with them.
+        undeclared = c.used_params - set(rule.parameters) - self._definition_params()
         if undeclared:
             raise LiftcheckError(f"{where}：用到但未在 parameters 中列出：{sorted(undeclared)}",
                                  f"{rule.path.name}: parameters used but not listed: {sorted(undeclared)}")
+
+    def _definition_params(self) -> set[str]:
+        return {p for name in self.compiler.used_definitions for p in self.compiler.definitions[name].parameters}
+
+    @property
+    def used_parameters(self) -> set[str]:
+        return set(self.rule.parameters) | self.compiler.used_params
 
     def judge(self, facts: pl.DataFrame, start: dt.date, end: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(violations, pending) as fact rows."""
@@ -130,12 +161,124 @@ class CompiledRule:
                                    pl.struct(status).alias("prerequisites"))
         return facts.filter(pl.col("unmet").list.len() > 0), facts.clear()
 
+    # ---- turning verdict rows into typed verdicts -----------------------------------------
+
+    def _identity(self, rows: pl.DataFrame) -> pl.DataFrame:
+        subject = pl.concat_str([pl.col(c).cast(pl.String) for c in self.rule.subject_columns], separator="|")
+        rows = rows.with_columns(subject.alias("subject"))
+        return rows.with_columns(wording.render(self.rule.period_key, rows.schema, self.params, "en").alias("period_key"))
+
+    def violations(self, rows: pl.DataFrame) -> list[Violation]:
+        if rows.height == 0:
+            return []
+        rule = self.rule
+        rows = rows.with_columns([expr.alias(name) for name, expr in self.evidence if expr is not None])
+        if self.prerequisites:
+            for lang in ("zh", "en"):
+                texts = [pl.when(pl.col("unmet").list.contains(p["id"]))
+                         .then(wording.render(p[lang], rows.schema, self.params, lang)) for p, _ in self.prerequisites]
+                rows = rows.with_columns(pl.concat_list(texts).list.drop_nulls()
+                                         .list.join("；" if lang == "zh" else "; ").alias(f"unmet_{lang}"))
+        rows = self._identity(rows)
+        role, clause = pl.lit(self.parties[-1][1]), pl.lit(self.parties[-1][2])
+        for when, party, ref in reversed(self.parties[:-1]):
+            role = pl.when(when).then(pl.lit(party)).otherwise(role)
+            clause = pl.when(when).then(pl.lit(ref)).otherwise(clause)
+        rows = rows.with_columns(role.alias("responsible_role"), clause.alias("_clause"))
+        messages = {}
+        for lang in ("zh", "en"):
+            text = wording.render(self.messages[-1][1][lang], rows.schema, self.params, lang)
+            for when, m in reversed(self.messages[:-1]):
+                text = pl.when(when).then(wording.render(m[lang], rows.schema, self.params, lang)).otherwise(text)
+            messages[lang] = text
+        r = pl.col("responsible_role")
+        has = lambda c: pl.col(c) if c in rows.columns else pl.lit(None, pl.String)  # noqa: E731
+        district_gov = pl.when(has("district") == "江北新区").then(pl.lit("江北新区管理机构")) \
+            .otherwise(pl.concat_str([has("district"), pl.lit("人民政府")]))
+        out = rows.select(
+            pl.lit(rule.id).alias("rule_id"),
+            pl.lit(wording.render_static(rule.title["zh"], self.params, self._end, "zh")).alias("title"),
+            pl.lit(wording.render_static(rule.title["en"], self.params, self._end, "en")).alias("title_en"),
+            pl.col("_clause").alias("clause"),
+            (pl.col("severity") if rule.severity == "from_hazard" else pl.lit(rule.severity)).alias("severity"),
+            r,
+            pl.when(r == "use_unit").then(has("use_unit_id")).when(r == "maintenance_unit")
+            .then(has("maintenance_unit_id")).alias("responsible_org_id"),
+            pl.when(r == "use_unit").then(has("use_unit_name")).when(r == "maintenance_unit")
+            .then(has("maintenance_unit_name")).when(r == "district_government").then(district_gov)
+            .when(r == "town_government").then(has("subdistrict"))
+            .otherwise(r.replace_strict(AUTHORITY_NAMES, default=None)).alias("responsible_name"),
+            has("elevator_id").alias("elevator_id"), has("use_unit_id").alias("use_unit_id"),
+            has("use_unit_name").alias("use_unit_name"), has("maintenance_unit_id").alias("maintenance_unit_id"),
+            has("district").alias("district"),
+            "subject", "period_key",
+            _evidence_struct(rows, [name for name, _ in self.evidence]
+                             + (["unmet", "prerequisites"] if self.prerequisites else [])).alias("evidence"),
+            messages["zh"].alias("message_zh"), messages["en"].alias("message_en"),
+        )
+        found = []
+        for v in out.to_dicts():
+            v["fingerprint"] = fingerprint(v["rule_id"], v["subject"], v["period_key"])
+            found.append(Violation(**v))
+        return found
+
+    def pending(self, rows: pl.DataFrame) -> list[Pending]:
+        if rows.height == 0:
+            return []
+        rule = self.rule
+        rows = self._identity(rows)
+        title_zh = wording.render_static(rule.title["zh"], self.params, self._end, "zh")
+        title_en = wording.render_static(rule.title["en"], self.params, self._end, "en")
+        due = pl.col("due_on").dt.strftime("%Y-%m-%d")
+        out = rows.select(
+            pl.lit(rule.id).alias("rule_id"), pl.lit(title_zh).alias("title"),
+            (pl.col("elevator_id") if "elevator_id" in rows.columns else pl.lit(None, pl.String)).alias("elevator_id"),
+            (pl.col("use_unit_id") if "use_unit_id" in rows.columns else pl.lit(None, pl.String)).alias("use_unit_id"),
+            "subject", "period_key", pl.col("arises_on").dt.strftime("%Y-%m-%d").alias("arises_on"), due.alias("due_on"),
+            pl.concat_str([pl.lit(f"{title_zh}："), pl.col("subject"), pl.lit(" 应于 "), due,
+                           pl.lit(" 前完成（尚未到期）")]).alias("message_zh"),
+            pl.concat_str([pl.lit(f"{title_en}: "), pl.col("subject"), pl.lit(" is due by "), due,
+                           pl.lit(" (not yet due)")]).alias("message_en"),
+        )
+        return [Pending(**p) for p in out.to_dicts()]
+
+
+def _evidence_struct(rows: pl.DataFrame, names: list[str]) -> pl.Expr:
+    """The evidence as plain JSON values: ISO dates, whole numbers without .0."""
+    parts = []
+    for name in names:
+        dtype = rows.schema[name]
+        col = pl.col(name)
+        if dtype == pl.Date:
+            col = col.dt.strftime("%Y-%m-%d")
+        elif isinstance(dtype, pl.Datetime):
+            col = col.dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif isinstance(dtype, pl.List) and dtype.inner == pl.Date:
+            col = col.list.eval(pl.element().dt.strftime("%Y-%m-%d"))
+        parts.append(col.alias(name))
+    return pl.struct(parts) if parts else pl.struct(pl.lit(None).alias("_"))
+
+
+def definitions_used(rule: Rule, params: ParameterSet) -> list:
+    """The definitions a rule leans on: in scope, those its fact table applies, those its own
+    text calls (old(a), dense(a), …), and the unjudged case for the day-by-day rules."""
+    definitions = load_definitions()
+    day = dt.date.today()
+    empty = Submission(tables={}, present_types=set(), problems=pl.DataFrame())
+    table = FactBase(empty, params, day, day).get(rule.facts)
+    compiled = CompiledRule(rule, params, set(table.columns), day, day)
+    names = ["in_scope", *FACT_DEFINITIONS.get(rule.facts, [])]
+    if rule.scope == "day_by_day":
+        names.append("stopped_status_without_record")
+    names += sorted(compiled.compiler.used_definitions)
+    return [definitions[n] for n in dict.fromkeys(names)]
+
 
 def _scope_filter(rule: Rule, facts: FactBase, df: pl.DataFrame) -> pl.DataFrame:
-    if "elevator_id" not in df.columns:
+    """Facts are about in-scope elevators only; `day_by_day` rules also leave out the unjudged."""
+    if rule.scope != "day_by_day" or "elevator_id" not in df.columns:
         return df
-    ids = facts.in_service_ids if rule.scope == "in_service" else facts.not_scrapped_ids
-    return df.filter(pl.col("elevator_id").is_in(ids.implode()))
+    return df.filter(pl.col("elevator_id").is_in(facts.day_by_day_ids.implode()))
 
 
 def _not_evaluated_reason(rule: Rule, sub: Submission) -> tuple[str, str] | None:
@@ -147,74 +290,35 @@ def _not_evaluated_reason(rule: Rule, sub: Submission) -> tuple[str, str] | None
     return f"未评判：未提交 {zh}", f"not evaluated: no {', '.join(missing)} submitted"
 
 
-def _identity(rule: Rule, values: dict[str, Any], texts_en: dict[str, str]) -> tuple[str, str]:
-    """(subject, period key) of a fact row: with the rule id, what a fingerprint is made of."""
-    return "|".join(str(values[c]) for c in rule.subject_columns), rule.period_key.format_map(texts_en)
+UNJUDGED_REASON = (
+    "状态为停用，但没有未结束的停用记录：提交的数据没有说明从哪天起停用，无法逐日判断",
+    "status is stopped but there is no open stop record: the submission does not say since when it is stopped, "
+    "so it cannot be judged day by day",
+)
 
 
-def _violations(rule: Rule, rows: pl.DataFrame) -> list[Violation]:
-    out = []
-    prereq_text = {p["id"]: (p["zh"], p["en"]) for p in rule.body.get("prerequisites", [])}
-    for row in rows.iter_rows(named=True):
-        values = {k: _fmt(v) for k, v in row.items()}
-        texts_zh = {k: _text(v, "zh") for k, v in values.items()}
-        texts_en = {k: _text(v, "en") for k, v in values.items()}
-        subject, period_key = _identity(rule, values, texts_en)
-        if "unmet" in values:
-            texts_zh["unmet_zh"] = "；".join(prereq_text[u][0] for u in values["unmet"])
-            texts_en["unmet_en"] = "; ".join(prereq_text[u][1] for u in values["unmet"])
-            texts_zh["unmet_en"] = texts_en["unmet_en"]
-            texts_en["unmet_zh"] = texts_zh["unmet_zh"]
-        for t in (texts_zh, texts_en):
-            t["period_key"] = period_key
-            t["subject"] = subject
-        severity = values["severity"] if rule.severity == "from_hazard" else rule.severity
-        responsible_org = {"use_unit": values.get("use_unit_id"),
-                           "maintenance_unit": values.get("maintenance_unit_id")}.get(rule.responsible)
-        evidence = {k: values[k] for k in rule.evidence}
-        if "unmet" in values:
-            evidence["unmet"] = values["unmet"]
-            evidence["prerequisites"] = values["prerequisites"]
-        out.append(Violation(
-            rule_id=rule.id, title=rule.title["zh"], title_en=rule.title["en"], clause=rule.clause["ref"],
-            severity=severity, responsible_role=rule.responsible, responsible_org_id=responsible_org,
-            elevator_id=values.get("elevator_id"), use_unit_id=values.get("use_unit_id"),
-            district=values.get("district"), subject=subject, period_key=period_key, evidence=evidence,
-            message_zh=rule.message["zh"].format_map(texts_zh), message_en=rule.message["en"].format_map(texts_en),
-            fingerprint=fingerprint(rule.id, subject, period_key),
-        ))
-    return out
-
-
-def _pending(rule: Rule, rows: pl.DataFrame) -> list[Pending]:
-    out = []
-    for row in rows.iter_rows(named=True):
-        values = {k: _fmt(v) for k, v in row.items()}
-        subject, period_key = _identity(rule, values, {k: _text(v, "en") for k, v in values.items()})
-        out.append(Pending(
-            rule_id=rule.id, title=rule.title["zh"], elevator_id=values.get("elevator_id"),
-            use_unit_id=values.get("use_unit_id"), subject=subject, period_key=period_key,
-            arises_on=values["arises_on"], due_on=values["due_on"],
-            message_zh=f"{rule.title['zh']}：{subject} 应于 {values['due_on']} 前完成（尚未到期）",
-            message_en=f"{rule.title['en']}: {subject} is due by {values['due_on']} (not yet due)",
-        ))
-    return out
+def _unjudged(facts: FactBase, day_by_day_rules: list[str]) -> pl.DataFrame:
+    if not day_by_day_rules:
+        return facts.unjudged.clear().with_columns(pl.lit(None, pl.List(pl.String)).alias("rules"))
+    return facts.unjudged.with_columns(pl.lit(day_by_day_rules, dtype=pl.List(pl.String)).alias("rules"))
 
 
 def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.date, end: dt.date,
-             timings: dict | None = None, only: list[str] | None = None, progress=None) -> Evaluation:
+             timings: dict | None = None, only: list[str] | None = None, progress=None,
+             facts: FactBase | None = None) -> Evaluation:
     if end < start:
         raise LiftcheckError(f"检查期间有误：--to {end} 早于 --from {start}", f"bad period: --to {end} is before --from {start}")
-    facts = FactBase(sub, params, start, end)
+    facts = facts or FactBase(sub, params, start, end)
     statuses, violations, pending = [], [], []
     used: set[str] = set()
+    day_by_day: list[str] = []
     derive = judge_time = 0.0
     rules = [book.get(r) for r in only] if only else list(book)
     for rule in rules:
         reason = _not_evaluated_reason(rule, sub)
         if reason:
-            statuses.append(RuleStatus(rule_id=rule.id, title=rule.title["zh"], evaluated=False,
-                                       reason_zh=reason[0], reason_en=reason[1]))
+            statuses.append(RuleStatus(rule_id=rule.id, title=wording.render_static(rule.title["zh"], params, end),
+                                       evaluated=False, sweep=rule.sweep, reason_zh=reason[0], reason_en=reason[1]))
             if progress:
                 progress(rule.id, len(rules))
             continue
@@ -223,27 +327,31 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         t1 = time.perf_counter()
         compiled = CompiledRule(rule, params, set(table.columns), start, end)
         bad, due_later = compiled.judge(table, start, end)
-        found = _violations(rule, bad)
-        waiting = _pending(rule, due_later)
+        found = compiled.violations(bad)
+        waiting = compiled.pending(due_later)
         t2 = time.perf_counter()
         derive += t1 - t0
         judge_time += t2 - t1
-        used |= set(rule.parameters)
+        used |= compiled.used_parameters
+        if rule.scope == "day_by_day":
+            day_by_day.append(rule.id)
         violations.extend(found)
         pending.extend(waiting)
-        statuses.append(RuleStatus(rule_id=rule.id, title=rule.title["zh"], evaluated=True,
-                                   violations=len(found), pending=len(waiting)))
+        statuses.append(RuleStatus(rule_id=rule.id, title=wording.render_static(rule.title["zh"], params, end),
+                                   evaluated=True, sweep=rule.sweep, violations=len(found), pending=len(waiting)))
         if progress:
             progress(rule.id, len(rules))
     if timings is not None:
         timings["derive"] = derive
         timings["evaluate"] = judge_time
-    return Evaluation(start, end, statuses, violations, pending, facts, sub, used)
+    return Evaluation(start, end, statuses, violations, pending, facts, sub, used,
+                      unjudged=_unjudged(facts, day_by_day), loop_counts=closed_loop_counts(facts))
 
 
 def partition(sub: Submission, parts: int) -> list[Submission]:
     """Split a submission by use unit: each part holds its units' elevators and all their records,
-    plus the assessment reports its fund applications name."""
+    plus the assessment reports its fund applications name. Each part keeps the whole
+    submission's history start (rules.md: the submission's, not the part's)."""
     if parts <= 1:
         return [sub]
     elevators = sub.table("elevators")
@@ -273,8 +381,23 @@ def partition(sub: Submission, parts: int) -> list[Submission]:
             else:
                 tables[name] = df
         out.append(Submission(tables=tables, present_types=set(sub.present_types), problems=sub.problems.clear(),
-                              unknown_files=[], record_counts={}, rejected_counts={}))
+                              unknown_files=[], record_counts={}, rejected_counts={},
+                              history_start=sub.history_start))
     return out
+
+
+def merge(results: list[Evaluation], sub: Submission, params: ParameterSet) -> Evaluation:
+    """One evaluation from the evaluations of a submission's partitions."""
+    first = results[0]
+    statuses = [status.model_copy(update={"violations": sum(r.statuses[i].violations for r in results),
+                                          "pending": sum(r.statuses[i].pending for r in results)})
+                for i, status in enumerate(first.statuses)]
+    return Evaluation(first.start, first.end, statuses, [v for r in results for v in r.violations],
+                      [p for r in results for p in r.pending], FactBase(sub, params, first.start, first.end), sub,
+                      set().union(*(r.used_parameters for r in results)),
+                      unjudged=pl.concat([r.unjudged for r in results], how="vertical"),
+                      loop_counts=pl.concat([r.loop_counts for r in results], how="vertical")
+                      .group_by("district").agg(pl.col("hazards").sum(), pl.col("closed").sum()))
 
 
 def evaluate_partitioned(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.date, end: dt.date,
@@ -285,11 +408,4 @@ def evaluate_partitioned(sub: Submission, book: RuleBook, params: ParameterSet, 
     pieces = partition(sub, parts)
     with ThreadPoolExecutor(max_workers=workers or parts) as pool:
         results = list(pool.map(lambda p: evaluate(p, book, params, start, end, only=only), pieces))
-    statuses = []
-    for i, status in enumerate(results[0].statuses):
-        statuses.append(status.model_copy(update={
-            "violations": sum(r.statuses[i].violations for r in results),
-            "pending": sum(r.statuses[i].pending for r in results)}))
-    return Evaluation(start, end, statuses, [v for r in results for v in r.violations],
-                      [p for r in results for p in r.pending], FactBase(sub, params, start, end), sub,
-                      set().union(*(r.used_parameters for r in results)))
+    return merge(results, sub, params)

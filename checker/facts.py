@@ -2,9 +2,13 @@
 
 A rule never walks a timeline or joins records itself: it names one of these tables and
 states its condition over the columns. Every table has `judged_on` (the date a parameter
-is taken as of) and, where the subject belongs to an elevator, `elevator_id`,
-`use_unit_id`, `maintenance_unit_id` and `district`. Definitions follow rules.md
-"Common definitions"; each table's columns are those its property below selects.
+is taken as of) and, where the subject belongs to an elevator, the elevator's own columns
+(ELEVATOR_INFO), so that a rule can say old(a) or dense(a) (rules/definitions.yaml).
+
+Days are never enumerated for the whole population: stopped days are merged spans,
+in-service days are counted by subtracting spans from intervals, and a day grid is built
+only where a rule needs the days themselves as evidence (the missing daily checks of a
+month that has some). Definitions follow rules.md "Common definitions" (Revision 2).
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ from functools import cached_property
 import polars as pl
 
 from checker.contract import record_types
+from checker.expressions import Compiler, load_definitions, period_constants
 from checker.params import ParameterSet
 from checker.validate import Submission
 
 FAR_FUTURE = dt.date(2999, 12, 31)
 ONE_DAY = pl.duration(days=1)
-ELEVATOR_INFO = ["elevator_id", "use_unit_id", "maintenance_unit_id", "district"]
+# What every fact table about an elevator carries: who is responsible for it, where it is,
+# and what the definitions old(day) and dense(day) read.
+ELEVATOR_INFO = ["elevator_id", "use_unit_id", "use_unit_name", "maintenance_unit_id", "maintenance_unit_name",
+                 "district", "subdistrict", "commissioned_on", "affordable_housing", "households_served"]
 
 
 def _label(record_type: str, field: str) -> pl.Expr:
@@ -33,15 +41,21 @@ def _latest_on_or_before(df: pl.DataFrame, key: str, date_col: str, end: dt.date
     return df.filter(pl.col(date_col) <= end).group_by(key).agg(pl.col(date_col).max().alias(name))
 
 
-def _first_after(events: pl.DataFrame, on: str, records: pl.DataFrame, record_on: str, name: str,
-                 strictly: bool) -> pl.DataFrame:
-    """Each event with `name`: the earliest `record_on` date of the same elevator on or after it
+def _first_on_or_after(events: pl.DataFrame, on: str, dates: pl.DataFrame, date_col: str, name: str,
+                       strictly: bool = False) -> pl.DataFrame:
+    """Each event with `name`: the earliest `date_col` of the same elevator on or after it
     (strictly after when `strictly`), or empty: the fulfilment of a deadline obligation."""
-    events = events.unique().sort(on)
-    dates = records.select("elevator_id", pl.col(record_on).alias(name)).unique().sort(name)
+    right = dates.select("elevator_id", pl.col(date_col).alias(name)).unique().sort(name)
     # both sides are sorted by the date globally, which polars cannot verify once `by` is given
-    return events.join_asof(dates, left_on=on, right_on=name, by="elevator_id", strategy="forward",
-                            allow_exact_matches=not strictly, check_sortedness=False)
+    return events.sort(on).join_asof(right, left_on=on, right_on=name, by="elevator_id", strategy="forward",
+                                     allow_exact_matches=not strictly, check_sortedness=False)
+
+
+def _days(lo: str | pl.Expr, hi: str | pl.Expr) -> pl.Expr:
+    """Days from lo through hi, both included (0 when hi < lo)."""
+    lo = pl.col(lo) if isinstance(lo, str) else lo
+    hi = pl.col(hi) if isinstance(hi, str) else hi
+    return ((hi - lo).dt.total_days() + 1).clip(lower_bound=0)
 
 
 class FactBase:
@@ -52,44 +66,56 @@ class FactBase:
         self.params = params
         self.start = start
         self.end = end
+        self.definitions = load_definitions()
 
     def get(self, name: str) -> pl.DataFrame:
         if name not in FACT_TABLES:
             raise KeyError(name)
         return getattr(self, name)
 
+    def define(self, text: str, columns) -> pl.Expr:
+        """A definition of rules/definitions.yaml (or an expression using them) over `columns`."""
+        return Compiler(self.params, set(columns), period_constants(self.start, self.end), "rules/definitions.yaml",
+                        definitions=self.definitions).compile(text)
+
     # ---- elevators and their scope ------------------------------------------------------
 
     @cached_property
+    def organizations(self) -> pl.DataFrame:
+        return self.sub.table("organizations").select("org_id", "name", "kind", "maintenance_star")
+
+    def _org(self, role: str) -> pl.DataFrame:
+        return self.organizations.select(pl.col("org_id").alias(f"{role}_id"), pl.col("name").alias(f"{role}_name"))
+
+    @cached_property
     def elevators(self) -> pl.DataFrame:
-        """Every residential elevator with its scope, age, old/dense flags and latest records."""
+        """Every in-scope elevator (definition in_scope) with its units' names, its age on `to`,
+        whether it is judged day by day, and its latest screening and assessment."""
         end = self.end
-        years = self.params.at("old.min_age_years", end)
-        inclusive = self.params.at("old.boundary", end) == "inclusive"
-        min_households = self.params.at("dense.min_households", end)
-        orgs = self.sub.table("organizations").select(
-            pl.col("org_id").alias("maintenance_unit_id"), pl.col("kind").alias("maintainer_kind"),
-            pl.col("maintenance_star").alias("maintainer_star"))
-        e = self.sub.table("elevators").filter(pl.col("residential"))
+        e = self.sub.table("elevators")
+        e = e.filter(self.define("in_scope", e.columns))
+        stops = self.sub.table("stop_periods")
+        open_ids = stops.filter(pl.col("end").is_null()).get_column("elevator_id").unique()
+        e = e.with_columns(pl.col("elevator_id").is_in(open_ids.implode()).alias("has_open_stop"))
+        e = e.with_columns(self.define("stopped_status_without_record", e.columns).alias("unjudged"))
         c = pl.col("commissioned_on")
         whole = pl.lit(end.year) - c.dt.year()
-        e = e.with_columns(
-            c.dt.offset_by(f"{years}y").alias("old_since"),
-            (whole - (c.dt.offset_by(pl.format("{}y", whole)) > pl.lit(end)).cast(pl.Int32)).alias("age_years"),
-            (pl.col("status") == "in_service").alias("in_service_scope"),
-        ).with_columns(
-            (pl.col("old_since") <= end if inclusive else pl.col("old_since") < end).alias("old"),
-        ).with_columns(
-            (pl.col("old") & pl.col("affordable_housing") & pl.col("households_served").is_not_null()
-             & (pl.col("households_served") > min_households)).fill_null(False).alias("dense"),
-        ).join(orgs, on="maintenance_unit_id", how="left")
+        maintainer = self.organizations.select(pl.col("org_id").alias("maintenance_unit_id"),
+                                               pl.col("kind").alias("maintainer_kind"),
+                                               pl.col("maintenance_star").alias("maintainer_star"))
+        e = (e.with_columns((whole - (c.dt.offset_by(pl.format("{}y", whole)) > pl.lit(end)).cast(pl.Int32))
+                            .alias("age_years"))
+             .join(self._org("use_unit"), on="use_unit_id", how="left")
+             .join(self._org("maintenance_unit"), on="maintenance_unit_id", how="left")
+             .join(maintainer, on="maintenance_unit_id", how="left"))
         screenings = self.sub.table("screenings").filter(pl.col("date") <= end).sort("date")
         latest_screening = screenings.group_by("elevator_id").agg(
             pl.col("date").last().alias("latest_screening_on"), pl.col("risk_level").last().alias("latest_risk_level"))
         assessments = self.sub.table("assessments")
         completed = _latest_on_or_before(assessments, "elevator_id", "completed_on", end, "latest_assessment_completed_on")
         applied = _latest_on_or_before(assessments, "elevator_id", "applied_on", end, "latest_assessment_applied_on")
-        return (e.join(latest_screening, on="elevator_id", how="left")
+        return (e.drop("_file", "_row")
+                .join(latest_screening, on="elevator_id", how="left")
                 .join(completed, on="elevator_id", how="left")
                 .join(applied, on="elevator_id", how="left")
                 .with_columns(pl.lit(end).alias("judged_on"), pl.lit(str(end.year)).alias("period_year")))
@@ -99,95 +125,119 @@ class FactBase:
         return self.elevators.select(ELEVATOR_INFO)
 
     def with_elevator(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Attach the subject elevator's use unit, maintenance unit and district."""
+        """Attach the subject elevator's columns; records of elevators out of scope drop out."""
         return df.join(self.info, on="elevator_id", how="inner")
 
     @cached_property
-    def in_service_ids(self) -> pl.Series:
-        return self.elevators.filter(pl.col("in_service_scope")).get_column("elevator_id")
+    def unjudged(self) -> pl.DataFrame:
+        """Elevators the day-by-day rules cannot judge (definition stopped_status_without_record)."""
+        return self.elevators.filter(pl.col("unjudged")).select("elevator_id", "use_unit_id", "use_unit_name", "district")
 
     @cached_property
-    def not_scrapped_ids(self) -> pl.Series:
-        return self.elevators.filter(pl.col("status") != "scrapped").get_column("elevator_id")
+    def day_by_day_ids(self) -> pl.Series:
+        return self.elevators.filter(~pl.col("unjudged")).get_column("elevator_id")
 
     # ---- stopped days and in-service days --------------------------------------------
 
     @cached_property
-    def merged_stops(self) -> pl.DataFrame:
-        """Stop periods merged per elevator into disjoint, non-adjacent spans [start, end]."""
-        s = self.sub.table("stop_periods").select(
-            "elevator_id", pl.col("start"), pl.col("end").fill_null(FAR_FUTURE)).sort("elevator_id", "start")
-        prev_end = pl.col("end").cast(pl.Int32).cum_max().shift(1).over("elevator_id")
-        new_span = prev_end.is_null() | (pl.col("start").cast(pl.Int32) > prev_end + 1)
+    def stop_spans(self) -> pl.DataFrame:
+        """Stopped days (definition stopped_day) merged per elevator into disjoint, non-adjacent
+        spans [start, last], both days stopped: a record's `end` is its first day back in service."""
+        s = (self.sub.table("stop_periods")
+             .select("elevator_id", "start", (pl.col("end") - ONE_DAY).fill_null(FAR_FUTURE).alias("last"))
+             .filter(pl.col("start") <= pl.col("last")).sort("elevator_id", "start"))
+        prev_last = pl.col("last").cast(pl.Int32).cum_max().shift(1).over("elevator_id")
+        new_span = prev_last.is_null() | (pl.col("start").cast(pl.Int32) > prev_last + 1)
         return (s.with_columns(new_span.cast(pl.Int32).cum_sum().over("elevator_id").alias("_span"))
                 .group_by("elevator_id", "_span")
-                .agg(pl.col("start").min(), pl.col("end").max())
+                .agg(pl.col("start").min(), pl.col("last").max())
                 .drop("_span").sort("elevator_id", "start"))
 
-    @cached_property
-    def stopped_days(self) -> pl.DataFrame:
-        """(elevator_id, day) for every stopped day inside the period."""
-        s = self.merged_stops.with_columns(
-            pl.max_horizontal("start", pl.lit(self.start)).alias("start"),
-            pl.min_horizontal("end", pl.lit(self.end)).alias("end"),
-        ).filter(pl.col("start") <= pl.col("end"))
-        return s.select("elevator_id", pl.date_ranges("start", "end").alias("day")).explode("day")
-
-    @cached_property
-    def in_service_days(self) -> pl.DataFrame:
-        """(elevator_id, day): every in-service day inside the period of every in-service-scope elevator."""
-        e = self.elevators.filter(pl.col("in_service_scope")).select(
-            "elevator_id", pl.max_horizontal("commissioned_on", pl.lit(self.start)).alias("first"))
-        e = e.filter(pl.col("first") <= self.end)
-        grid = e.select("elevator_id", pl.date_ranges("first", pl.lit(self.end)).alias("day")).explode("day")
-        return grid.join(self.stopped_days, on=["elevator_id", "day"], how="anti").sort("elevator_id", "day")
-
     def stopped_between(self, df: pl.DataFrame, lo: str, hi: str, out: str) -> pl.DataFrame:
-        """Add `out`: the number of stopped days d with lo <= d <= hi (by merged spans)."""
+        """Add `out`: the number of stopped days d with lo <= d <= hi."""
         keyed = df.with_row_index("_k")
         overlap = (keyed.select("_k", "elevator_id", lo, hi)
-                   .join(self.merged_stops, on="elevator_id", how="inner")
-                   .with_columns(((pl.min_horizontal("end", hi) - pl.max_horizontal("start", lo)).dt.total_days() + 1)
-                                 .clip(lower_bound=0).alias("_n"))
+                   .join(self.stop_spans, on="elevator_id", how="inner")
+                   .with_columns(_days(pl.max_horizontal("start", lo), pl.min_horizontal("last", hi)).alias("_n"))
                    .group_by("_k").agg(pl.col("_n").sum()))
         return (keyed.join(overlap, on="_k", how="left")
                 .with_columns(pl.col("_n").fill_null(0).cast(pl.Int64).alias(out)).drop("_k", "_n"))
+
+    def in_service_days_between(self, df: pl.DataFrame, lo: str, hi: str, out: str) -> pl.DataFrame:
+        """Add `out`: in-service days (definition in_service_day) d with lo <= d <= hi; needs commissioned_on."""
+        df = df.with_columns(pl.max_horizontal(lo, "commissioned_on").alias("_lo"))
+        df = self.stopped_between(df, "_lo", hi, "_stopped")
+        return df.with_columns((_days("_lo", hi) - pl.col("_stopped")).alias(out)).drop("_lo", "_stopped")
+
+    def stopped_on(self, df: pl.DataFrame, day: str, out: str) -> pl.DataFrame:
+        """Add `out`: whether `day` is a stopped day of the row's elevator."""
+        spans = self.stop_spans.select("elevator_id", pl.col("start").alias("_s"), pl.col("last").alias("_l")).sort("_s")
+        keyed = df.with_row_index("_k").sort(day)
+        joined = keyed.join_asof(spans, left_on=day, right_on="_s", by="elevator_id", strategy="backward",
+                                 check_sortedness=False)
+        return (joined.with_columns((pl.col("_l") >= pl.col(day)).fill_null(False).alias(out))
+                .sort("_k").drop("_k", "_s", "_l"))
 
     # ---- use management: 日管控、周排查、月调度, plans, drills ---------------------------------
 
     @cached_property
     def daily_check_months(self) -> pl.DataFrame:
-        grid = self.in_service_days.with_columns(pl.col("day").dt.truncate("1mo").alias("month_start"))
-        checked = (self.sub.table("daily_checks")
-                   .filter(pl.col("date").is_between(self.start, self.end))
-                   .select("elevator_id", pl.col("date").alias("day")).unique())
-        in_scope = grid.group_by("elevator_id", "month_start").agg(pl.len().alias("in_service_days"))
-        missing = (grid.join(checked, on=["elevator_id", "day"], how="anti")
-                   .group_by("elevator_id", "month_start")
-                   .agg(pl.len().alias("missing_days"), pl.col("day").sort().alias("missing_dates")))
-        out = in_scope.join(missing, on=["elevator_id", "month_start"], how="left").with_columns(
-            pl.col("missing_days").fill_null(0),
-            pl.col("month_start").dt.strftime("%Y-%m").alias("month"),
-            pl.min_horizontal(pl.col("month_start").dt.month_end(), pl.lit(self.end)).alias("judged_on"),
-        )
-        return self.with_elevator(out)
+        """Per elevator and calendar month meeting P: its in-service days from the month's first
+        day up to the earlier of its last day and `to`, and those without a daily check."""
+        first_month = self.start.replace(day=1)
+        months = pl.DataFrame({"month_start": pl.date_range(first_month, self.end.replace(day=1), "1mo", eager=True)})
+        grid = (self.info.join(months, how="cross")
+                .with_columns(pl.col("month_start").dt.month_end().alias("month_end"))
+                .with_columns(pl.max_horizontal("month_start", "commissioned_on").alias("lo"),
+                              pl.min_horizontal("month_end", pl.lit(self.end)).alias("hi"))
+                .filter(pl.col("lo") <= pl.col("hi")))
+        grid = self.stopped_between(grid, "lo", "hi", "_stopped")
+        grid = grid.with_columns((_days("lo", "hi") - pl.col("_stopped")).alias("in_service_days")).drop("_stopped")
+        checks = (self.sub.table("daily_checks")
+                  .filter(pl.col("date").is_between(first_month, self.end))
+                  .select("elevator_id", pl.col("date").alias("day")).unique()
+                  .with_columns(pl.col("day").dt.truncate("1mo").alias("month_start")))
+        checks = (checks.join(grid.select("elevator_id", "month_start", "lo", "hi"), on=["elevator_id", "month_start"])
+                  .filter(pl.col("day").is_between(pl.col("lo"), pl.col("hi"))))
+        checks = self.stopped_on(checks, "day", "_stopped").filter(~pl.col("_stopped"))
+        checked = checks.group_by("elevator_id", "month_start").agg(pl.len().cast(pl.Int64).alias("checked_days"))
+        grid = (grid.join(checked, on=["elevator_id", "month_start"], how="left")
+                .with_columns((pl.col("in_service_days") - pl.col("checked_days").fill_null(0)).alias("missing_days")))
+        # the missing dates themselves, only for the months that miss some
+        short = grid.filter(pl.col("missing_days") > 0).select("elevator_id", "month_start", "lo", "hi")
+        days = short.select("elevator_id", "month_start", pl.date_ranges("lo", "hi").alias("day")).explode("day")
+        days = self.stopped_on(days, "day", "_stopped").filter(~pl.col("_stopped"))
+        missing = (days.join(checks.select("elevator_id", "day"), on=["elevator_id", "day"], how="anti")
+                   .group_by("elevator_id", "month_start").agg(pl.col("day").sort().alias("missing_dates")))
+        return (grid.join(missing, on=["elevator_id", "month_start"], how="left")
+                .with_columns(pl.col("missing_dates").fill_null(pl.lit([], dtype=pl.List(pl.Date))),
+                              pl.col("month_start").dt.strftime("%Y-%m").alias("month"),
+                              pl.col("month_end").alias("judged_on"))
+                .drop("lo", "hi", "checked_days"))
 
     def _unit_spans(self, unit: str, records: str, count: str, key: str, key_format: str,
                     names: tuple[str, str]) -> pl.DataFrame:
-        """Per use unit and whole week/month of P in which it has an in-service elevator: how many
-        records of `records` are dated in it (周排查 reports, 月调度 minutes)."""
+        """Per use unit and week/month that closes inside P (its last day in P) in which one of
+        its elevators judged day by day has an in-service day: the records of `records` dated in it,
+        before `from` too (周排查 reports, 月调度 minutes)."""
+        if unit == "week":
+            first_sunday = self.start + dt.timedelta(days=6 - self.start.weekday())
+            ends = pl.date_range(first_sunday, max(first_sunday, self.end), "1w", eager=True)
+            spans = pl.DataFrame({"span_end": ends}).with_columns((pl.col("span_end") - pl.duration(days=6)).alias("span_start"))
+        else:
+            starts = pl.date_range(self.start.replace(day=1), self.end.replace(day=1), "1mo", eager=True)
+            spans = pl.DataFrame({"span_start": starts}).with_columns(pl.col("span_start").dt.month_end().alias("span_end"))
+        spans = spans.filter(pl.col("span_end").is_between(self.start, self.end))
+        judged = self.info.filter(pl.col("elevator_id").is_in(self.day_by_day_ids.implode()))
+        grid = judged.select("elevator_id", "use_unit_id", "commissioned_on").join(spans, how="cross")
+        grid = self.in_service_days_between(grid, "span_start", "span_end", "_in_service")
+        owing = (grid.filter(pl.col("_in_service") > 0).select("use_unit_id", "span_start", "span_end").unique()
+                 .join(self._org("use_unit"), on="use_unit_id", how="left"))
         truncate = "1w" if unit == "week" else "1mo"
-        span_end = (pl.col("span_start") + pl.duration(days=6)) if unit == "week" else pl.col("span_start").dt.month_end()
-        calendar = (self.in_service_days
-                    .select("elevator_id", pl.col("day").dt.truncate(truncate).alias("span_start")).unique()
-                    .join(self.info.select("elevator_id", "use_unit_id"), on="elevator_id")
-                    .select("use_unit_id", "span_start").unique()
-                    .with_columns(span_end.alias("span_end"))
-                    .filter((pl.col("span_start") >= self.start) & (pl.col("span_end") <= self.end)))
         counted = (self.sub.table(records)
                    .group_by("use_unit_id", pl.col("date").dt.truncate(truncate).alias("span_start"))
                    .agg(pl.len().alias(count)))
-        return (calendar.join(counted, on=["use_unit_id", "span_start"], how="left")
+        return (owing.join(counted, on=["use_unit_id", "span_start"], how="left")
                 .with_columns(pl.col(count).fill_null(0).cast(pl.Int64),
                               pl.col("span_start").dt.strftime(key_format).alias(key),
                               pl.col("span_end").alias("judged_on"))
@@ -204,7 +254,7 @@ class FactBase:
 
     @cached_property
     def use_units(self) -> pl.DataFrame:
-        units = self.elevators.filter(pl.col("in_service_scope")).select("use_unit_id").unique()
+        units = self.elevators.select("use_unit_id", "use_unit_name").unique()
         plans = _latest_on_or_before(self.sub.table("emergency_plans"), "use_unit_id", "approved_on", self.end,
                                      "latest_plan_on")
         drills = _latest_on_or_before(self.sub.table("drills"), "use_unit_id", "date", self.end, "latest_drill_on")
@@ -217,8 +267,9 @@ class FactBase:
     @cached_property
     def failed_alarm_tests(self) -> pl.DataFrame:
         tests = self.sub.table("alarm_tests")
-        fails = tests.filter(~pl.col("ok")).select("elevator_id", pl.col("date").alias("failed_on"))
-        joined = _first_after(fails, "failed_on", tests.filter(pl.col("ok")), "date", "next_ok_test_on", strictly=True)
+        fails = tests.filter(~pl.col("ok")).select("elevator_id", pl.col("date").alias("failed_on")).unique()
+        joined = _first_on_or_after(fails, "failed_on", tests.filter(pl.col("ok")), "date", "next_ok_test_on",
+                                    strictly=True)
         return self.with_elevator(joined.with_columns(pl.col("failed_on").alias("judged_on")))
 
     @cached_property
@@ -234,17 +285,20 @@ class FactBase:
 
     @cached_property
     def maintenance_intervals(self) -> pl.DataFrame:
-        """The walk anchor -> visits in P -> period end, one row per step a -> b."""
+        """The walk anchor -> visits in P -> `to`, one row per step a -> b (rules.md
+        MAINT-INTERVAL): the anchor is the last visit before `from`, or the later of
+        commissioned_on and the history start; each interval is judged as of its opening day a."""
         start, end = self.start, self.end
-        e = self.elevators.filter(pl.col("in_service_scope") & (pl.col("commissioned_on") <= end)).select(
-            "elevator_id", "commissioned_on", "dense")
-        visits = (self.sub.table("maintenance").filter(pl.col("on_site") & (pl.col("kind") != "repair"))
+        e = self.info.filter(pl.col("commissioned_on") <= end)
+        maintenance = self.sub.table("maintenance")
+        visits = (maintenance.filter(self.define("maintenance_visit", maintenance.columns))
                   .select("elevator_id", pl.col("date").alias("point")).unique()
                   .join(e.select("elevator_id"), on="elevator_id", how="semi"))
+        history_start = self.sub.history_start or start
         before = visits.filter(pl.col("point") < start).group_by("elevator_id").agg(pl.col("point").max().alias("last_before"))
         anchors = e.join(before, on="elevator_id", how="left").select(
             "elevator_id",
-            pl.coalesce("last_before", pl.max_horizontal("commissioned_on", pl.lit(start))).alias("point"),
+            pl.coalesce("last_before", pl.max_horizontal("commissioned_on", pl.lit(history_start))).alias("point"),
             pl.lit(0).alias("_leg"), pl.lit("anchor").alias("_kind"))
         inside = visits.filter(pl.col("point").is_between(start, end)).with_columns(
             pl.lit(1).alias("_leg"), pl.lit("visit").alias("_kind"))
@@ -260,45 +314,89 @@ class FactBase:
         walk = walk.with_columns(
             ((pl.col("b") - pl.col("a")).dt.total_days() - pl.col("stopped_days_between")).alias("interval_days"),
             (pl.col("b_kind") == "period_end").alias("ends_at_period_end"),
-            pl.col("b").alias("judged_on"),
-        ).join(e.select("elevator_id", "dense"), on="elevator_id")
+            # the limit in force is fixed when the interval opens
+            pl.col("a").alias("judged_on"),
+        )
         return self.with_elevator(walk)
 
     @cached_property
     def inspection_gaps(self) -> pl.DataFrame:
-        """Maximal runs of in-service days not covered by a valid, passed latest inspection."""
-        e = self.elevators.filter(pl.col("in_service_scope"))
+        """Maximal runs of in-service days not covered by a valid, passed latest inspection, found
+        from the whole history up to `to` (a run may begin before `from`); stopped days neither
+        count nor split a run. One row per run with an uncovered in-service day inside P."""
+        e = self.info
         real = self.sub.table("inspections").select(
             "elevator_id", "date", "conclusion", "next_due", pl.lit(1).alias("_real"))
         installation = e.select("elevator_id", pl.col("commissioned_on").alias("date"), pl.lit("pass").alias("conclusion"),
                                 pl.lit(None, pl.Date).alias("next_due"), pl.lit(0).alias("_real"))
-        insp = pl.concat([installation, real], how="vertical")
+        insp = pl.concat([installation, real.join(e.select("elevator_id"), on="elevator_id", how="semi")], how="vertical")
+        insp = insp.filter(pl.col("date") <= self.end)
         cycle = self.params["inspection.cycle_months"].expr(pl.col("date"))
-        passed = pl.col("conclusion").is_in(["pass", "pass_after_rectification"])
         insp = insp.with_columns(
             pl.coalesce("next_due", pl.col("date").dt.offset_by(pl.format("{}mo", cycle)) - ONE_DAY).alias("valid_until"),
-            passed.alias("_passed"),
+            pl.col("conclusion").is_in(["pass", "pass_after_rectification"]).alias("_passed"),
         )
         # One inspection per day: a real record over the installation; a passed one over a failed one.
         insp = (insp.sort("elevator_id", "date", "_real", "_passed", "valid_until")
                 .group_by("elevator_id", "date", maintain_order=True).last()
-                .rename({"date": "inspection_on"}).sort("inspection_on"))
-        days = self.in_service_days.sort("day")
-        judged = days.join_asof(insp, left_on="day", right_on="inspection_on", by="elevator_id", strategy="backward",
-                                check_sortedness=False)
-        judged = judged.sort("elevator_id", "day").with_columns(
-            ~(pl.col("_passed").fill_null(False) & (pl.col("day") <= pl.col("valid_until")).fill_null(False))
-            .alias("_uncovered"))
-        starts = pl.col("_uncovered") & ~pl.col("_uncovered").shift(1).over("elevator_id").fill_null(False)
-        runs = (judged.with_columns(starts.cast(pl.Int32).cum_sum().over("elevator_id").alias("_run"))
-                .filter(pl.col("_uncovered"))
+                .sort("elevator_id", "date"))
+        # each inspection governs the days up to the next one; the uncovered part of that span
+        insp = insp.join(e.select("elevator_id", "commissioned_on"), on="elevator_id").with_columns(
+            pl.coalesce(pl.col("date").shift(-1).over("elevator_id") - ONE_DAY, pl.lit(self.end)).alias("_gov_end"))
+        uncovered = insp.with_columns(
+            pl.max_horizontal(pl.when(pl.col("_passed")).then(pl.col("valid_until") + ONE_DAY).otherwise(pl.col("date")),
+                              "date", "commissioned_on").alias("lo"),
+            pl.col("_gov_end").alias("hi"),
+        ).filter(pl.col("lo") <= pl.col("hi")).select(
+            "elevator_id", "lo", "hi", pl.col("date").alias("inspection_on"), pl.col("conclusion"),
+            pl.col("valid_until"), (pl.col("_real") == 0).alias("latest_is_installation"))
+        # runs: components of (uncovered ∪ stopped) spans; only their in-service days count
+        stops = self.stop_spans.filter(pl.col("start") <= self.end).select(
+            "elevator_id", pl.col("start").alias("lo"), pl.min_horizontal("last", pl.lit(self.end)).alias("hi"))
+        both = pl.concat([uncovered.select("elevator_id", "lo", "hi", pl.lit(True).alias("_u")),
+                          stops.join(uncovered.select("elevator_id").unique(), on="elevator_id", how="semi")
+                          .with_columns(pl.lit(False).alias("_u"))], how="vertical").sort("elevator_id", "lo")
+        prev_hi = pl.col("hi").cast(pl.Int32).cum_max().shift(1).over("elevator_id")
+        both = both.with_columns(
+            (prev_hi.is_null() | (pl.col("lo").cast(pl.Int32) > prev_hi + 1)).cast(pl.Int32).cum_sum()
+            .over("elevator_id").alias("_run"))
+        spans = uncovered.join(both.filter(pl.col("_u")).select("elevator_id", "lo", "_run").unique(),
+                               on=["elevator_id", "lo"])
+        # per uncovered span: its first and last in-service day, and how many (in P too)
+        spans = self.stopped_between(spans, "lo", "hi", "_stopped")
+        spans = spans.with_columns(pl.max_horizontal("lo", pl.lit(self.start)).alias("_plo"))
+        spans = self.stopped_between(spans, "_plo", "hi", "_pstopped")
+        spans = self.stopped_on(spans, "lo", "_lo_stopped")
+        spans = self.stopped_on(spans, "hi", "_hi_stopped")
+        edges = self.stop_spans.select("elevator_id", pl.col("start").alias("_s"), pl.col("last").alias("_l"))
+        after_lo = (spans.select("elevator_id", "lo").unique().join(edges, on="elevator_id")
+                    .filter(pl.col("lo").is_between(pl.col("_s"), pl.col("_l")))
+                    .select("elevator_id", "lo", (pl.col("_l") + ONE_DAY).alias("_first")))
+        before_hi = (spans.select("elevator_id", "hi").unique().join(edges, on="elevator_id")
+                     .filter(pl.col("hi").is_between(pl.col("_s"), pl.col("_l")))
+                     .select("elevator_id", "hi", (pl.col("_s") - ONE_DAY).alias("_last")))
+        spans = (spans.join(after_lo, on=["elevator_id", "lo"], how="left")
+                 .join(before_hi, on=["elevator_id", "hi"], how="left")
+                 .with_columns((_days("lo", "hi") - pl.col("_stopped")).alias("_n"),
+                               (_days("_plo", "hi") - pl.col("_pstopped")).alias("_n_in_p"))
+                 .filter(pl.col("_n") > 0)
+                 .with_columns(pl.when(pl.col("_lo_stopped")).then(pl.col("_first")).otherwise(pl.col("lo")).alias("_first"),
+                               pl.when(pl.col("_hi_stopped")).then(pl.col("_last")).otherwise(pl.col("hi")).alias("_last")))
+        runs = (spans.sort("elevator_id", "lo")
                 .group_by("elevator_id", "_run")
-                .agg(pl.col("day").min().alias("first"), pl.col("day").max().alias("last"),
-                     pl.len().alias("uncovered_days"),
+                .agg(pl.col("_first").min().alias("first"), pl.col("_last").max().alias("last"),
+                     pl.col("_n").sum().cast(pl.Int64).alias("uncovered_days"),
+                     pl.col("_n_in_p").sum().cast(pl.Int64).alias("uncovered_days_in_period"),
                      pl.col("inspection_on").first().alias("latest_inspection_on"),
                      pl.col("conclusion").first().alias("latest_conclusion"),
-                     pl.col("valid_until").first().alias("valid_until"))
-                .drop("_run").with_columns(pl.col("first").alias("judged_on")))
+                     pl.col("valid_until").first().alias("valid_until"),
+                     pl.col("latest_is_installation").first())
+                .filter(pl.col("uncovered_days_in_period") > 0)
+                .drop("_run"))
+        labels = record_types()["inspections"].field("conclusion").enum_labels
+        runs = runs.with_columns(pl.col("first").alias("judged_on"),
+                                 pl.col("latest_conclusion").replace_strict(labels, default=None, return_dtype=pl.String)
+                                 .alias("latest_conclusion_zh"))
         return self.with_elevator(runs)
 
     # ---- screening and assessment ---------------------------------------------------------
@@ -306,9 +404,8 @@ class FactBase:
     @cached_property
     def high_risk_screenings(self) -> pl.DataFrame:
         high = (self.sub.table("screenings").filter(pl.col("risk_level") == "high")
-                .select("elevator_id", pl.col("date").alias("screened_on")))
-        joined = _first_after(high, "screened_on", self.sub.table("assessments"), "applied_on", "first_applied_on",
-                              strictly=False)
+                .select("elevator_id", pl.col("date").alias("screened_on")).unique())
+        joined = _first_on_or_after(high, "screened_on", self.sub.table("assessments"), "applied_on", "first_applied_on")
         return self.with_elevator(joined.with_columns(pl.col("screened_on").alias("judged_on")))
 
     @cached_property
@@ -322,7 +419,8 @@ class FactBase:
     @cached_property
     def hazards(self) -> pl.DataFrame:
         h = self.sub.table("hazards").drop("_file", "_row")
-        return self.with_elevator(h.with_columns(pl.col("found_on").alias("judged_on"), _label("hazards", "severity")))
+        return self.with_elevator(h.with_columns(pl.col("found_on").alias("judged_on"), _label("hazards", "severity"),
+                                                 _label("hazards", "source")))
 
     @cached_property
     def serious_hazard_stops(self) -> pl.DataFrame:
@@ -334,19 +432,47 @@ class FactBase:
             .alias("stop_through"),
         )
         h = self.stopped_between(h, "stop_from", "stop_through", "stopped_days")
-        h = h.with_columns(
-            ((pl.col("stop_through") - pl.col("stop_from")).dt.total_days() + 1).clip(lower_bound=0).alias("days_required"))
+        h = h.with_columns(_days("stop_from", "stop_through").alias("days_required"))
         h = h.with_columns((pl.col("days_required") - pl.col("stopped_days")).alias("unstopped_days"))
         # first unstopped day: stop_from itself, or the day after the merged stop that covers it
         keyed = h.with_row_index("_k")
         covering = (keyed.select("_k", "elevator_id", "stop_from")
-                    .join(self.merged_stops, on="elevator_id")
-                    .filter((pl.col("start") <= pl.col("stop_from")) & (pl.col("end") >= pl.col("stop_from")))
-                    .select("_k", (pl.col("end") + ONE_DAY).alias("_after")))
+                    .join(self.stop_spans, on="elevator_id")
+                    .filter(pl.col("stop_from").is_between(pl.col("start"), pl.col("last")))
+                    .select("_k", (pl.col("last") + ONE_DAY).alias("_after")))
         return (keyed.join(covering, on="_k", how="left")
                 .with_columns(pl.when(pl.col("unstopped_days") > 0)
                               .then(pl.coalesce("_after", "stop_from")).alias("first_unstopped_day"))
                 .drop("_k", "_after"))
+
+    @cached_property
+    def hazard_stop_orders(self) -> pl.DataFrame:
+        """Per hazard: whether a stop record of reason `order` covers its finding day, and the
+        first one that starts on or after it (五（三） 依法责令停用)."""
+        orders = self.sub.table("stop_periods").filter(pl.col("reason") == "order").select("elevator_id", "start", "end")
+        h = self.hazards
+        covering = (h.select("hazard_id", "elevator_id", "found_on").join(orders, on="elevator_id")
+                    .filter((pl.col("start") <= pl.col("found_on"))
+                            & (pl.col("end").is_null() | (pl.col("found_on") < pl.col("end"))))
+                    .select("hazard_id").unique().with_columns(pl.lit(True).alias("order_stop_covers_found_on")))
+        h = _first_on_or_after(h, "found_on", orders, "start", "first_order_stop_on")
+        return (h.join(covering, on="hazard_id", how="left")
+                .with_columns(pl.col("order_stop_covers_found_on").fill_null(False)))
+
+    # ---- defects found by daily checks ----------------------------------------------------
+
+    @cached_property
+    def defect_findings(self) -> pl.DataFrame:
+        """Each day a daily check found a defect, with the first later repair, registered hazard
+        or stop of that elevator (on or after the day), and whether a stop already covered it."""
+        found = (self.sub.table("daily_checks").filter(pl.col("result") == "hazard_found")
+                 .select("elevator_id", pl.col("date").alias("found_on")).unique())
+        repairs = self.sub.table("maintenance").filter(pl.col("kind") == "repair")
+        found = _first_on_or_after(found, "found_on", repairs, "date", "repaired_on")
+        found = _first_on_or_after(found, "found_on", self.sub.table("hazards"), "found_on", "hazard_registered_on")
+        found = _first_on_or_after(found, "found_on", self.sub.table("stop_periods"), "start", "stop_started_on")
+        found = self.stopped_on(found, "found_on", "stopped_on_found_on")
+        return self.with_elevator(found.with_columns(pl.col("found_on").alias("judged_on")))
 
     # ---- maintenance-fund applications -----------------------------------------------------
 
@@ -365,4 +491,16 @@ class FactBase:
 
 FACT_TABLES = {
     name for name, value in vars(FactBase).items() if isinstance(value, cached_property)
-} - {"info", "in_service_ids", "not_scrapped_ids", "merged_stops", "stopped_days", "in_service_days"}
+} - {"organizations", "info", "unjudged", "day_by_day_ids", "stop_spans"}
+
+# The definitions of rules/definitions.yaml each fact table applies while it is derived
+# (beside in_scope, which every table applies); `liftcheck rules show` lists them.
+FACT_DEFINITIONS = {
+    "daily_check_months": ["stopped_day", "in_service_day"],
+    "unit_weeks": ["stopped_day", "in_service_day", "stopped_status_without_record"],
+    "unit_months": ["stopped_day", "in_service_day", "stopped_status_without_record"],
+    "maintenance_intervals": ["maintenance_visit", "history_start", "stopped_day"],
+    "inspection_gaps": ["stopped_day", "in_service_day"],
+    "serious_hazard_stops": ["stopped_day"],
+    "defect_findings": ["stopped_day"],
+}

@@ -9,27 +9,36 @@ import polars as pl
 from checker.facts import FactBase
 
 
-def closed_loop(facts: FactBase) -> dict:
-    """Of the hazards found on or before `to` and not rectified before `from`, the share rectified by `to`."""
+def closed_loop_counts(facts: FactBase) -> pl.DataFrame:
+    """老旧住宅电梯安全评估隐患闭环率 (四（三）), as counts per district: of the hazards found by a
+    safety assessment on elevators old on their finding day, found on or before `to` and not
+    rectified before `from`, how many were rectified by `to`. Counts add up over partitions."""
     start, end = facts.start, facts.end
-    h = facts.hazards.filter(pl.col("elevator_id").is_in(facts.not_scrapped_ids.implode()))
-    h = h.filter((pl.col("found_on") <= end) & (pl.col("rectified_on").is_null() | (pl.col("rectified_on") >= start)))
-    h = h.with_columns((pl.col("rectified_on") <= end).fill_null(False).alias("closed"))
+    h = facts.hazards
+    h = h.filter(facts.define("assessment_hazard and old(found_on)", h.columns)
+                 & (pl.col("found_on") <= end) & (pl.col("rectified_on").is_null() | (pl.col("rectified_on") >= start)))
+    return (h.group_by("district")
+            .agg(pl.len().cast(pl.Int64).alias("hazards"),
+                 (pl.col("rectified_on") <= end).fill_null(False).sum().cast(pl.Int64).alias("closed")))
 
-    def rate(df: pl.DataFrame) -> dict:
-        total = df.height
-        closed = int(df.get_column("closed").sum()) if total else 0
+
+def closed_loop(counts: pl.DataFrame) -> dict:
+    """The rate overall and per district, from closed_loop_counts (empty rate: no such hazard)."""
+
+    def rate(total: int, closed: int) -> dict:
         return {"hazards": total, "closed": closed, "rate": round(closed / total, 4) if total else None}
 
-    by_district = {}
-    for (district,), part in sorted(h.group_by("district"), key=lambda kv: kv[0][0] or ""):
-        by_district[district] = rate(part)
-    return {"overall": rate(h), "by_district": by_district}
+    by_district = {row["district"]: rate(row["hazards"], row["closed"])
+                   for row in counts.sort("district", nulls_last=True).iter_rows(named=True)}
+    return {"overall": rate(int(counts.get_column("hazards").sum()), int(counts.get_column("closed").sum())),
+            "by_district": by_district}
 
 
 def old_list(facts: FactBase, as_of: dt.date) -> pl.DataFrame:
     """四（二）: every old in-scope elevator with age, flags, latest screening, assessment and open hazards."""
-    e = facts.elevators.filter((pl.col("status") != "scrapped") & pl.col("old"))
+    e = facts.elevators
+    e = e.with_columns(facts.define("old(period_to)", e.columns).alias("old"),
+                       facts.define("dense(period_to)", e.columns).alias("dense")).filter(pl.col("old"))
     hazards = facts.sub.table("hazards").filter(
         (pl.col("found_on") <= as_of) & (pl.col("rectified_on").is_null() | (pl.col("rectified_on") > as_of)))
     open_h = hazards.group_by("elevator_id").agg(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -158,6 +159,16 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
         for f in report["credit"][:15]:
             credit.add_row(f"{f['name'] or ''} {f['org_id']}", str(f["points"]), str(len(f["items"])))
         console.print(credit)
+    if report.get("unjudged"):
+        table = Table(title=f"未评判 Unjudged（{len(report['unjudged'])} 部电梯）")
+        table.add_column("电梯 Elevator")
+        table.add_column("使用单位 Use unit")
+        table.add_column("未判断的规则 Rules not judged")
+        table.add_column("原因 Reason")
+        for u in report["unjudged"][:cap]:
+            table.add_row(u["elevator_id"], f"{u['use_unit_name'] or ''} {u['use_unit_id']}", "、".join(u["rules"]),
+                          u["reason_zh"])
+        console.print(table)
     for n in s["not_evaluated"]:
         console.print(f"[dim]{n['rule_id']}：{n['reason_zh']} / {n['reason_en']}[/]")
     if s["violations"]:
@@ -168,7 +179,7 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
 
 
 def rules_table(book, console: Console | None = None) -> None:
-    from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
+    from checker.rulebook import SEVERITY_ZH
 
     console = console or Console()
     table = Table(title="规则 Rules（liftcheck rules show ID 查看详情）")
@@ -177,27 +188,37 @@ def rules_table(book, console: Console | None = None) -> None:
     for r in book:
         severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
         table.add_row(r.id, f"{r.title['zh']}\n[dim]{r.title['en']}[/]", r.clause["ref"], r.subject["zh"],
-                      RESPONSIBLE_ZH[r.responsible], severity)
+                      r.responsible_text(), severity)
     console.print(table)
 
 
-def print_rule(rule, params, console: Console | None = None) -> None:
-    """`liftcheck rules show ID`: what, why, clause, parameters, condition, an example each way."""
+def print_rule(rule, params, definitions=(), console: Console | None = None) -> None:
+    """`liftcheck rules show ID`: what, why, clause, who, condition, the definitions it leans on,
+    parameters, an example each way."""
     from rich.panel import Panel
 
-    from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
+    from checker import wording
+    from checker.rulebook import SEVERITY_ZH
 
     console = console or Console()
     b = rule.body
     severity = "随隐患等级（一般/重大/严重事故）" if rule.severity == "from_hazard" else SEVERITY_ZH[rule.severity]
-    lines = [f"[bold]{b['title']['zh']}[/]  {b['title']['en']}", "",
+    today = dt.date.today()
+    lines = [f"[bold]{wording.render_static(b['title']['zh'], params, today, 'zh')}[/]  "
+             f"{wording.render_static(b['title']['en'], params, today, 'en')}", "",
              f"[bold]条款 Clause[/] {b['clause']['ref']}：“{b['clause']['text']}”"]
+    if b["clause"].get("source"):
+        lines.append(f"[bold]出处 Source[/] {b['clause']['source']}（不是意见稿原文 not the draft's text）")
+        lines.append(f"[bold]意见稿以此为前提 Presupposed by the draft[/] {b['clause']['presupposed']}")
+    for case in (b["responsible"] if isinstance(b["responsible"], list) else []):
+        if "clause" in case:
+            lines.append(f"[bold]条款（{case.get('when', '其他')}）[/] {case['clause']['ref']}：“{case['clause']['text']}”")
     if b.get("basis"):
         lines.append("[bold]其他依据 Basis[/] " + "；".join(b["basis"]))
     if b.get("why"):
         lines += ["", f"[bold]为什么 Why[/] {b['why']['zh']}", f"[dim]{b['why']['en']}[/]"]
     lines += ["", f"[bold]主体 Subject[/] {b['subject']['zh']} ({b['subject']['en']})    "
-                  f"[bold]责任方[/] {RESPONSIBLE_ZH[rule.responsible]} ({rule.responsible})    [bold]级别[/] {severity}",
+                  f"[bold]责任方[/] {rule.responsible_text()}    [bold]级别[/] {severity}",
               f"[bold]需要的记录 Requires[/] {', '.join(b['requires']) or '（电梯、单位）'}    [bold]事实表 Facts[/] {b['facts']}"]
     if b["kind"] == "condition":
         lines.append(f"[bold]违规条件 Condition[/] {b['condition']}")
@@ -210,13 +231,22 @@ def print_rule(rule, params, console: Console | None = None) -> None:
     if "applies_when" in b:
         lines.append(f"[bold]适用 Applies when[/] {b['applies_when']}")
     console.print(Panel("\n".join(lines), title=f"{rule.id}"))
-    if b["parameters"]:
+    if definitions:
+        console.print("[bold]用到的定义 Definitions[/]（rules/definitions.yaml）")
+        for d in definitions:
+            call = f"{d.name}({', '.join(d.arguments)})" if d.arguments else d.name
+            how = (f"规则语言 rule language：{' '.join(d.expression.split())}" if d.expression
+                   else f"实现 implemented by：{d.implemented_by}")
+            console.print(f"• [bold]{d.title_zh}[/] {call}：{d.text_zh}\n  [dim]{d.text_en}[/]\n  {how}",
+                          markup=True, highlight=False)
+    if b["parameters"] or any(d.parameters for d in definitions):
         table = Table(title="参数 Parameters")
         for col in ("名称 Name", "取值 Value", "说明", "依据 Basis", "解释性"):
             table.add_column(col)
-        for name in b["parameters"]:
+        shown = list(dict.fromkeys(b["parameters"] + [p for d in definitions for p in d.parameters]))
+        for name in shown:
             p = params[name]
-            values = "；".join(f"{d.isoformat()} 起 {v}" for d, v in p.values)
+            values = "；".join(f"{d.isoformat()} 起 {p.text(v)}" for d, v in p.values)
             table.add_row(name, f"{values} {p.unit or ''}", p.description_zh, p.basis,
                           "[yellow]是 interpretation[/]" if p.interpretation else "")
         console.print(table)

@@ -8,12 +8,13 @@ import polars as pl
 
 from checker.credit import CreditSchedule, deductions, load_schedule, per_firm
 from checker.engine import Evaluation
+from checker.engine import UNJUDGED_REASON
 from checker.metrics import closed_loop
 from checker.params import ParameterSet
 from checker.rulebook import SEVERITY_ORDER, RuleBook, ruleset_info
 
-# Parameters the shared machinery applies for every rule that looks at old or dense elevators.
-_MACHINERY = {"old.min_age_years", "old.boundary", "dense.min_households"}
+# Parameters every report relies on: the closed-loop rate counts hazards on old elevators.
+_MACHINERY = {"old.min_age_years", "old.boundary"}
 
 
 def parameters_section(params: ParameterSet, used: set[str], day) -> dict:
@@ -38,6 +39,8 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
     orgs = sub.table("organizations")
     kinds = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("kind").to_list()))
     names = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("name").to_list()))
+    unjudged = [dict(u, reason_zh=UNJUDGED_REASON[0], reason_en=UNJUDGED_REASON[1])
+                for u in result.unjudged.sort("elevator_id").to_dicts()] if result.unjudged.height else []
     items = deductions(violations, kinds, schedule, result.end.year)
     credit = per_firm([d.model_dump() for d in items], schedule, names)
     params_used = parameters_section(params, result.used_parameters, result.end)
@@ -48,6 +51,7 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "by_rule": {s.rule_id: s.violations for s in result.statuses if s.evaluated},
         "by_district": dict(sorted(Counter(v.district for v in violations if v.district).items())),
         "pending": len(result.pending),
+        "unjudged": len(unjudged),
         "not_evaluated": [{"rule_id": s.rule_id, "reason_zh": s.reason_zh, "reason_en": s.reason_en}
                           for s in result.statuses if not s.evaluated],
         "credit_points": sum(f["points"] for f in credit),
@@ -63,9 +67,10 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
                         for n, p in params_used.items() if p["interpretation"]],
         "violations": [v.model_dump() for v in violations],
         "pending": [p.model_dump() for p in sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject))],
+        "unjudged": unjudged,
         "rules": [s.model_dump() for s in result.statuses],
         "summary": summary,
-        "metrics": {"closed_loop_rate": closed_loop(result.facts)},
+        "metrics": {"closed_loop_rate": closed_loop(result.loop_counts)},
         "credit": credit,
         "credit_schedule": {"official": schedule.official, "notice_zh": schedule.notice_zh,
                             "notice_en": schedule.notice_en, "year_cap": schedule.year_cap,

@@ -17,7 +17,8 @@ from checker.resources import data_dir
 
 SEVERITY_ORDER = ["notice", "general", "major", "serious"]
 RESPONSIBLE_ZH = {"use_unit": "使用单位", "maintenance_unit": "维保单位", "market_regulator": "市场监管部门",
-                  "district_government": "区人民政府"}
+                  "district_government": "区人民政府（江北新区管理机构）",
+                  "town_government": "镇人民政府、街道办事处或开发区管理机构", "housing_department": "房产部门"}
 SEVERITY_ZH = {"notice": "提示", "general": "一般", "major": "较重", "serious": "严重"}
 
 
@@ -36,6 +37,22 @@ class Rule:
     @property
     def subject_columns(self) -> list[str]:
         return self.body["subject"]["columns"]
+
+    @property
+    def parties(self) -> list[str]:
+        """Every party a violation of this rule may be laid on (one, or one per case)."""
+        r = self.body["responsible"]
+        return [p["party"] for p in r] if isinstance(r, list) else [r]
+
+    def responsible_text(self, lang: str = "zh") -> str:
+        """使用单位；保障房电梯：市场监管部门 — the responsible party as a drafter reads it."""
+        r = self.body["responsible"]
+        if not isinstance(r, list):
+            return RESPONSIBLE_ZH[r] if lang == "zh" else r
+        cases = [f"{p['when']}：{RESPONSIBLE_ZH[p['party']] if lang == 'zh' else p['party']}"
+                 for p in r if "when" in p]
+        default = RESPONSIBLE_ZH[r[-1]["party"]] if lang == "zh" else r[-1]["party"]
+        return default + "（" + "；".join(cases) + "）"
 
 
 @dataclass
@@ -66,8 +83,13 @@ CATALOGUE = [
     "DAILY-CHECK", "WEEKLY-REVIEW", "MONTHLY-DISPATCH", "EMERGENCY-PLAN", "EMERGENCY-DRILL", "ALARM-FAULT",
     "RESCUE-ARRIVAL", "MAINT-INTERVAL", "MAINT-INTERVAL-DENSE", "MAINT-PROVIDER", "INSPECTION-VALID",
     "SCREENING-COVERAGE", "ASSESSMENT-AFTER-HIGH-RISK", "ASSESSMENT-AFFORDABLE", "ASSESSMENT-WORKGROUP",
-    "HAZARD-OVERDUE", "HAZARD-LISTED", "HAZARD-SERIOUS-STOP", "FUND-EMERGENCY-BASIS",
+    "HAZARD-OVERDUE", "HAZARD-LISTED", "HAZARD-SERIOUS-STOP", "HAZARD-STOP-ORDER", "DEFECT-REPAIR",
+    "FUND-EMERGENCY-BASIS",
 ]
+
+
+# The other files of rules/: parameters, the point schedule, definitions, coverage notes.
+NOT_RULES = {"params.yaml", "credit.yaml", "definitions.yaml", "coverage.yaml"}
 
 
 def _validator(folder: Path) -> jsonschema.Draft202012Validator:
@@ -79,9 +101,10 @@ def load_rulebook(folder: Path | None = None) -> RuleBook:
     folder = folder or data_dir("rules")
     validator = _validator(data_dir("rules"))
     rules: dict[str, Rule] = {}
-    files = [folder / "rule.schema.json"]
+    # the definitions the rules lean on are part of what a ruleset means
+    files = [folder / "rule.schema.json", data_dir("rules") / "definitions.yaml"]
     for path in sorted(folder.glob("*.yaml")):
-        if path.name in ("params.yaml", "credit.yaml", "clauses.yaml"):
+        if path.name in NOT_RULES:
             continue
         try:
             body = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -57,6 +57,8 @@ RATES = {
     "serious_not_stopped": 0.3,
     "fund_bad_basis": 0.35,
     "stop_period": 0.03,
+    "daily_check_finding": 0.002,
+    "defect_repaired_late": 0.1,
 }
 
 
@@ -174,11 +176,12 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     keep = rng.random(len(el_rep)) >= RATES["daily_check_missing_day"]
     el_rep, day_off = el_rep[keep], day_off[keep]
     inspectors = np.array([s + g for s in SURNAMES for g in GIVEN], dtype=object)
+    daily_found = rng.random(len(el_rep)) < RATES["daily_check_finding"]
     daily = pl.DataFrame({
         "elevator_id": act_ids[el_rep],
         "date": _dates(start, day_off),
         "inspector": inspectors[el_rep % len(inspectors)],
-        "result": np.where(rng.random(len(el_rep)) < 0.002, "hazard_found", "normal"),
+        "result": np.where(daily_found, "hazard_found", "normal"),
     })
 
     # ---- weekly reviews and monthly dispatches per use unit --------------------------
@@ -240,14 +243,23 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     on_site = rng.random(len(v_el)) >= RATES["maintenance_not_on_site"]
     rep_n = max(1, m // 20)
     rep_el = rng.integers(0, m, size=rep_n)
+    rep_day = rng.integers(0, ndays, size=rep_n)
+    # a defect found by a daily check is repaired within days, a few of them late (DEFECT-REPAIR)
+    found_idx = np.nonzero(daily_found)[0]
+    late = rng.random(len(found_idx)) < RATES["defect_repaired_late"]
+    fix_el = el_rep[found_idx]
+    fix_day = day_off[found_idx] + np.where(late, rng.integers(4, 12, size=len(found_idx)),
+                                            rng.integers(0, 4, size=len(found_idx)))
+    rep_el, rep_day = np.concatenate([rep_el, fix_el]), np.concatenate([rep_day, fix_day])
+    rep_n = len(rep_el)
     maint_units = np.array(active.get_column("maintenance_unit_id").to_list(), dtype=object)
     maintenance = pl.DataFrame({
         "elevator_id": np.concatenate([act_ids[v_el], act_ids[rep_el]]),
-        "date": _dates(start, np.concatenate([v_day, rng.integers(0, ndays, size=rep_n)])),
+        "date": _dates(start, np.concatenate([v_day, rep_day])),
         "maintenance_unit_id": np.concatenate([maint_units[v_el], maint_units[rep_el]]),
         "kind": np.concatenate([kind, np.full(rep_n, "repair", dtype=object)]),
         "on_site": np.concatenate([on_site, np.ones(rep_n, dtype=bool)]),
-    })
+    }).filter(pl.col("date") <= end).unique(maintain_order=True)
 
     # ---- inspections: a continuous yearly chain (each 5-29 days before the last one expires),
     # from the last one before the period (or the first after installation); a few fail, a few lapse
@@ -342,11 +354,14 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     if nh:
         listed[0] = -10**6  # showcase: the serious first hazard is never listed
     with_deadline = rng.random(nh) < 0.3
+    h_source = rng.choice(["assessment", "screening", "inspection", "daily_check", "weekly_review", "spot_check"],
+                          size=nh)
+    if nh:
+        h_source[0] = "assessment"  # showcase: found by an assessment, so it must be listed and ordered stopped
     hazards = pl.DataFrame({
         "hazard_id": [f"YH{i:07d}" for i in range(nh)], "elevator_id": act_ids[h_el],
         "found_on": _dates(start, h_found),
-        "source": rng.choice(["assessment", "screening", "inspection", "daily_check", "weekly_review", "spot_check"],
-                             size=nh),
+        "source": h_source,
         "severity": sev, "description": "部件老化磨损",
         "deadline": _dates(start, h_found + rng.integers(10, 60, size=nh)),
         "rectified_on": _dates(start, rectified), "listed_on": _dates(start, listed),
@@ -363,17 +378,22 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     sp_start = rng.integers(0, max(1, ndays - 10), size=len(sp_el))
     sp_end = sp_start + rng.integers(3, 60, size=len(sp_el))
     stopped_el = np.nonzero(np.array(active.get_column("status")) == "stopped")[0]
+    # showcase: the first stopped elevator has no stop record at all, so it cannot be judged day by day
+    stopped_el = stopped_el[1:]
     ser = np.nonzero((sev == "serious") & (rng.random(nh) >= RATES["serious_not_stopped"]))[0]
     ser = ser[ser != 0]
-    ser_end = np.where(rectified[ser] > -10**5, rectified[ser] - 1, ndays + 400)
+    # a stop record ends on 恢复使用日期, the first day back in service: the rectification day
+    ser_end = np.where(rectified[ser] > -10**5, rectified[ser], ndays + 400)
+    # a serious hazard found by an assessment is stopped by the regulator's order (HAZARD-STOP-ORDER)
+    ser_reason = np.where(h_source[ser] == "assessment", "order", "hazard").astype(object)
     stops = pl.DataFrame({
         "elevator_id": np.concatenate([act_ids[sp_el], act_ids[stopped_el], act_ids[h_el[ser]]]),
         "start": _dates(start, np.concatenate([sp_start, rng.integers(-300, 0, size=len(stopped_el)), h_found[ser] + 1])),
         "end": _dates(start, np.concatenate([sp_end, np.full(len(stopped_el), 10**6), ser_end])),
         "reason": np.concatenate([np.full(len(sp_el), "works", dtype=object), np.full(len(stopped_el), "owner", dtype=object),
-                                  np.full(len(ser), "hazard", dtype=object)]),
+                                  ser_reason]),
     }).with_columns(pl.when(pl.col("end") > end).then(None).otherwise(pl.col("end")).alias("end"))
-    stops = stops.filter(pl.col("end").is_null() | (pl.col("end") >= pl.col("start")))
+    stops = stops.filter(pl.col("end").is_null() | (pl.col("end") > pl.col("start")))
 
     # ---- entrapments: arrival ~10 minutes, lognormal tail --------------------------------
     ne = rng.poisson(RATES["entrapment_per_elevator_year"] * ndays / 365 * m)

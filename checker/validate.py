@@ -10,6 +10,7 @@ reject the same bad rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -195,6 +196,9 @@ class Submission:
     unknown_files: list[str] = field(default_factory=list)
     record_counts: dict[str, int] = field(default_factory=dict)
     rejected_counts: dict[str, int] = field(default_factory=dict)
+    # rules.md "History start": the earliest maintenance record of the whole submission
+    # (None when it has none); a partition keeps its whole submission's.
+    history_start: dt.date | None = None
 
     @property
     def error_count(self) -> int:
@@ -344,14 +348,43 @@ def validate(raw: RawSubmission, skip_invalid: bool = False) -> Submission:
         checked, cascade = _cascade(checked, row_kinds)
         problems.append(cascade)
     tables = {n: df.filter(pl.col(VALID_COL)).drop(VALID_COL) for n, df in checked.items()}
+    problems.append(_stopped_without_record(tables, row_kinds))
+    maintenance = tables.get("maintenance")
     return Submission(
         tables=tables,
         present_types=set(raw.frames),
+        history_start=maintenance.get_column("date").min() if maintenance is not None else None,
         problems=pl.concat(problems, how="vertical"),
         unknown_files=list(raw.unknown_files),
         record_counts={n: df.height for n, df in checked.items()},
         rejected_counts={n: checked[n].height - tables[n].height for n in checked},
     )
+
+
+def _stopped_without_record(tables: dict[str, pl.DataFrame], row_kinds: dict[str, str]) -> pl.DataFrame:
+    """rules.md: a `stopped` status with no open stop record cannot be judged day by day: warn."""
+    elevators = tables.get("elevators")
+    if elevators is None:
+        return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    stops = tables.get("stop_periods")
+    open_ids = (stops.filter(pl.col("end").is_null()).get_column("elevator_id") if stops is not None
+                else pl.Series([], dtype=pl.String))
+    found = elevators.filter((pl.col("status") == "stopped") & ~pl.col("elevator_id").is_in(open_ids.implode()))
+    if found.height == 0:
+        return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    label = record_types()["elevators"].field("status").label
+    return _with_messages(found.select(
+        pl.lit("elevators").alias("record_type"), pl.col(FILE_COL).alias("file"), pl.col(ROW_COL).alias("row"),
+        pl.col(FILE_COL).replace_strict(row_kinds, default="line").alias("row_kind"),
+        pl.lit("status").alias("field"), pl.lit(label).alias("label"),
+        pl.concat_str([pl.col("elevator_id"), pl.lit(" stopped")]).alias("value"),
+        pl.lit("stopped_without_record").alias("code"),
+        pl.lit("状态为停用，但没有未结束的停用记录（恢复使用日期为空）：无法逐日判断，"
+               "DAILY-CHECK、MAINT-INTERVAL(-DENSE)、INSPECTION-VALID、HAZARD-SERIOUS-STOP 对该电梯不作判断，列入报告的“未评判”").alias("zh"),
+        pl.lit("status is stopped but there is no open stop record (empty end): it cannot be judged day by day; "
+               "DAILY-CHECK, MAINT-INTERVAL(-DENSE), INSPECTION-VALID and HAZARD-SERIOUS-STOP do not judge it; "
+               "listed as unjudged in the report").alias("en"),
+    )).with_columns(pl.lit("warning").alias("severity"))
 
 
 def _cascade(checked: dict[str, pl.DataFrame], row_kinds: dict[str, str]) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:

@@ -8,6 +8,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 Severity = Literal["notice", "general", "major", "serious"]
+Responsible = Literal["use_unit", "maintenance_unit", "market_regulator", "district_government", "town_government",
+                      "housing_department"]
+# The breach identity (rules.md "period_key"): scheme 2 is Revision 2's, independent of the
+# sweep window. The ledger records which scheme wrote each deduction.
+FINGERPRINT_SCHEME = 2
 
 
 class Violation(BaseModel):
@@ -18,10 +23,13 @@ class Violation(BaseModel):
     title_en: str
     clause: str
     severity: Severity
-    responsible_role: str
+    responsible_role: Responsible
     responsible_org_id: str | None
+    responsible_name: str | None
     elevator_id: str | None
     use_unit_id: str | None
+    use_unit_name: str | None
+    maintenance_unit_id: str | None
     district: str | None
     subject: str
     period_key: str
@@ -50,6 +58,7 @@ class RuleStatus(BaseModel):
     rule_id: str
     title: str
     evaluated: bool
+    sweep: Literal["span", "state"] = "span"
     reason_zh: str | None = None
     reason_en: str | None = None
     violations: int = 0
