@@ -1,4 +1,10 @@
-"""`liftcheck coverage`: which clause each rule encodes, and which scenarios test each rule."""
+"""`liftcheck coverage`: every sentence of the draft, accounted for — encoded by named rules, or not, and why.
+
+The draft shipped with the package (policy/opinion-draft.zh.txt) is split into sentences at
+。 and ；. A sentence is encoded by a rule when the rule's quoted clause lies within it (a
+rule may quote one sentence for each party it names); rules/coverage.yaml gives the reason
+for every other sentence. The curated list is not the source of truth: the draft is.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,14 @@ from pathlib import Path
 import yaml
 
 from checker.resources import data_dir
-from checker.rulebook import RuleBook
+from checker.rulebook import Rule, RuleBook
 
 _SCENARIO = re.compile(r"^\s*(场景大纲|剧本大纲|场景|剧本)\s*[:：]\s*(.+?)\s*$")
 _FEATURE = re.compile(r"^\s*功能\s*[:：]\s*([A-Z][A-Z0-9-]+)")
 _EXAMPLE_ROW = re.compile(r"^\s*\|")
+_TOP = re.compile(r"^([一二三四五六七八九十]+)、")
+_SUB = re.compile(r"^（([一二三四五六七八九十]+)）")
+DRAFT = "opinion-draft.zh.txt"
 
 
 def scenarios_by_rule(folder: Path) -> dict[str, list[dict]]:
@@ -35,36 +44,105 @@ def scenarios_by_rule(folder: Path) -> dict[str, list[dict]]:
     return out
 
 
-def _overlaps(a: str, b: str) -> bool:
-    strip = lambda s: re.sub(r"[\s。，、；：“”‘’\"'《》（）()]", "", s)  # noqa: E731
-    a, b = strip(a), strip(b)
-    return bool(a) and bool(b) and (a in b or b in a)
+def _plain(s: str) -> str:
+    return re.sub(r"\s", "", s)
 
 
-def coverage(book: RuleBook, features: Path | None = None) -> dict:
-    clauses = yaml.safe_load((data_dir("rules") / "clauses.yaml").read_text(encoding="utf-8"))
+def draft_sentences(path: Path | None = None) -> list[dict]:
+    """The draft split at 。 and ；, each sentence with its number and the section it stands in (四（一）)."""
+    text = (path or data_dir("policy") / DRAFT).read_text(encoding="utf-8")
+    out, top, sub = [], "", ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        if m := _TOP.match(line):
+            top, sub = m.group(1), ""
+        elif (m := _SUB.match(line)) and top:
+            sub = f"（{m.group(1)}）"
+        for piece in re.findall(r"[^。；]+[。；]?", line):
+            if piece.strip():
+                out.append({"n": len(out) + 1, "section": top + sub, "text": piece.strip()})
+    return out
+
+
+def rule_quotes(rule: Rule) -> list[dict]:
+    """The draft sentences a rule quotes: its clause, and the clause of each party it names.
+    A clause taken from another law (`source`) is not the draft's and is not counted."""
+    quotes = [] if rule.clause.get("source") else [rule.clause]
+    responsible = rule.body["responsible"]
+    for case in responsible if isinstance(responsible, list) else []:
+        if "clause" in case:
+            quotes.append(case["clause"])
+    return quotes
+
+
+def coverage(book: RuleBook, features: Path | None = None, draft: Path | None = None) -> dict:
+    accounts = yaml.safe_load((data_dir("rules") / "coverage.yaml").read_text(encoding="utf-8"))
+    notes = accounts["not_encoded"]
+    sentences = draft_sentences(draft)
     scenarios = scenarios_by_rule(features or data_dir("features"))
-    rows, claimed = [], set()
-    for c in clauses:
-        rules = [r.id for r in book if r.clause["ref"] == c["ref"] and _overlaps(r.clause["text"], c["text"])]
-        claimed |= set(rules)
-        rows.append({"ref": c["ref"], "text": c["text"], "rules": rules, "not_encoded": c.get("not_encoded"),
-                     "scenarios": {r: len(scenarios.get(r, [])) for r in rules},
-                     "flag": None if rules or c.get("not_encoded") else "clause_without_rule"})
+    problems: list[dict] = []
+    encoded: dict[int, list[str]] = {}
+    for rule in book:
+        for quote in rule_quotes(rule):
+            hits = [s["n"] for s in sentences if _plain(quote["text"]) in _plain(s["text"])]
+            if not hits:
+                problems.append({"rule_id": rule.id, "flag": "quote_not_in_draft", "text": quote["text"]})
+            for n in hits:
+                encoded.setdefault(n, [])
+                if rule.id not in encoded[n]:
+                    encoded[n].append(rule.id)
+    reasons: dict[int, dict] = {}
+    for note in notes:
+        for match in note["match"]:
+            hits = [s["n"] for s in sentences if _plain(match) in _plain(s["text"])]
+            if len(hits) != 1:
+                problems.append({"match": match, "flag": "match_not_one_sentence", "sentences": hits})
+            for n in hits:
+                if n in encoded:
+                    problems.append({"match": match, "flag": "listed_but_encoded", "rules": encoded[n]})
+                reasons[n] = note["reason"]
+    partly: dict[int, dict] = {}
+    for note in accounts.get("partly_encoded", []):
+        hits = [s["n"] for s in sentences if _plain(note["match"]) in _plain(s["text"])]
+        if len(hits) != 1 or hits[0] not in encoded:
+            problems.append({"match": note["match"], "flag": "partly_encoded_not_one_encoded_sentence", "sentences": hits})
+        for n in hits:
+            partly[n] = note["note"]
+    rows = []
+    for s in sentences:
+        rules = encoded.get(s["n"], [])
+        reason = reasons.get(s["n"])
+        if not rules and reason is None:
+            problems.append({"sentence": s["n"], "text": s["text"], "flag": "sentence_unaccounted"})
+        rows.append(dict(s, rules=rules, not_encoded=None if rules else reason, note=partly.get(s["n"]),
+                         scenarios={r: len(scenarios.get(r, [])) for r in rules}))
+    law = [{"rule_id": r.id, "source": r.clause["source"], "text": r.clause["text"], "presupposed": r.clause["presupposed"]}
+           for r in book if r.clause.get("source")]
     rule_rows = [{"rule_id": r.id, "clause": r.clause["ref"], "scenarios": scenarios.get(r.id, []),
-                  "flags": [f for f, bad in (("rule_without_clause", r.id not in claimed),
-                                             ("rule_without_scenario", not scenarios.get(r.id))) if bad]}
-                 for r in book]
-    return {"clauses": rows, "rules": rule_rows,
-            "problems": [{"clause": c["ref"], "text": c["text"], "flag": c["flag"]} for c in rows if c["flag"]]
-            + [{"rule_id": r["rule_id"], "flag": f} for r in rule_rows for f in r["flags"]]}
+                  "sentences": sorted(n for n, ids in encoded.items() if r.id in ids)} for r in book]
+    for r in rule_rows:
+        if not r["scenarios"]:
+            problems.append({"rule_id": r["rule_id"], "flag": "rule_without_scenario"})
+    return {"sentences": rows, "presupposed_law": law, "rules": rule_rows, "problems": problems,
+            "summary": {"sentences": len(rows), "encoded": sum(1 for r in rows if r["rules"]),
+                        "not_encoded": sum(1 for r in rows if not r["rules"] and r["not_encoded"])}}
 
 
 def markdown(cov: dict) -> str:
-    lines = ["# 条款覆盖 Clause coverage", "", "| 条款 | 义务 | 规则 | 场景数 |", "|---|---|---|---|"]
-    for c in cov["clauses"]:
-        rules = "、".join(c["rules"]) or (f"未编码：{c['not_encoded']}" if c["not_encoded"] else "**没有规则**")
+    s = cov["summary"]
+    lines = ["# 条款覆盖 Clause coverage", "",
+             f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['not_encoded']} 句未编码（附原因）。",
+             "", "| # | 条款 | 句子 | 规则 / 未编码原因 | 场景数 |", "|---|---|---|---|---|"]
+    for c in cov["sentences"]:
+        rules = "、".join(c["rules"]) or (f"未编码：{c['not_encoded']['zh']}" if c["not_encoded"] else "**未说明**")
+        if c["note"]:
+            rules += f"（另：{c['note']['zh']}）"
         count = "、".join(f"{r} {n}" for r, n in c["scenarios"].items())
-        lines.append(f"| {c['ref']} | {c['text']} | {rules} | {count} |")
+        lines.append(f"| {c['n']} | {c['section']} | {c['text']} | {rules} | {count} |")
+    if cov["presupposed_law"]:
+        lines += ["", "## 意见稿所依据的法规 Law the draft presupposes", ""]
+        lines += [f"- {x['rule_id']}：{x['source']}“{x['text']}”——{x['presupposed']}" for x in cov["presupposed_law"]]
     lines += ["", "## 问题 Problems", ""] + ([f"- {p}" for p in cov["problems"]] or ["- 无 none"])
     return "\n".join(lines) + "\n"
