@@ -4,7 +4,9 @@ TARGET is a file path (SQLite, the embedded default) or a PostgreSQL URL. "Never
 the database's primary key on the fingerprint with INSERT … ON CONFLICT DO NOTHING, not a
 check in Python, so two sweeps at the same time cannot double-deduct. A sweep is one
 transaction: a crash leaves the ledger as it was. Revocations (appeals) are rows of their
-own; nothing is ever deleted. The schema is versioned and migrated forward on open.
+own; nothing is ever lost (re-keying to a new fingerprint scheme keeps every old row in
+`rekeyed`). The schema is versioned and migrated forward on open; the fingerprint scheme is
+migrated only when asked (`liftcheck credit migrate`), since it may need the submission.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Iterator
 from checker import __version__
 from checker.credit import CreditSchedule, per_firm
 from checker.errors import LiftcheckError
+from checker.verdicts import FINGERPRINT_SCHEME
 
 # Each migration takes the ledger from the previous version to its own; never edit one
 # that has shipped, add the next.
@@ -40,6 +43,22 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                reason TEXT NOT NULL CHECK (length(reason) > 0), revoked_by TEXT NOT NULL CHECK (length(revoked_by) > 0),
                revoked_at TEXT NOT NULL)""",
         "ALTER TABLE sweeps ADD COLUMN credit_official INTEGER NOT NULL DEFAULT 0",
+    ]),
+    # Revision 2: the breach identity no longer depends on the sweep window, so the
+    # fingerprints written before it (scheme 1) are re-keyed by `liftcheck credit migrate`;
+    # until then a sweep refuses to mix the two. The firm's name as seen at the sweep is kept.
+    (3, [
+        "ALTER TABLE deductions ADD COLUMN org_name TEXT",
+        "ALTER TABLE deductions ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE sweeps ADD COLUMN scheme INTEGER NOT NULL DEFAULT 1",
+        "CREATE TABLE ledger_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+        """INSERT INTO ledger_meta (key, value) SELECT 'fingerprint_scheme',
+               CASE WHEN EXISTS (SELECT 1 FROM deductions) THEN '1' ELSE '2' END""",
+        """CREATE TABLE rekeyed (
+               old_fingerprint TEXT PRIMARY KEY, fingerprint TEXT NOT NULL REFERENCES deductions (fingerprint),
+               old_period_key TEXT NOT NULL, merged INTEGER NOT NULL, org_id TEXT NOT NULL, rule_id TEXT NOT NULL,
+               subject TEXT NOT NULL, points INTEGER NOT NULL, year INTEGER NOT NULL, sweep_id TEXT NOT NULL,
+               recorded_at TEXT NOT NULL, rekeyed_at TEXT NOT NULL)""",
     ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
@@ -110,28 +129,122 @@ class Ledger:
 
     # ---- what the commands do ------------------------------------------------------------
 
+    def scheme(self) -> int:
+        """The fingerprint scheme the ledger's deductions were written under."""
+        cur = self.conn.cursor()
+        cur.execute("SELECT value FROM ledger_meta WHERE key = 'fingerprint_scheme'")
+        row = cur.fetchone()
+        cur.close()
+        return int(row[0]) if row else FINGERPRINT_SCHEME
+
+    def _require_current_scheme(self, cur) -> None:
+        cur.execute("SELECT value FROM ledger_meta WHERE key = 'fingerprint_scheme'")
+        row = cur.fetchone()
+        if row is not None and int(row[0]) != FINGERPRINT_SCHEME:
+            raise LiftcheckError(
+                f"账本 {self.target} 的扣分是按旧的违规指纹方案（{row[0]}）记录的：同一项违规在新旧方案下指纹不同，"
+                f"直接写入会重复扣分。请先运行 liftcheck credit migrate {self.target}（有 INSPECTION-VALID 扣分时加 --data 提交的数据），"
+                "历史记录会全部保留。",
+                f"ledger {self.target} was written under fingerprint scheme {row[0]}: one breach has different fingerprints under "
+                f"the two schemes, so writing to it would deduct twice. Run liftcheck credit migrate {self.target} first "
+                "(with --data SUBMISSION when it holds INSPECTION-VALID deductions); its history is kept.")
+
     def record_sweep(self, report: dict) -> int:
         """Record a report's deductions in one transaction; returns how many were new."""
         sweep_id = uuid.uuid4().hex
         now = _now()
         insert = self._sql(
-            "INSERT INTO deductions (fingerprint, org_id, rule_id, subject, period_key, points, clause, severity,"
-            " year, sweep_id, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "INSERT INTO deductions (fingerprint, org_id, org_name, rule_id, subject, period_key, points, clause,"
+            " severity, year, sweep_id, recorded_at, scheme) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (fingerprint) DO NOTHING")
         added = 0
         with self.transaction() as cur:
+            self._require_current_scheme(cur)
             cur.execute(self._sql(
                 "INSERT INTO sweeps (sweep_id, recorded_at, period_from, period_to, ruleset_digest, tool_version,"
-                " credit_official) VALUES (%s, %s, %s, %s, %s, %s, %s)"),
+                " credit_official, scheme) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),
                 (sweep_id, now, report["period"]["from"], report["period"]["to"], report["ruleset"]["digest"],
-                 __version__, 1 if report["credit_schedule"]["official"] else 0))
+                 __version__, 1 if report["credit_schedule"]["official"] else 0, FINGERPRINT_SCHEME))
             for firm in report["credit"]:
                 for item in firm["items"]:
-                    cur.execute(insert, (item["fingerprint"], item["org_id"], item["rule_id"], item["subject"],
-                                         item["period_key"], item["points"], item["clause"], item["severity"],
-                                         item["year"], sweep_id, now))
+                    cur.execute(insert, (item["fingerprint"], item["org_id"], item.get("org_name"), item["rule_id"],
+                                         item["subject"], item["period_key"], item["points"], item["clause"],
+                                         item["severity"], item["year"], sweep_id, now, FINGERPRINT_SCHEME))
                     added += cur.rowcount if cur.rowcount and cur.rowcount > 0 else 0
         return added
+
+    def migrate_fingerprints(self, inspection_keys=None) -> dict:
+        """Re-key scheme-1 deductions to Revision 2's breach identity, in one transaction.
+
+        MAINT-INTERVAL(-DENSE) keys "a..b" become "a" (the interval's opening day); INSPECTION-VALID
+        keys "first..last" (the run clipped to a sweep) become the run's first uncovered day, which
+        only the submission can tell: `inspection_keys(subject, first, last)` gives it. Other rules'
+        keys are unchanged. Deductions that turn out to be one breach are merged: the first recorded
+        stays, the others move to `rekeyed` (kept, counted nothing) — the double deductions the old
+        scheme made. Nothing is deleted: every re-keyed row is kept in `rekeyed` with its old key.
+        """
+        from checker.verdicts import fingerprint as make_fingerprint
+
+        now = _now()
+        summary = {"unchanged": 0, "rekeyed": 0, "merged": 0, "merged_points": 0}
+        with self.transaction() as cur:
+            if self.scheme() == FINGERPRINT_SCHEME:
+                return summary
+            cur.execute("SELECT fingerprint, org_id, org_name, rule_id, subject, period_key, points, clause, severity,"
+                        " year, sweep_id, recorded_at FROM deductions ORDER BY recorded_at, fingerprint")
+            cols = [c[0] for c in cur.description]
+            rows = [dict(zip(cols, r)) for r in cur.fetchall()]
+            legacy_inspections = [r for r in rows if r["rule_id"] == "INSPECTION-VALID"]
+            if legacy_inspections and inspection_keys is None:
+                raise LiftcheckError(
+                    f"账本中有 {len(legacy_inspections)} 项 INSPECTION-VALID 扣分，它们的新期间键（失效的第一天）要从提交的数据中找出："
+                    f"请加上 --data 提交的数据 再运行；账本未改动。",
+                    f"the ledger holds {len(legacy_inspections)} INSPECTION-VALID deductions whose new key (the lapse's first day) "
+                    "can only be found in the submission: run again with --data SUBMISSION; the ledger is unchanged.")
+            kept: dict[str, str] = {}
+            for r in rows:
+                key = r["period_key"]
+                if r["rule_id"] in ("MAINT-INTERVAL", "MAINT-INTERVAL-DENSE") and ".." in key:
+                    key = key.split("..")[0]
+                elif r["rule_id"] == "INSPECTION-VALID" and ".." in key:
+                    first, last = key.split("..")
+                    key = inspection_keys(r["subject"], first, last)
+                new = make_fingerprint(r["rule_id"], r["subject"], key)
+                if new == r["fingerprint"]:
+                    summary["unchanged"] += 1
+                    kept[new] = r["fingerprint"]
+                    continue
+                merged = new in kept
+                if not merged:
+                    cur.execute(self._sql(
+                        "INSERT INTO deductions (fingerprint, org_id, org_name, rule_id, subject, period_key, points,"
+                        " clause, severity, year, sweep_id, recorded_at, scheme)"
+                        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
+                        (new, r["org_id"], r["org_name"], r["rule_id"], r["subject"], key, r["points"], r["clause"],
+                         r["severity"], r["year"], r["sweep_id"], r["recorded_at"], FINGERPRINT_SCHEME))
+                    kept[new] = r["fingerprint"]
+                # an appeal upheld for any of the rows of one breach holds for the breach
+                cur.execute(self._sql("SELECT reason, revoked_by, revoked_at FROM revocations WHERE fingerprint = %s"),
+                            (r["fingerprint"],))
+                revocation = cur.fetchone()
+                if revocation is not None:
+                    cur.execute(self._sql("DELETE FROM revocations WHERE fingerprint = %s"), (r["fingerprint"],))
+                    cur.execute(self._sql(
+                        "INSERT INTO revocations (fingerprint, reason, revoked_by, revoked_at) VALUES (%s, %s, %s, %s)"
+                        " ON CONFLICT (fingerprint) DO NOTHING"), (new, *revocation))
+                cur.execute(self._sql(
+                    "INSERT INTO rekeyed (old_fingerprint, fingerprint, old_period_key, merged, org_id, rule_id, subject,"
+                    " points, year, sweep_id, recorded_at, rekeyed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
+                    (r["fingerprint"], new, r["period_key"], 1 if merged else 0, r["org_id"], r["rule_id"], r["subject"],
+                     r["points"], r["year"], r["sweep_id"], r["recorded_at"], now))
+                cur.execute(self._sql("DELETE FROM deductions WHERE fingerprint = %s"), (r["fingerprint"],))
+                summary["merged" if merged else "rekeyed"] += 1
+                if merged:
+                    summary["merged_points"] += r["points"]
+            cur.execute("UPDATE deductions SET scheme = 2")
+            cur.execute(self._sql("UPDATE ledger_meta SET value = %s WHERE key = 'fingerprint_scheme'"),
+                        (str(FINGERPRINT_SCHEME),))
+        return summary
 
     def revoke(self, fingerprint: str, reason: str, by: str) -> None:
         if not reason.strip() or not by.strip():
@@ -155,7 +268,7 @@ class Ledger:
         if org is not None:
             where.append("d.org_id = %s")
             args.append(org)
-        sql = ("SELECT d.fingerprint, d.org_id, d.rule_id, d.subject, d.period_key, d.points, d.clause, d.severity,"
+        sql = ("SELECT d.fingerprint, d.org_id, d.org_name, d.rule_id, d.subject, d.period_key, d.points, d.clause, d.severity,"
                " d.year, d.sweep_id, d.recorded_at, r.reason, r.revoked_by, r.revoked_at"
                " FROM deductions d LEFT JOIN revocations r ON r.fingerprint = d.fingerprint"
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.org_id, d.rule_id, d.subject, d.period_key")
@@ -217,9 +330,11 @@ def totals(rows: list[dict], schedule: CreditSchedule, names: dict[str, str] | N
     """Per-firm totals of ledger rows (`deductions()`), revocations shown but not counted."""
     items = []
     for r in rows:
-        item = {k: r[k] for k in ("fingerprint", "org_id", "rule_id", "subject", "period_key", "points", "clause",
-                                  "severity", "year", "recorded_at")}
+        item = {k: r[k] for k in ("fingerprint", "org_id", "org_name", "rule_id", "subject", "period_key", "points",
+                                  "clause", "severity", "year", "recorded_at")}
         if r["revoked_at"] is not None:
             item["revoked"] = {"reason": r["reason"], "by": r["revoked_by"], "at": r["revoked_at"]}
         items.append(item)
-    return per_firm(items, schedule, names)
+    # the name each firm had at its latest sweep, unless the caller knows better
+    seen = {r["org_id"]: r["org_name"] for r in sorted(rows, key=lambda r: r["recorded_at"]) if r.get("org_name")}
+    return per_firm(items, schedule, seen | (names or {}))
