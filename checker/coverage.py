@@ -77,8 +77,9 @@ def rule_quotes(rule: Rule) -> list[dict]:
     return quotes
 
 
-def coverage(book: RuleBook, features: Path | None = None, draft: Path | None = None) -> dict:
-    accounts = yaml.safe_load((data_dir("rules") / "coverage.yaml").read_text(encoding="utf-8"))
+def coverage(book: RuleBook, features: Path | None = None, draft: Path | None = None,
+             accounts_file: Path | None = None) -> dict:
+    accounts = yaml.safe_load((accounts_file or data_dir("rules") / "coverage.yaml").read_text(encoding="utf-8"))
     notes = accounts["not_encoded"]
     sentences = draft_sentences(draft)
     scenarios = scenarios_by_rule(features or data_dir("features"))

@@ -13,6 +13,7 @@ from checker.params import load_parameters
 from checker.pipeline import InvalidSubmission
 from checker.rulebook import load_rulebook
 from checker.validate import validate
+from checker.wording import render_static
 
 RULE = "FUND-EMERGENCY-BASIS"
 
@@ -33,15 +34,24 @@ def judge_application(path: Path, application_id: str, params_file: Path | None 
     book = load_rulebook()
     rule = book.get(RULE)
     day = app["applied_on"]
-    result = evaluate(sub, book, load_parameters(params_file), day, day, only=[RULE])
+    params = load_parameters(params_file)
+    result = evaluate(sub, book, params, day, day, only=[RULE])
     found = next((v for v in result.violations if v.subject == application_id), None)
-    in_scope = result.facts.not_scrapped_ids.is_in([app["elevator_id"]]).any()
-    if not in_scope:
+    elevator = result.facts.elevators.filter(pl.col("elevator_id") == app["elevator_id"])
+    if elevator.height == 0:
         raise LiftcheckError(f"申请 {application_id} 的电梯 {app['elevator_id']} 不是在册的住宅电梯（或已报废）",
                              f"application {application_id}: elevator {app['elevator_id']} is not a registered residential elevator (or is scrapped)")
+    old = elevator.select(result.facts.define("old(period_to)", elevator.columns)).item()
+    if not old:
+        raise LiftcheckError(
+            f"申请 {application_id} 的电梯 {app['elevator_id']} 在申请日 {day} 还不是老旧电梯（投用 {elevator.item(0, 'commissioned_on')}），"
+            "意见稿“将老旧住宅电梯评估报告列为维修资金应急通道申请依据”不适用于它，本规则不作判断",
+            f"application {application_id}: elevator {app['elevator_id']} was not old on {day} (commissioned "
+            f"{elevator.item(0, 'commissioned_on')}); the assessment-report basis applies to old elevators only, so it is not judged")
     # the engine's own per-prerequisite status: held, failed, or not judged; all hold when no violation
     status = found.evidence["prerequisites"] if found else {p["id"]: True for p in rule.prerequisites}
-    checks = [{"id": p["id"], "holds": status[p["id"]], "zh": p["zh"], "en": p["en"]} for p in rule.prerequisites]
+    checks = [{"id": p["id"], "holds": status[p["id"]], "zh": render_static(p["zh"], params, day, "zh"),
+               "en": render_static(p["en"], params, day, "en")} for p in rule.prerequisites]
     return {
         "application_id": application_id, "elevator_id": app["elevator_id"], "applied_on": day.isoformat(),
         "assessment_id": app["assessment_id"], "approvable": found is None,

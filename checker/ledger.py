@@ -330,8 +330,8 @@ def totals(rows: list[dict], schedule: CreditSchedule, names: dict[str, str] | N
     """Per-firm totals of ledger rows (`deductions()`), revocations shown but not counted."""
     items = []
     for r in rows:
-        item = {k: r[k] for k in ("fingerprint", "org_id", "org_name", "rule_id", "subject", "period_key", "points",
-                                  "clause", "severity", "year", "recorded_at")}
+        item = {k: r.get(k) for k in ("fingerprint", "org_id", "org_name", "rule_id", "subject", "period_key", "points",
+                                      "clause", "severity", "year", "recorded_at")}
         if r["revoked_at"] is not None:
             item["revoked"] = {"reason": r["reason"], "by": r["revoked_by"], "at": r["revoked_at"]}
         items.append(item)

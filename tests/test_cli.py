@@ -36,9 +36,19 @@ def test_check_json_contract_and_exit_1_on_violations(sample):
     assert set(report) >= {"period", "ruleset", "parameters", "violations", "pending", "rules", "summary", "credit", "metrics"}
     assert report["ruleset"]["digest"].startswith("sha256:") and len(report["ruleset"]["digest"]) == 71
     v = report["violations"][0]
-    assert set(v) >= {"rule_id", "title", "clause", "severity", "responsible_role", "responsible_org_id", "elevator_id",
-                      "use_unit_id", "period_key", "evidence", "message_zh", "message_en", "fingerprint"}
-    assert len(report["rules"]) == 19 and all(r["evaluated"] for r in report["rules"])
+    assert set(v) >= {"rule_id", "title", "clause", "severity", "responsible_role", "responsible_org_id",
+                      "responsible_name", "elevator_id", "use_unit_id", "use_unit_name", "maintenance_unit_id",
+                      "period_key", "evidence", "message_zh", "message_en", "fingerprint"}
+    assert len(report["rules"]) == 21 and all(r["evaluated"] for r in report["rules"])
+    assert {r["rule_id"] for r in report["rules"] if r["sweep"] == "state"} == {
+        "EMERGENCY-PLAN", "EMERGENCY-DRILL", "MAINT-PROVIDER", "SCREENING-COVERAGE", "ASSESSMENT-AFFORDABLE"}
+    # the sample's first stopped elevator has no stop record: listed, with the rules that could not judge it
+    [unjudged] = report["unjudged"]
+    assert unjudged["rules"] == ["DAILY-CHECK", "MAINT-INTERVAL", "MAINT-INTERVAL-DENSE", "INSPECTION-VALID",
+                                 "HAZARD-SERIOUS-STOP"]
+    assert report["summary"]["unjudged"] == 1 and "没有未结束的停用记录" in unjudged["reason_zh"]
+    assert not any(x["elevator_id"] == unjudged["elevator_id"] for x in report["violations"]
+                   if x["rule_id"] in unjudged["rules"])
     assert report["parameters"]["maintenance.min_star"]["interpretation"] is True
     assert {a["parameter"] for a in report["assumptions"]} >= {"maintenance.min_star", "assessment.apply_within_days"}
 
@@ -50,7 +60,7 @@ def test_check_exit_0_when_clean(tmp_path):
     report = json.loads(r.output)
     assert report["violations"] == []
     assert [r["rule_id"] for r in report["rules"] if r["evaluated"]] == ["MAINT-PROVIDER"]
-    assert len(report["summary"]["not_evaluated"]) == 18
+    assert len(report["summary"]["not_evaluated"]) == 20
 
 
 def test_invalid_input_is_refused_with_exit_2_and_skip_invalid_judges_the_rest(tmp_path):
@@ -155,7 +165,11 @@ def test_fund_check_exit_codes(sample):
                             "--rule", "FUND-EMERGENCY-BASIS").output)
     bad = {v["subject"] for v in report["violations"]}
     r = run("fund-check", sample, "ZJ0000000", "--format", "json")
-    assert r.exit_code == 1 and json.loads(r.output)["unmet"] == ["report_exists"] and "ZJ0000000" in bad
+    verdict = json.loads(r.output)
+    assert r.exit_code == 1 and verdict["unmet"] == ["report_exists"] and "ZJ0000000" in bad
+    # prerequisites read with the parameters in force, never a placeholder
+    assert [c["holds"] for c in verdict["prerequisites"]] == [False, None, None, None, None]
+    assert verdict["prerequisites"][3]["zh"] == "评估报告早于申请日 12 个月以上"
     r = run("fund-check", sample, "NOPE")
     assert r.exit_code == 2 and "no fund application NOPE" in r.output
 

@@ -15,6 +15,7 @@ from checker.errors import LiftcheckError
 from checker.ledger import SCHEMA_VERSION, open_ledger, totals
 from checker.pipeline import run_check
 from checker.sample import SampleSpec, generate, write
+from checker.verdicts import fingerprint
 
 
 @pytest.fixture(scope="session")
@@ -139,22 +140,70 @@ def test_revoke_keeps_who_when_and_why_and_totals_show_it(target, reports):
     assert len(after["items"]) == len(before["items"])  # nothing deleted
 
 
-def test_a_ledger_written_by_an_older_liftcheck_opens_and_migrates(target, reports):
-    with open_ledger(target, migrate_to=1) as old:
-        assert old.version() == 1
+def _scheme1_ledger(target: str, rows: list[tuple]) -> None:
+    """A ledger as liftcheck 0.1 wrote it: schema version 2, period keys clipped to the sweep."""
+    with open_ledger(target, migrate_to=2) as old:
+        assert old.version() == 2
         cur = old.conn.cursor()
-        sql = old._sql("INSERT INTO sweeps VALUES (%s, %s, %s, %s, %s, %s)")
-        cur.execute(sql, ("s1", "2024-01-01T00:00:00+00:00", "2023-01-01", "2023-12-31", "sha256:old", "0.0.1"))
-        sql = old._sql("INSERT INTO deductions VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)")
-        cur.execute(sql, ("a" * 32, "ORG1", "DAILY-CHECK", "E1", "2023-05", 1, "四（一）", "general", 2023, "s1",
-                          "2024-01-01T00:00:00+00:00"))
+        cur.execute(old._sql("INSERT INTO sweeps (sweep_id, recorded_at, period_from, period_to, ruleset_digest, tool_version)"
+                             " VALUES (%s, %s, %s, %s, %s, %s)"),
+                    ("s1", "2024-02-01T00:00:00+00:00", "2024-01-01", "2024-01-31", "sha256:old", "0.1.0"))
+        for rule_id, subject, key, points, recorded_at in rows:
+            cur.execute(old._sql("INSERT INTO deductions (fingerprint, org_id, rule_id, subject, period_key, points, clause,"
+                                 " severity, year, sweep_id, recorded_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"),
+                        (fingerprint(rule_id, subject, key), "ORG1", rule_id, subject, key, points, "四（一）", "general",
+                         2024, "s1", recorded_at))
         old.conn.commit()
+
+
+def test_a_ledger_written_by_an_older_liftcheck_is_refused_until_migrated_and_keeps_its_history(target, reports):
+    _scheme1_ledger(target, [
+        ("DAILY-CHECK", "E1", "2024-01", 1, "2024-02-01T00:00:00+00:00"),
+        # one over-long interval seen open by January's sweep and closed by February's: deducted twice under scheme 1
+        ("MAINT-INTERVAL", "E1", "2024-01-20..2024-01-31", 1, "2024-02-01T00:00:00+00:00"),
+        ("MAINT-INTERVAL", "E1", "2024-01-20..2024-02-09", 1, "2024-03-01T00:00:00+00:00"),
+    ])
     with open_ledger(target) as ledger:
-        assert ledger.version() == SCHEMA_VERSION
-        [row] = ledger.deductions()
-        assert (row["fingerprint"], row["points"], row["revoked_at"]) == ("a" * 32, 1, None)
-        ledger.revoke("a" * 32, "old item reviewed", "tester")
+        assert ledger.version() == SCHEMA_VERSION and ledger.scheme() == 1
+        with pytest.raises(LiftcheckError, match="written under fingerprint scheme 1.*liftcheck credit migrate"):
+            ledger.record_sweep(reports["h1"])
+        assert len(ledger.deductions()) == 3  # refused before anything was written
+        ledger.revoke(fingerprint("MAINT-INTERVAL", "E1", "2024-01-20..2024-02-09"), "申诉成立", "tester")
+        done = ledger.migrate_fingerprints()
+        assert done == {"unchanged": 1, "rekeyed": 1, "merged": 1, "merged_points": 1}
+        rows = {r["fingerprint"]: r for r in ledger.deductions()}
+        new = fingerprint("MAINT-INTERVAL", "E1", "2024-01-20")
+        assert set(rows) == {fingerprint("DAILY-CHECK", "E1", "2024-01"), new}
+        assert rows[new]["period_key"] == "2024-01-20" and rows[new]["recorded_at"] == "2024-02-01T00:00:00+00:00"
+        assert rows[new]["reason"] == "申诉成立"  # the appeal upheld for one row holds for the breach
+        cur = ledger.conn.cursor()
+        cur.execute("SELECT old_period_key, merged FROM rekeyed ORDER BY old_period_key")
+        assert cur.fetchall() == [("2024-01-20..2024-01-31", 0), ("2024-01-20..2024-02-09", 1)]
+        assert ledger.scheme() == 2 and ledger.migrate_fingerprints() == {"unchanged": 0, "rekeyed": 0, "merged": 0,
+                                                                          "merged_points": 0}
         assert ledger.record_sweep(reports["h1"]) == len(fingerprints(reports["h1"]))
+
+
+def test_inspection_lapses_are_rekeyed_from_the_submission(tmp_path):
+    from conftest import ORGANIZATIONS, elevator, write_submission
+    from checker.migrate import inspection_keys
+
+    target = str(tmp_path / "old.sqlite")
+    # a lapse from 2024-01-11 that the monthly sweeps of January and February each deducted, clipped to the month
+    _scheme1_ledger(target, [("INSPECTION-VALID", "E1", "2024-01-11..2024-01-31", 5, "2024-02-01T00:00:00+00:00"),
+                             ("INSPECTION-VALID", "E1", "2024-02-01..2024-02-29", 5, "2024-03-01T00:00:00+00:00")])
+    data = write_submission(tmp_path / "s", {
+        "organizations": ORGANIZATIONS, "elevators": [elevator("E1", commissioned_on="2020-01-01")],
+        "inspections": [{"elevator_id": "E1", "date": "2023-01-10", "conclusion": "pass", "next_due": "2024-01-10"}]})
+    with open_ledger(target) as ledger:
+        with pytest.raises(LiftcheckError, match="2 INSPECTION-VALID deductions.*--data SUBMISSION; the ledger is unchanged"):
+            ledger.migrate_fingerprints()
+        assert ledger.scheme() == 1
+        assert ledger.migrate_fingerprints(inspection_keys(data)) == {"unchanged": 0, "rekeyed": 1, "merged": 1,
+                                                                      "merged_points": 5}
+        [row] = ledger.deductions()
+        assert (row["period_key"], row["points"]) == ("2024-01-11", 5)
+        assert row["fingerprint"] == fingerprint("INSPECTION-VALID", "E1", "2024-01-11")
 
 
 def test_year_cap_and_dishonest_threshold(reports):

@@ -43,7 +43,8 @@ def test_a_fund_application_naming_another_units_report_is_judged_the_same_in_pa
 
     folder = write_submission(tmp_path / "s", {
         "organizations": ORGANIZATIONS,
-        "elevators": [elevator("E1"), elevator("E2", use_unit_id=COMMITTEE)],
+        # E1 is old on the application day, so the housing department's check applies to it
+        "elevators": [elevator("E1", commissioned_on="2005-01-01"), elevator("E2", use_unit_id=COMMITTEE)],
         "assessments": [{"assessment_id": "A2", "elevator_id": "E2", "applied_on": "2024-01-01",
                          "completed_on": "2024-02-01", "plan_on": "2024-02-10"}],
         "fund_applications": [{"application_id": "F1", "elevator_id": "E1", "applied_on": "2024-03-01",
