@@ -120,12 +120,17 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
     rules.add_column("标题 Title")
     rules.add_column("违规 Violations", justify="right")
     rules.add_column("待到期 Pending", justify="right")
+    rules.add_column("判断方式 Judged")
     for r in report["rules"]:
+        how = "期末状态 state on to" if r.get("sweep") == "state" else "与窗口无关 any window"
         if r["evaluated"]:
-            rules.add_row(r["rule_id"], r["title"], f"{r['violations']:,}", f"{r['pending']:,}")
+            rules.add_row(r["rule_id"], r["title"], f"{r['violations']:,}", f"{r['pending']:,}", how)
         else:
-            rules.add_row(f"[dim]{r['rule_id']}[/]", f"[dim]{r['title']}[/]", f"[dim]{r['reason_zh']}[/]", "")
+            rules.add_row(f"[dim]{r['rule_id']}[/]", f"[dim]{r['title']}[/]", f"[dim]{r['reason_zh']}[/]", "", how)
     console.print(rules)
+    console.print("[dim]“期末状态”的年度规则只看期间结束日当天的状态；其余规则的违规与检查窗口无关，按月、按季、按年检查找到的是同一批违规"
+                  "（docs/sweeps.md）。State rules look at the period's last day only; the others find the same breaches "
+                  "whatever the sweep window.[/]")
     shown = 0
     for severity in ("serious", "major", "general", "notice"):
         group = [v for v in report["violations"] if v["severity"] == severity]
