@@ -210,6 +210,8 @@ def test_demo_runs_the_full_check(tmp_path):
     assert r.exit_code == 0
     report = json.loads((tmp_path / "demo" / "report.json").read_text(encoding="utf-8"))
     assert all(n > 0 for n in report["summary"]["by_rule"].values())
+    # a missing value reads naturally: no placeholder for "nothing" in any message
+    assert not [v for v in report["violations"] if "（无）" in v["message_zh"] or "(none)" in v["message_en"]]
     shutil.rmtree(tmp_path / "demo")
 
 
