@@ -8,11 +8,22 @@ Steps only write records into a submission folder and call `run_check`, the same
   假如 提交了空的<记录类型>       an empty file of that type (evidence: nothing was done)
   假如 电梯 "E1" 从 "A" 至 "B" 每天都有每日检查     (并且 可加：除了 "D1,D2")
   假如 参数 "maintenance.dense_max_interval_days" 为 12
+  假如 参数 "fund.require_plan" 为 是          (是/否/true/false: a switch)
+  假如 参数 "assessment.workgroup_conclusions" 为 大修、改造、更新   (a list; Chinese labels or codes)
   当 检查 "2024-01-01" 至 "2024-01-31"
-  那么 规则 "X" 的违规数为 N      那么 规则 "X" 没有违规      那么 规则 "X" 未评判
-  那么 规则 "X" 对 "主体" 在 "期间键" 有违规
-  并且 该违规的证据 "字段" 为 "值"          并且 该违规的严重程度为 "major"
-  那么 待到期义务有 N 项          那么 单位 "ORG" 被扣 N 分
+  那么 规则 "X" 的违规数为 N      那么 规则 "X" 没有违规      那么 规则 "X" 未评判 (rule not evaluated)
+  那么 规则 "X" 对 "主体" 在 "期间键" 有违规      那么 规则 "X" 对 "主体" 没有违规
+  并且 该违规的证据 "字段" 为 "值"  ("" = empty)    并且 该违规的严重程度为 "major"
+  并且 该违规的期间键为 "2024-01-10"
+  并且 该违规的责任方为 "市场监管部门"      (Chinese or English: 使用单位/use_unit, 维保单位, 市场监管部门,
+                                             区人民政府, 镇人民政府/街道办事处, 房产部门)
+  并且 该违规的责任单位为 "物业A"          并且 该违规的责任单位为空   (a government party: no org id)
+  并且 该违规的说明包含 "文字"              并且 该违规的说明不包含 "（无）"
+  那么 电梯 "E1" 未评判          那么 电梯 "E1" 的未评判规则为 "DAILY-CHECK、INSPECTION-VALID"
+  那么 没有未评判的电梯           (the report's `unjudged` list: elevators the day-by-day rules could not judge)
+  那么 待到期义务有 N 项          那么 规则 "X" 的待到期义务有 N 项
+  那么 单位 "ORG" 被扣 N 分      那么 单位 "ORG" 不扣分
+  那么 单位 "ORG" 因规则 "X" 被扣分 (some points, from the schedule in force)      那么 单位 "ORG" 不因规则 "X" 扣分
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ from pytest_bdd import given, parsers, then, when
 from checker.contract import record_type_for_name, record_types
 from checker.errors import LiftcheckError
 from checker.pipeline import run_check
+from checker.rulebook import RESPONSIBLE_ZH
 
 DEFAULT_ORGANIZATIONS = [
     {"org_id": "物业A", "name": "甲物业服务有限公司", "kind": "property_service_enterprise"},
@@ -139,10 +151,35 @@ def given_daily_checks(world: World, elevator: str, first: str, last: str, excep
             rows.append({"elevator_id": elevator, "date": d, "inspector": "王伟"})
 
 
+TRUE_WORDS, FALSE_WORDS = {"是", "true", "True", "开"}, {"否", "false", "False", "关"}
+
+
+def _enum_code(word: str) -> str:
+    """A Chinese enum label (大修) as its code (major_repair); codes pass through."""
+    for rt in record_types().values():
+        for f in rt.fields:
+            for code, label in f.enum_labels.items():
+                if word == label:
+                    return code
+    return word
+
+
+def _parameter_value(text: str):
+    text = text.strip().strip('"')
+    if text in TRUE_WORDS or text in FALSE_WORDS:
+        return text in TRUE_WORDS
+    if text.lstrip("-").isdigit():
+        return int(text)
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    elif "、" not in text and "," not in text:
+        return text
+    return [_enum_code(w.strip().strip('"')) for w in text.replace("、", ",").split(",") if w.strip()]
+
+
 @given(parsers.parse('参数 "{name}" 为 {value}'))
 def given_parameter(world: World, name: str, value: str):
-    value = value.strip().strip('"')
-    world.params[name] = int(value) if value.lstrip("-").isdigit() else value
+    world.params[name] = _parameter_value(value)
 
 
 @when(parsers.parse('检查 "{start}" 至 "{end}"'))
@@ -186,9 +223,16 @@ def then_count(world: World, rule: str, count: int):
         world.violation = found[0]
 
 
-@then(parsers.parse('规则 "{rule}" 没有违规'))
+@then(parsers.re(r'规则 "(?P<rule>[^"]+)" 没有违规'))
 def then_none(world: World, rule: str):
     then_count(world, rule, 0)
+
+
+@then(parsers.re(r'规则 "(?P<rule>[^"]+)" 对 "(?P<subject>[^"]+)" 没有违规'))
+def then_none_for(world: World, rule: str, subject: str):
+    found = [v for v in _of(world, rule) if v["subject"] == subject]
+    if found:
+        raise AssertionError(f"规则 {rule}：期望 {subject} 没有违规，实际：{_listing(found)}")
 
 
 @then(parsers.parse('规则 "{rule}" 未评判'))
@@ -213,7 +257,7 @@ def _current(world: World) -> dict:
     return world.violation
 
 
-@then(parsers.parse('该违规的证据 "{field}" 为 "{value}"'))
+@then(parsers.re(r'该违规的证据 "(?P<field>[^"]+)" 为 "(?P<value>[^"]*)"'))  # "" = empty
 def then_evidence(world: World, field: str, value: str):
     evidence = _current(world)["evidence"]
     if field not in evidence:
@@ -231,12 +275,112 @@ def then_severity(world: World, severity: str):
         raise AssertionError(f"严重程度：期望 {severity}，实际 {got}")
 
 
+@then(parsers.parse('该违规的期间键为 "{period_key}"'))
+def then_period_key(world: World, period_key: str):
+    got = _current(world)["period_key"]
+    if got != period_key:
+        raise AssertionError(f"期间键：期望 {period_key}，实际 {got}")
+
+
+# Names drafters use for the responsible parties, beside rulebook.RESPONSIBLE_ZH's own.
+ROLE_ALIASES = {
+    "电梯使用单位": "use_unit", "维护保养单位": "maintenance_unit", "维保单位": "maintenance_unit",
+    "市场监管部门": "market_regulator", "区人民政府": "district_government", "区政府": "district_government",
+    "各区人民政府和江北新区管理机构": "district_government", "镇人民政府": "town_government",
+    "街道办事处": "town_government", "镇人民政府、街道办事处或开发区管理机构": "town_government",
+    "镇街": "town_government", "房产部门": "housing_department", "使用单位": "use_unit",
+}
+
+
+def _role(name: str) -> str:
+    name = name.strip()
+    known = {**ROLE_ALIASES, **{zh: role for role, zh in RESPONSIBLE_ZH.items()}}
+    if name in known.values():
+        return name
+    if name not in known:
+        raise AssertionError(f"不认识的责任方「{name}」；可用：{'、'.join(known)}")
+    return known[name]
+
+
+@then(parsers.parse('该违规的责任方为 "{role}"'))
+def then_responsible(world: World, role: str):
+    got = _current(world)["responsible_role"]
+    if got != _role(role):
+        shown = RESPONSIBLE_ZH.get(got, got)
+        raise AssertionError(f"责任方：期望 {role}（{_role(role)}），实际 {shown}（{got}）")
+
+
+@then(parsers.parse('该违规的责任单位为 "{org}"'))
+def then_responsible_org(world: World, org: str):
+    got = _current(world)["responsible_org_id"]
+    if got != org:
+        raise AssertionError(f"责任单位：期望 {org}，实际 {got or '（空：责任方不是某一单位）'}")
+
+
+@then("该违规的责任单位为空")
+def then_no_responsible_org(world: World):
+    got = _current(world)["responsible_org_id"]
+    if got is not None:
+        raise AssertionError(f"责任单位：期望为空（责任方是政府部门），实际 {got}")
+
+
+@then(parsers.parse('该违规的说明包含 "{text}"'))
+def then_message_has(world: World, text: str):
+    message = _current(world)["message_zh"]
+    if text not in message:
+        raise AssertionError(f"说明中没有「{text}」：{message}")
+
+
+@then(parsers.parse('该违规的说明不包含 "{text}"'))
+def then_message_lacks(world: World, text: str):
+    message = _current(world)["message_zh"]
+    if text in message:
+        raise AssertionError(f"说明中不应有「{text}」：{message}")
+
+
+def _unjudged(world: World) -> dict[str, dict]:
+    return {u["elevator_id"]: u for u in _report(world)["unjudged"]}
+
+
+@then(parsers.parse('电梯 "{elevator}" 未评判'))
+def then_elevator_unjudged(world: World, elevator: str):
+    listed = _unjudged(world)
+    if elevator not in listed:
+        raise AssertionError(f"电梯 {elevator} 不在未评判名单中；名单：{'、'.join(listed) or '（空）'}")
+
+
+@then(parsers.parse('电梯 "{elevator}" 的未评判规则为 "{rules}"'))
+def then_elevator_unjudged_rules(world: World, elevator: str, rules: str):
+    then_elevator_unjudged(world, elevator)
+    got = set(_unjudged(world)[elevator]["rules"])
+    want = {r.strip() for r in rules.replace("，", "、").replace(",", "、").split("、") if r.strip()}
+    if got != want:
+        raise AssertionError(f"电梯 {elevator} 未评判的规则：期望 {'、'.join(sorted(want))}，实际 {'、'.join(sorted(got))}")
+
+
+@then("没有未评判的电梯")
+def then_none_unjudged(world: World):
+    listed = _unjudged(world)
+    if listed:
+        shown = "；".join(f"{e}：{u['reason_zh']}" for e, u in listed.items())
+        raise AssertionError(f"期望没有未评判的电梯，实际：{shown}")
+
+
 @then(parsers.parse("待到期义务有 {count:d} 项"))
 def then_pending(world: World, count: int):
     pending = _report(world)["pending"]
     if len(pending) != count:
         shown = "；".join(f"{p['rule_id']} {p['subject']} 到期 {p['due_on']}" for p in pending) or "（无）"
         raise AssertionError(f"待到期义务：期望 {count} 项，实际 {len(pending)} 项：{shown}")
+
+
+@then(parsers.parse('规则 "{rule}" 的待到期义务有 {count:d} 项'))
+def then_pending_of(world: World, rule: str, count: int):
+    _of(world, rule)
+    pending = [p for p in _report(world)["pending"] if p["rule_id"] == rule]
+    if len(pending) != count:
+        shown = "；".join(f"{p['subject']} 到期 {p['due_on']}" for p in pending) or "（无）"
+        raise AssertionError(f"规则 {rule} 的待到期义务：期望 {count} 项，实际 {len(pending)} 项：{shown}")
 
 
 @then(parsers.parse('单位 "{org}" 被扣 {points:d} 分'))
@@ -246,3 +390,27 @@ def then_points(world: World, org: str, points: int):
     if got != points:
         items = "；".join(f"{i['rule_id']} {i['period_key']} {i['points']}分" for i in (firm or {}).get("items", []))
         raise AssertionError(f"单位 {org}：期望扣 {points} 分，实际扣 {got} 分（{items or '没有扣分项'}）")
+
+
+@then(parsers.parse('单位 "{org}" 不扣分'))
+def then_no_points(world: World, org: str):
+    then_points(world, org, 0)
+
+
+def _items(world: World, org: str, rule: str) -> list[dict]:
+    firm = next((f for f in _report(world)["credit"] if f["org_id"] == org), None)
+    return [i for i in (firm or {}).get("items", []) if i["rule_id"] == rule]
+
+
+@then(parsers.parse('单位 "{org}" 因规则 "{rule}" 被扣分'))
+def then_points_for(world: World, org: str, rule: str):
+    if not [i for i in _items(world, org, rule) if i["points"] > 0]:
+        raise AssertionError(f"单位 {org}：期望因 {rule} 被扣分，实际没有这一扣分项")
+
+
+@then(parsers.parse('单位 "{org}" 不因规则 "{rule}" 扣分'))
+def then_no_points_for(world: World, org: str, rule: str):
+    items = _items(world, org, rule)
+    if items:
+        shown = "；".join(f"{i['period_key']} {i['points']}分" for i in items)
+        raise AssertionError(f"单位 {org}：期望不因 {rule} 扣分，实际：{shown}")
