@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import COMMITTEE, FIRM, daily, days, elevator, keys, of, status
+from conftest import COMMITTEE, FIRM, MAINTAINER, daily, days, elevator, keys, of, status
 
 
 # ---- DAILY-CHECK -------------------------------------------------------------------------
@@ -33,7 +33,9 @@ def test_daily_check_threshold_parameter_allows_missing_days(judge):
 
 
 def test_daily_check_stopped_days_and_days_before_commissioning_need_no_check(judge):
-    present = [d for d in days("2024-01-20", "2024-01-31") if not "2024-01-24" <= d <= "2024-01-26"]
+    # Revision 2: a stop's end (恢复使用日期) is the first day back in service, so 01-24..01-25 are
+    # stopped and 01-26 needs a check (the earlier reading treated 01-26 as stopped too).
+    present = [d for d in days("2024-01-20", "2024-01-31") if d not in ("2024-01-24", "2024-01-25")]
     r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"],
               elevators=[elevator(commissioned_on="2024-01-20")],
               stop_periods=[{"elevator_id": "E1", "start": "2024-01-24", "end": "2024-01-26"}],
@@ -41,14 +43,56 @@ def test_daily_check_stopped_days_and_days_before_commissioning_need_no_check(ju
     assert of(r, "DAILY-CHECK") == []
 
 
-def test_daily_check_partial_months_at_the_period_edges(judge):
-    present = days("2024-01-15", "2024-02-10")
-    r = judge("2024-01-15", "2024-02-10", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+def test_daily_check_the_stop_end_day_is_an_in_service_day_needing_a_check(judge):
+    present = [d for d in days("2024-01-20", "2024-01-31") if not "2024-01-24" <= d <= "2024-01-26"]
+    r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"],
+              elevators=[elevator(commissioned_on="2024-01-20")],
+              stop_periods=[{"elevator_id": "E1", "start": "2024-01-24", "end": "2024-01-26"}],
+              daily_checks=daily("E1", present))
+    [v] = of(r, "DAILY-CHECK")
+    assert v["evidence"] == {"month": "2024-01", "in_service_days": 10, "missing_days": 1,
+                             "missing_dates": ["2024-01-26"]}
+
+
+def test_daily_check_a_stop_starting_and_ending_the_same_day_stops_no_day(judge):
+    present = [d for d in days("2024-01-01", "2024-01-31") if d != "2024-01-10"]
+    r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", present),
+              stop_periods=[{"elevator_id": "E1", "start": "2024-01-10", "end": "2024-01-10"}])
+    [v] = of(r, "DAILY-CHECK")
+    assert v["evidence"]["missing_dates"] == ["2024-01-10"] and v["evidence"]["in_service_days"] == 31
+
+
+def test_daily_check_a_month_cut_by_from_is_judged_from_its_first_day(judge):
+    # Revision 2: days before `from` in that month are included, so a month split across two
+    # sweeps is one month (the earlier reading judged only 01-15..01-31 here and found nothing).
+    r = judge("2024-01-15", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", days("2024-01-15", "2024-01-31")))
+    [v] = of(r, "DAILY-CHECK")
+    assert (v["subject"], v["period_key"]) == ("E1", "2024-01")
+    assert v["evidence"] == {"month": "2024-01", "in_service_days": 31, "missing_days": 14,
+                             "missing_dates": days("2024-01-01", "2024-01-14")}
+    r = judge("2024-01-15", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", days("2024-01-01", "2024-01-31")))
     assert of(r, "DAILY-CHECK") == []
-    r = judge("2024-01-15", "2024-02-11", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+
+
+def test_daily_check_a_month_ending_after_to_is_judged_up_to_to(judge):
+    present = days("2024-02-01", "2024-02-10")
+    r = judge("2024-02-01", "2024-02-10", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    assert of(r, "DAILY-CHECK") == []
+    r = judge("2024-02-01", "2024-02-11", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
     [v] = of(r, "DAILY-CHECK")
     assert v["period_key"] == "2024-02" and v["evidence"]["missing_dates"] == ["2024-02-11"]
     assert v["evidence"]["in_service_days"] == 11
+
+
+def test_daily_check_a_month_split_across_two_sweeps_is_one_breach(judge):
+    present = [d for d in days("2024-01-01", "2024-01-31") if d != "2024-01-10"]
+    first = judge("2024-01-01", "2024-01-15", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    second = judge("2024-01-16", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    whole = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", present))
+    prints = {v["fingerprint"] for r in (first, second, whole) for v in of(r, "DAILY-CHECK")}
+    assert len(prints) == 1
+    assert keys(first, "DAILY-CHECK") == keys(second, "DAILY-CHECK") == keys(whole, "DAILY-CHECK") == [("E1", "2024-01")]
+    assert of(second, "DAILY-CHECK")[0]["evidence"]["missing_dates"] == ["2024-01-10"]
 
 
 def test_daily_check_not_evaluated_without_a_daily_checks_file_but_judged_on_an_empty_one(judge):
@@ -61,11 +105,24 @@ def test_daily_check_not_evaluated_without_a_daily_checks_file_but_judged_on_an_
     assert keys(r, "DAILY-CHECK") == [("E1", "2024-01"), ("E1", "2024-02")]
 
 
-def test_daily_check_scope_excludes_stopped_scrapped_and_non_residential(judge):
+def test_daily_check_scope_excludes_scrapped_and_non_residential_and_lists_stopped_without_record(judge):
+    # Revision 2: a `stopped` status without an open stop record is no longer silently out of
+    # scope; it is listed as unjudged with the reason.
     r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=[],
               elevators=[elevator("E1", status="stopped"), elevator("E2", status="scrapped"),
                          elevator("E3", residential="否"), elevator("E4")])
     assert keys(r, "DAILY-CHECK") == [("E4", "2024-01")]
+    assert [u["elevator_id"] for u in r["unjudged"]] == ["E1"]
+    assert r["unjudged"][0]["rules"] == ["DAILY-CHECK"]
+
+
+def test_daily_check_stopped_status_with_an_open_stop_is_judged_by_the_stop(judge):
+    r = judge("2024-01-01", "2024-01-31", rules=["DAILY-CHECK"], elevators=[elevator("E1", status="stopped")],
+              stop_periods=[{"elevator_id": "E1", "start": "2024-01-10", "end": None}],
+              daily_checks=daily("E1", days("2024-01-01", "2024-01-08")))
+    [v] = of(r, "DAILY-CHECK")
+    assert v["evidence"]["missing_dates"] == ["2024-01-09"] and v["evidence"]["in_service_days"] == 9
+    assert r["unjudged"] == [] and r["summary"]["unjudged"] == 0
 
 
 # ---- WEEKLY-REVIEW and MONTHLY-DISPATCH -------------------------------------------------------
@@ -77,9 +134,42 @@ def test_weekly_review_one_per_iso_week(judge):
     assert of(r, "WEEKLY-REVIEW")[0]["evidence"] == {"iso_week": "2024-W02", "monday": "2024-01-08", "sunday": "2024-01-14"}
 
 
-def test_weekly_review_partial_weeks_at_the_edges_are_not_judged(judge):
+def test_weekly_review_judges_the_weeks_whose_sunday_lies_in_the_period(judge):
+    # Revision 2: W01 (Mon 01-01, Sun 01-07) straddles `from` and is judged over all seven days;
+    # W03 (Sun 01-21) ends after `to` and is left to the next sweep. The earlier reading judged
+    # only weeks wholly inside the period (W02 alone).
     r = judge("2024-01-03", "2024-01-20", rules=["WEEKLY-REVIEW"], weekly_reviews=[])
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W01"), (FIRM, "2024-W02")]
+    w01 = next(v for v in of(r, "WEEKLY-REVIEW") if v["period_key"] == "2024-W01")
+    assert w01["evidence"] == {"iso_week": "2024-W01", "monday": "2024-01-01", "sunday": "2024-01-07"}
+    assert (w01["responsible_role"], w01["responsible_org_id"]) == ("use_unit", FIRM)
+
+
+def test_weekly_review_a_review_dated_before_from_fulfils_the_straddling_week(judge):
+    r = judge("2024-01-03", "2024-01-14", rules=["WEEKLY-REVIEW"], weekly_reviews=[{"use_unit_id": FIRM, "date": "2024-01-02"}])
     assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W02")]
+    r = judge("2024-01-03", "2024-01-14", rules=["WEEKLY-REVIEW"], weekly_reviews=[{"use_unit_id": FIRM, "date": "2023-12-31"}])
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W01"), (FIRM, "2024-W02")]
+
+
+def test_weekly_review_a_period_without_a_sunday_judges_no_week(judge):
+    r = judge("2024-01-08", "2024-01-13", rules=["WEEKLY-REVIEW"], weekly_reviews=[])
+    assert of(r, "WEEKLY-REVIEW") == []
+    r = judge("2024-01-14", "2024-01-14", rules=["WEEKLY-REVIEW"], weekly_reviews=[])
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W02")]
+
+
+def test_weekly_review_a_week_straddling_two_monthly_sweeps_is_judged_once(judge):
+    # 2024-W05 runs Mon 01-29 .. Sun 02-04: the February sweep judges it, January's does not.
+    reviews = [{"use_unit_id": FIRM, "date": "2024-01-29"}]
+    jan = judge("2024-01-01", "2024-01-31", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews)
+    feb = judge("2024-02-01", "2024-02-29", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews)
+    both = judge("2024-01-01", "2024-02-29", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews)
+    assert [k for _, k in keys(jan, "WEEKLY-REVIEW")] == ["2024-W01", "2024-W02", "2024-W03", "2024-W04"]
+    assert [k for _, k in keys(feb, "WEEKLY-REVIEW")] == ["2024-W06", "2024-W07", "2024-W08"]
+    assert keys(jan, "WEEKLY-REVIEW") + keys(feb, "WEEKLY-REVIEW") == keys(both, "WEEKLY-REVIEW")
+    empty_feb = judge("2024-02-01", "2024-02-29", rules=["WEEKLY-REVIEW"], weekly_reviews=[])
+    assert (FIRM, "2024-W05") in keys(empty_feb, "WEEKLY-REVIEW")
 
 
 def test_weekly_review_uses_the_iso_year(judge):
@@ -88,15 +178,60 @@ def test_weekly_review_uses_the_iso_year(judge):
 
 
 def test_weekly_review_not_owed_for_a_week_with_no_in_service_day(judge):
+    # Revision 2: the stop ends on 恢复使用日期, the first day back in service. Ending on Monday
+    # 01-08 stops all of W01; ending on Sunday 01-07 leaves 01-07 in service, so W01 is owed
+    # (the earlier reading counted 01-07 as stopped).
+    r = judge("2024-01-01", "2024-01-14", rules=["WEEKLY-REVIEW"], weekly_reviews=[],
+              stop_periods=[{"elevator_id": "E1", "start": "2023-12-20", "end": "2024-01-08"}])
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W02")]
     r = judge("2024-01-01", "2024-01-14", rules=["WEEKLY-REVIEW"], weekly_reviews=[],
               stop_periods=[{"elevator_id": "E1", "start": "2023-12-20", "end": "2024-01-07"}])
-    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W02")]
+    assert keys(r, "WEEKLY-REVIEW") == [(FIRM, "2024-W01"), (FIRM, "2024-W02")]
 
 
-def test_monthly_dispatch_only_whole_months_inside_the_period(judge):
+def test_a_stopped_status_without_a_stop_record_owes_no_weekly_or_monthly_duty(judge):
+    elevators = [elevator("E1"), elevator("E2", use_unit_id=COMMITTEE, status="stopped")]
+    r = judge("2024-01-01", "2024-01-31", rules=["WEEKLY-REVIEW", "MONTHLY-DISPATCH"], elevators=elevators,
+              weekly_reviews=[], monthly_dispatches=[])
+    assert {s for s, _ in keys(r, "WEEKLY-REVIEW")} == {FIRM}
+    assert keys(r, "MONTHLY-DISPATCH") == [(FIRM, "2024-01")]
+
+
+def test_a_stopped_status_with_an_open_stop_counts_for_the_weeks_before_the_stop(judge):
+    elevators = [elevator("E2", use_unit_id=COMMITTEE, status="stopped")]
+    r = judge("2024-01-01", "2024-01-21", rules=["WEEKLY-REVIEW"], elevators=elevators, weekly_reviews=[],
+              stop_periods=[{"elevator_id": "E2", "start": "2024-01-10", "end": None}])
+    assert keys(r, "WEEKLY-REVIEW") == [(COMMITTEE, "2024-W01"), (COMMITTEE, "2024-W02")]
+
+
+def test_monthly_dispatch_judges_the_months_whose_last_day_lies_in_the_period(judge):
+    # Revision 2: January (last day 01-31 inside the period) is judged over the whole month; the
+    # earlier reading judged only months wholly inside the period (March alone here).
     dispatches = [{"use_unit_id": FIRM, "date": "2024-02-10"}]
     r = judge("2024-01-15", "2024-03-31", rules=["MONTHLY-DISPATCH"], monthly_dispatches=dispatches)
-    assert keys(r, "MONTHLY-DISPATCH") == [(FIRM, "2024-03")]
+    assert keys(r, "MONTHLY-DISPATCH") == [(FIRM, "2024-01"), (FIRM, "2024-03")]
+    jan = of(r, "MONTHLY-DISPATCH")[0]
+    assert jan["evidence"] == {"month": "2024-01", "month_start": "2024-01-01", "month_end": "2024-01-31"}
+    assert (jan["responsible_role"], jan["responsible_org_id"]) == ("use_unit", FIRM)
+
+
+def test_monthly_dispatch_a_month_ending_after_to_is_not_judged(judge):
+    r = judge("2024-01-01", "2024-02-28", rules=["MONTHLY-DISPATCH"], monthly_dispatches=[])
+    assert keys(r, "MONTHLY-DISPATCH") == [(FIRM, "2024-01")]
+    r = judge("2024-02-01", "2024-02-28", rules=["MONTHLY-DISPATCH"], monthly_dispatches=[])
+    assert of(r, "MONTHLY-DISPATCH") == []
+
+
+def test_monthly_dispatch_minutes_dated_before_from_fulfil_the_cut_month(judge):
+    r = judge("2024-01-15", "2024-01-31", rules=["MONTHLY-DISPATCH"],
+              monthly_dispatches=[{"use_unit_id": FIRM, "date": "2024-01-05"}])
+    assert of(r, "MONTHLY-DISPATCH") == []
+    r = judge("2024-02-29", "2024-02-29", rules=["MONTHLY-DISPATCH"],
+              monthly_dispatches=[{"use_unit_id": FIRM, "date": "2024-02-01"}])
+    assert of(r, "MONTHLY-DISPATCH") == [] and status(r, "MONTHLY-DISPATCH")["evaluated"] is True
+    r = judge("2024-02-29", "2024-02-29", rules=["MONTHLY-DISPATCH"],
+              monthly_dispatches=[{"use_unit_id": FIRM, "date": "2024-01-31"}])
+    assert keys(r, "MONTHLY-DISPATCH") == [(FIRM, "2024-02")]
 
 
 def test_units_of_owners_committees_are_judged_but_not_deducted(judge):
@@ -195,7 +330,47 @@ def test_rescue_exactly_30_minutes_is_in_time_30_01_is_not(judge):
         _trap("K3", "2024-03-03T10:00", None)])
     assert keys(r, "RESCUE-ARRIVAL") == [("K2", "K2"), ("K3", "K3")]
     k2 = next(v for v in of(r, "RESCUE-ARRIVAL") if v["subject"] == "K2")
-    assert k2["responsible_role"] == "maintenance_unit" and k2["evidence"]["arrival_minutes"] == 30
+    assert k2["evidence"]["arrival_minutes"] == 30
+
+
+def test_rescue_is_the_use_units_duty_with_the_maintenance_unit_in_evidence(judge):
+    # Revision 2: 四（一） lays 立即协调组织救援 on the use unit; the earlier rule charged the
+    # maintenance unit. The unit expected on site is named in the evidence.
+    r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"],
+              entrapments=[_trap("K1", "2024-03-01T10:00", "2024-03-01T10:45")])
+    [v] = of(r, "RESCUE-ARRIVAL")
+    assert (v["responsible_role"], v["responsible_org_id"]) == ("use_unit", FIRM)
+    assert v["severity"] == "major" and v["maintenance_unit_id"] == MAINTAINER
+    assert v["evidence"] == {"reported_at": "2024-03-01 10:00:00", "arrived_at": "2024-03-01 10:45:00",
+                             "arrival_minutes": 45, "maintenance_unit_id": MAINTAINER,
+                             "maintenance_unit_name": "丙电梯维保有限公司"}
+    assert r["parameters"]["rescue.max_arrival_minutes"]["interpretation"] is True
+
+
+def test_rescue_without_an_arrival_reads_naturally_and_names_the_maintenance_unit(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"], entrapments=[_trap("K3", "2024-03-03T10:00", None)])
+    [v] = of(r, "RESCUE-ARRIVAL")
+    assert v["evidence"]["arrived_at"] is None and v["evidence"]["arrival_minutes"] is None
+    for text in (v["message_zh"], v["message_en"]):
+        for placeholder in ("（无）", "(none)", "None", "null", "nan"):
+            assert placeholder not in text, (placeholder, text)
+    assert "K3" in v["message_zh"] and "丙电梯维保有限公司" in v["message_zh"]
+    assert "2024-03-03 10:00" in v["message_zh"]
+    assert "K3" in v["message_en"] and ("丙电梯维保有限公司" in v["message_en"] or MAINTAINER in v["message_en"])
+
+
+def test_rescue_deducts_from_a_property_firm_per_the_schedule_but_not_from_a_committee(judge):
+    from checker.credit import load_schedule
+
+    points = load_schedule().points.get("RESCUE-ARRIVAL", 0)
+    r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"],
+              elevators=[elevator("E1"), elevator("E2", use_unit_id=COMMITTEE)],
+              entrapments=[_trap("K1", "2024-03-01T10:00", None),
+                           {**_trap("K2", "2024-03-01T10:00", None), "elevator_id": "E2"}])
+    items = [(f["org_id"], i["subject"], i["points"]) for f in r["credit"] for i in f["items"]]
+    assert items == ([(FIRM, "K1", points)] if points else [])
+    k2 = next(v for v in of(r, "RESCUE-ARRIVAL") if v["subject"] == "K2")
+    assert (k2["responsible_role"], k2["responsible_org_id"]) == ("use_unit", COMMITTEE)
 
 
 def test_rescue_offsets_are_converted_to_beijing_time(judge):
