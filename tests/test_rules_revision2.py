@@ -226,7 +226,9 @@ def _numeric_parameters() -> dict[str, tuple[int, str]]:
 
 def _limit_patterns(value: int, unit: str) -> list[re.Pattern]:
     n = rf"(?<![\d.:-]){value}(?![\d.:-])"
-    patterns = [re.compile(rf"{LIMIT_WORDS}\s*{n}", re.I)]
+    other_units = "|".join(words for u, words in UNIT_WORDS.items() if u != unit)
+    # "limit 10", "超过 15 天": a limit word before the number, and no other unit's word after it
+    patterns = [re.compile(rf"{LIMIT_WORDS}\s*{n}(?!\s*({other_units}))", re.I)]
     if value > 1:  # 0 and 1 day are counts in every message ("扣除停用 0 天"), not recognisable limits
         patterns.append(re.compile(rf"{n}\s*{UNIT_WORDS[unit]}", re.I))
     return patterns
@@ -331,6 +333,20 @@ def test_texts_that_state_a_limit_state_the_one_in_force(judge):
 
 def test_no_message_shows_a_placeholder_for_a_missing_value(judge):
     r = judge("2024-01-01", "2024-12-31", **everything())
+    placeholder = re.compile(r"（无）|\(none\)|\bNone\b|\bnan\b|\bnull\b")
     bad = [(v["rule_id"], v["subject"], text) for v in r["violations"] for text in (v["message_zh"], v["message_en"])
-           if any(p in text for p in ("（无）", "(none)", "None", "nan", "null"))]
+           if placeholder.search(text)]
     assert bad == []
+
+
+DEADLINE_RULES = ["ALARM-FAULT", "ASSESSMENT-AFTER-HIGH-RISK", "ASSESSMENT-WORKGROUP", "HAZARD-OVERDUE",
+                  "HAZARD-LISTED", "HAZARD-STOP-ORDER", "DEFECT-REPAIR"]
+
+
+@pytest.mark.parametrize("rule", DEADLINE_RULES)
+def test_deadline_evidence_has_due_fulfilled_and_days_late(judge, rule):
+    # REV2-CONTRACT.md: "deadline rules (...): due_on, fulfilled_on, days_late, plus the record's own
+    # dates" -- one name for the fulfilment day, whatever record fulfils it.
+    r = judge("2024-01-01", "2024-12-31", **everything())
+    for v in of(r, rule):
+        assert {"due_on", "fulfilled_on", "days_late"} <= set(v["evidence"]), (rule, sorted(v["evidence"]))
