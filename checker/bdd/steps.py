@@ -38,6 +38,7 @@ from pytest_bdd import given, parsers, then, when
 
 from checker.contract import record_type_for_name, record_types
 from checker.errors import LiftcheckError
+from checker.params import load_parameters
 from checker.pipeline import run_check
 from checker.rulebook import RESPONSIBLE_ZH
 
@@ -179,7 +180,11 @@ def _parameter_value(text: str):
 
 @given(parsers.parse('参数 "{name}" 为 {value}'))
 def given_parameter(world: World, name: str, value: str):
-    world.params[name] = _parameter_value(value)
+    value = _parameter_value(value)
+    known = load_parameters().params.get(name)
+    if known is not None and known.type == "list" and not isinstance(value, list):
+        value = [_enum_code(value)]  # a list of one: 参数 "assessment.workgroup_conclusions" 为 更新
+    world.params[name] = value
 
 
 @when(parsers.parse('检查 "{start}" 至 "{end}"'))
@@ -263,6 +268,8 @@ def then_evidence(world: World, field: str, value: str):
     if field not in evidence:
         raise AssertionError(f"证据中没有“{field}”；有：{'、'.join(evidence)}")
     got = evidence[field]
+    if isinstance(got, float) and got.is_integer():
+        got = int(got)  # 45.0 minutes reads as 45
     shown = "、".join(map(str, got)) if isinstance(got, list) else ("" if got is None else str(got))
     if shown != value:
         raise AssertionError(f"证据“{field}”：期望「{value}」，实际「{shown}」")
