@@ -381,3 +381,12 @@ def test_rescue_offsets_are_converted_to_beijing_time(judge):
               entrapments=[_trap("K1", "2024-03-01T02:00:00Z", "2024-03-01T10:20:00"),
                            _trap("K2", "2024-02-29T23:50:00+08:00", "2024-03-01T01:00:00")])
     assert of(r, "RESCUE-ARRIVAL") == []
+
+
+def test_rescue_one_second_late_does_not_read_as_exactly_the_limit(judge):
+    # 30:01 is late (rules.md: "exactly 30:00 is in time, 30:01 is not"); a message saying it took
+    # 30 minutes, more than 30 minutes, contradicts itself and cannot be checked by hand.
+    r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"], entrapments=[_trap("K2", "2024-03-02T10:00", "2024-03-02T10:30:01")])
+    [v] = of(r, "RESCUE-ARRIVAL")
+    assert not re.search(r"用时 30(\.0)? 分钟", v["message_zh"]), v["message_zh"]
+    assert not re.search(r"after 30(\.0)? min", v["message_en"]), v["message_en"]
