@@ -394,3 +394,12 @@ def test_fund_evidence_gives_each_prerequisite_held_failed_or_not_judged(judge):
                             "report_recent": None, "plan_ready": None}
     assert {v["subject"]: v["evidence"]["unmet"] for v in of(r, "FUND-EMERGENCY-BASIS")} == \
         {"F1": ["report_completed", "plan_ready"], "F2": ["report_exists"]}
+
+
+def test_closed_loop_rate_asks_old_on_the_hazards_found_on_day(judge):
+    # An elevator turning 15 on 2024-06-01: its hazard of 2024-05-31 is outside the rate, the one
+    # of 2024-06-01 inside, though the elevator is old on `to` for both.
+    r = judge("2024-01-01", "2024-12-31", rules=["HAZARD-OVERDUE"], elevators=[elevator("E1", commissioned_on="2009-06-01")],
+              hazards=[_hazard("H1", found="2024-05-31", source="assessment"),
+                       _hazard("H2", found="2024-06-01", source="assessment", rectified="2024-06-10")])
+    assert r["metrics"]["closed_loop_rate"]["overall"] == {"hazards": 1, "closed": 1, "rate": 1.0}

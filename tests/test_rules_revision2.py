@@ -6,6 +6,7 @@ Every test here runs all 21 rules on one submission built so that each rule fire
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -350,3 +351,52 @@ def test_deadline_evidence_has_due_fulfilled_and_days_late(judge, rule):
     r = judge("2024-01-01", "2024-12-31", **everything())
     for v in of(r, rule):
         assert {"due_on", "fulfilled_on", "days_late"} <= set(v["evidence"]), (rule, sorted(v["evidence"]))
+
+
+# ---- exact texts of the revised and new rules (read beside rules.md before pinning) -------------------
+
+def test_exact_messages_of_the_revised_parties(judge):
+    r = judge("2024-01-01", "2024-12-31", **everything())
+    text = {(v["rule_id"], v["subject"]): (v["message_zh"], v["message_en"]) for v in r["violations"]}
+    assert text[("RESCUE-ARRIVAL", "K1")] == (
+        "困人事件 K1（电梯 E1）2024-03-01 10:00:00 报警，没有救援到达时间的记录；使用单位应立即协调组织救援"
+        "（维保单位 丙电梯维保有限公司 应在 30 分钟内到场）",
+        "entrapment K1 (elevator E1) reported 2024-03-01 10:00:00: no arrival of rescuers on record; the use unit "
+        "must organise the rescue at once (maintenance unit 丙电梯维保有限公司 due on site within 30 min)")
+    assert text[("DEFECT-REPAIR", "E1")][0] == \
+        "电梯 E1 2024-03-01 的每日检查发现问题，应在 3 天内（2024-03-04 前）维修、登记隐患或停用，2024-03-10 才处理（晚 6 天）"
+    assert text[("HAZARD-STOP-ORDER", "H1")][0] == \
+        "玄武区：安全评估发现的严重事故隐患 H1（电梯 E1，2024-03-10 发现）应在 3 天内（2024-03-13 前）责令停用，至今没有责令停用的记录"
+    assert text[("FUND-EMERGENCY-BASIS", "F1")][0] == \
+        "维修资金应急通道申请 F1（老旧电梯 E1，2024-03-01 申请）的评估报告依据不足：没有有效的评估报告（未填写或不存在）"
+    assert text[("ASSESSMENT-WORKGROUP", "A2")][0] == \
+        "评估报告 A2（电梯 E2，2024-02-01，结论：大修）应在 60 天内（2024-04-01 前）成立整治工作组并制定方案，两者都没有"
+    assert text[("HAZARD-SERIOUS-STOP", "H1")][0] == \
+        "严重事故隐患 H1（电梯 E1，2024-03-10 发现，尚未整改）应在发现后 1 天内停用，自 2024-03-11 起有 296 天仍在使用"
+
+
+def test_exact_messages_follow_the_parameters_in_force(judge):
+    r = judge("2024-01-01", "2024-12-31", params=NEW_VALUES, **unusual())
+    text = {(v["rule_id"], v["subject"], v["period_key"]): v["message_zh"] for v in r["violations"]}
+    assert text[("MAINT-INTERVAL-DENSE", "E2", "2024-04-01")] == \
+        "高梯户比老旧电梯 E2（60 户/梯）自 2024-04-01 至 2024-04-12 间隔 11 天未现场维保，超过 8 天/次（扣除停用 0 天）"
+    assert text[("DEFECT-REPAIR", "E1", "2024-07-01")] == \
+        "电梯 E1 2024-07-01 的每日检查发现问题，应在 4 天内（2024-07-05 前）维修、登记隐患或停用，2024-07-07 才处理（晚 2 天）"
+    assert text[("RESCUE-ARRIVAL", "K1", "K1")] == (
+        "困人事件 K1（电梯 E1）2024-03-01 10:00:00 报警，维保单位 丙电梯维保有限公司 的救援人员 2024-03-01 10:50:00 到场，"
+        "用时 50 分钟，超过 44 分钟")
+
+
+def test_validation_warns_about_a_stopped_status_without_a_stop_record(tmp_path):
+    import polars as pl
+
+    from conftest import write_submission
+    from checker.pipeline import run_check
+
+    folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS, "daily_checks": [],
+                                               "elevators": [elevator("E1"), elevator("E2", status="stopped")]})
+    run = run_check(folder, dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    warnings = run.submission.problems.filter(pl.col("severity") == "warning").to_dicts()
+    [w] = [w for w in warnings if w["code"] == "stopped_without_record"]
+    assert (w["file"], w["row"], w["field"]) == ("elevators.csv", 3, "status")
+    assert "E2" in w["value"] and "未评判" in w["message_zh"]
