@@ -202,7 +202,7 @@ def test_a_wrong_expectation_in_a_feature_fails_in_chinese(tmp_path, capsys):
     out = console.export_text()
     assert '步骤：那么 规则 "MAINT-INTERVAL-DENSE" 的违规数为 1' in out
     assert "规则 MAINT-INTERVAL-DENSE：期望 1 条违规，实际 0 条：（没有违规）" in out
-    assert "14 个场景：13 个通过，1 个不通过" in out
+    assert "25 个场景：24 个通过，1 个不通过" in out
 
 
 def test_demo_runs_the_full_check(tmp_path):
