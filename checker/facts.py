@@ -279,7 +279,14 @@ class FactBase:
             "incident_id", "elevator_id", "reported_at", "arrived_at", "released_at",
             (pl.col("arrived_at") - pl.col("reported_at")).dt.total_seconds().alias("arrival_seconds"),
             pl.col("reported_at").dt.date().alias("judged_on"),
-        ).with_columns((pl.col("arrival_seconds") / 60).round(1).alias("arrival_minutes")))
+        ).with_columns((pl.col("arrival_seconds") / 60).round(1).alias("arrival_minutes"),
+                       # 30:01 must read as late: minutes and seconds, never a rounded 30
+                       pl.format("{} 分 {} 秒", (pl.col("arrival_seconds") // 60).cast(pl.Int64),
+                                 (pl.col("arrival_seconds") % 60).cast(pl.Int64).cast(pl.String).str.zfill(2))
+                       .alias("arrival_time_zh"),
+                       pl.format("{}:{}", (pl.col("arrival_seconds") // 60).cast(pl.Int64),
+                                 (pl.col("arrival_seconds") % 60).cast(pl.Int64).cast(pl.String).str.zfill(2))
+                       .alias("arrival_time_en")))
 
     # ---- maintenance ----------------------------------------------------------------------
 

@@ -384,7 +384,7 @@ def test_exact_messages_follow_the_parameters_in_force(judge):
         "电梯 E1 2024-07-01 的每日检查发现问题，应在 4 天内（2024-07-05 前）维修、登记隐患或停用，2024-07-07 才处理（晚 2 天）"
     assert text[("RESCUE-ARRIVAL", "K1", "K1")] == (
         "困人事件 K1（电梯 E1）2024-03-01 10:00:00 报警，维保单位 丙电梯维保有限公司 的救援人员 2024-03-01 10:50:00 到场，"
-        "用时 50 分钟，超过 44 分钟")
+        "用时 50 分 00 秒，超过 44 分钟")
 
 
 def test_validation_warns_about_a_stopped_status_without_a_stop_record(tmp_path):

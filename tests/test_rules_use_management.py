@@ -286,7 +286,8 @@ def test_alarm_fault_repaired_the_day_after_due_is_a_violation(judge):
     r = judge("2024-03-01", "2024-03-31", rules=["ALARM-FAULT"], alarm_tests=_alarm(("2024-03-01", "false"), ("2024-03-05", "true")))
     [v] = of(r, "ALARM-FAULT")
     assert v["period_key"] == "2024-03-01" and v["severity"] == "major"
-    assert v["evidence"] == {"failed_on": "2024-03-01", "due_on": "2024-03-04", "next_ok_test_on": "2024-03-05", "days_late": 1}
+    assert v["evidence"] == {"failed_on": "2024-03-01", "due_on": "2024-03-04", "next_ok_test_on": "2024-03-05",
+                             "fulfilled_on": "2024-03-05", "days_late": 1}
 
 
 def test_alarm_fault_an_ok_test_the_same_day_does_not_fulfil(judge):
@@ -346,7 +347,7 @@ def test_rescue_is_the_use_units_duty_with_the_maintenance_unit_in_evidence(judg
     assert (v["responsible_role"], v["responsible_org_id"]) == ("use_unit", FIRM)
     assert v["severity"] == "major" and v["maintenance_unit_id"] == MAINTAINER
     assert v["evidence"] == {"reported_at": "2024-03-01 10:00:00", "arrived_at": "2024-03-01 10:45:00",
-                             "arrival_minutes": 45, "maintenance_unit_id": MAINTAINER,
+                             "arrival_minutes": 45, "arrival_seconds": 2700, "maintenance_unit_id": MAINTAINER,
                              "maintenance_unit_name": "丙电梯维保有限公司"}
     assert r["parameters"]["rescue.max_arrival_minutes"]["interpretation"] is True
 
