@@ -30,6 +30,7 @@ class Parameter:
     values: list[tuple[dt.date, Any]]          # sorted by effective date
     choices: list[str] | None = None
     overridden: bool = False
+    shipped: list[tuple[dt.date, Any]] | None = None   # the rule book's own values, once overridden
 
     def at(self, day: dt.date) -> Any:
         value = self.values[0][1]
@@ -145,8 +146,14 @@ def load_parameters(overrides: Path | None = None) -> ParameterSet:
     return ps
 
 
+# What a parameter entry of rules/params.yaml documents beside its values: a --params file
+# may carry these (copied from params.yaml, or the drafter's own note) and they change nothing.
+_DOCUMENTARY = {"description", "unit", "basis", "interpretation", "type", "choices"}
+
+
 def apply_overrides(ps: ParameterSet, path: Path) -> None:
-    """`--params FILE`: a mapping of dotted names to a value, or to {effective date: value}."""
+    """`--params FILE`: each dotted name maps to a value, to {effective date: value}, or, as in
+    rules/params.yaml, to {values: {effective date: value}} (with its description, basis, ... if copied)."""
     data = _read_yaml(path)
     if data is None:
         data = {}
@@ -157,8 +164,40 @@ def apply_overrides(ps: ParameterSet, path: Path) -> None:
             known = "、".join(sorted(ps.params))
             raise LiftcheckError(f"{path}：未知参数「{name}」。可用参数：{known}",
                                  f"{path}: unknown parameter {name!r}. Known parameters: {', '.join(sorted(ps.params))}")
-        set_parameter(ps, name, value, str(path))
+        set_parameter(ps, name, _file_value(ps[name], value, path), str(path))
     ps.sources.append(path)
+
+
+def _file_value(p: Parameter, value: Any, path: Path) -> Any:
+    """The value or dated mapping one entry of a parameter file gives, in either form of params.yaml."""
+    since, example = (p.shipped or p.values)[0]
+    forms = (f"{p.name}: {example}", f"{p.name}: {{{since}: {example}}}", f"{p.name}: {{values: {{{since}: {example}}}}}")
+    forms_zh, forms_en = "、".join(forms[:2]) + " 或 " + forms[2], ", ".join(forms[:2]) + " or " + forms[2]
+    if isinstance(value, dict) and "values" in value:
+        extra = sorted(str(k) for k in value if k != "values" and k not in _DOCUMENTARY)
+        if extra:
+            raise LiftcheckError(f"{path}：参数 {p.name} 中有不认识的键 {extra}；写法应为 {forms_zh}",
+                                 f"{path}: parameter {p.name} has unknown keys {extra}; write {forms_en}")
+        if value.get("type", p.type) != p.type or value.get("choices", p.choices) != p.choices:
+            raise LiftcheckError(f"{path}：参数 {p.name} 的 type/choices 不能在参数文件中修改",
+                                 f"{path}: parameter {p.name}: its type and choices cannot be changed by a parameter file")
+        value = value["values"]
+        if not isinstance(value, dict):
+            raise LiftcheckError(f"{path}：参数 {p.name} 的 values 应为“生效日期: 值”的映射，如 {forms[2]}",
+                                 f"{path}: parameter {p.name}: values must map effective dates to values, e.g. {forms[2]}")
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, dt.date):
+                try:
+                    dt.date.fromisoformat(str(key))
+                except ValueError:
+                    raise LiftcheckError(f"{path}：参数 {p.name} 中的「{key}」不是生效日期（YYYY-MM-DD）；写法应为 {forms_zh}",
+                                         f"{path}: parameter {p.name}: {key!r} is not an effective date (YYYY-MM-DD); "
+                                         f"write {forms_en}") from None
+    if value is None or isinstance(value, (list, tuple, set)) or (isinstance(value, dict) and not value):
+        raise LiftcheckError(f"{path}：参数 {p.name} 的取值「{value}」无法识别；写法应为 {forms_zh}",
+                             f"{path}: parameter {p.name}: cannot read the value {value!r}; write {forms_en}")
+    return value
 
 
 def set_parameter(ps: ParameterSet, name: str, value: Any, where: str = "参数") -> None:
@@ -167,5 +206,7 @@ def set_parameter(ps: ParameterSet, name: str, value: Any, where: str = "参数"
         values = sorted((_date_key(k, f"{where} {name}"), _check_value(p, v, where)) for k, v in value.items())
     else:
         values = [(p.values[0][0], _check_value(p, value, where))]
+    if p.shipped is None:
+        p.shipped = p.values
     p.values = values
     p.overridden = True
