@@ -121,6 +121,8 @@ def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, f
 @click.option("--to", "end", type=DATE, required=True, help="Last day of the period (included).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
 @click.option("--params", "params_file", type=click.Path(path_type=Path), help="YAML overrides: dotted name → value.")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
+              help="A folder of rule files laid over the shipped ones (replace, add, or disable with a reason).")
 @click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The official credit-point schedule.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="json/html: write the report here. table: write every violation here (.csv/.json/.xlsx).")
@@ -130,8 +132,9 @@ def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, f
 @click.option("--partitions", type=click.IntRange(min=1), default=1, show_default=True,
               help="Evaluate use-unit partitions in parallel (same verdicts).")
 @_friendly
-def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, credit_file: Path | None,
-          output: Path | None, skip_invalid: bool, only: tuple[str, ...], ledger_target: str | None, partitions: int):
+def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, rules_dir: Path | None,
+          credit_file: Path | None, output: Path | None, skip_invalid: bool, only: tuple[str, ...],
+          ledger_target: str | None, partitions: int):
     """按规则检查提交的数据。Check a submission against the rules for a period.
 
     Exit status: 0 no violation · 1 violations · 2 could not judge.
@@ -144,7 +147,8 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
     if fmt == "html" and output is None:
         raise click.UsageError("--format html 需要 -o 报告.html / --format html needs -o REPORT.html")
     try:
-        run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt, partitions)
+        run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt, partitions,
+                                 rules_dir)
     except InvalidSubmission as exc:
         if fmt == "json":
             from checker.render import validation_json
@@ -166,16 +170,18 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
     sys.exit(EXIT_VIOLATIONS if report["violations"] else EXIT_OK)
 
 
-def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, only, fmt, partitions=1):
+def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, only, fmt, partitions=1,
+                       rules_dir=None):
     from checker.pipeline import run_check
 
     if fmt != "table" or not sys.stderr.isatty() or partitions > 1:  # bars only for people at a terminal
-        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None, partitions=partitions)
+        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None, partitions=partitions,
+                         rules_dir=rules_dir)
     from rich.progress import Progress
 
     with Progress(transient=True) as bar:
         task = bar.add_task("评判规则 judging rules", total=None)
-        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None,
+        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None, rules_dir=rules_dir,
                          progress=lambda rule_id, total: bar.update(task, total=total, advance=1))
 
 

@@ -55,9 +55,11 @@ def load_schedule(path: Path | None = None, book: RuleBook | None = None) -> Cre
         raise LiftcheckError(f"{path}：不是有效的 YAML：{exc}", f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("points"), dict):
         raise LiftcheckError(f"{path}：缺少 points（规则 → 分值）", f"{path}: missing `points` (rule id → points)")
+    # a rule an overlay disabled keeps its points in the schedule: it simply has no violations
+    known = set(book.rules) | set(book.overlay.disabled if book.overlay else ()) if book is not None else set()
     for rule_id, value in raw["points"].items():
         values = value.values() if isinstance(value, dict) else [value]
-        if book is not None and rule_id not in book.rules:
+        if book is not None and rule_id not in known:
             raise LiftcheckError(f"{path}：points 中的规则「{rule_id}」不存在", f"{path}: points names an unknown rule {rule_id!r}")
         if any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in values):
             raise LiftcheckError(f"{path}：规则 {rule_id} 的分值应为非负整数", f"{path}: points of {rule_id} must be non-negative integers")

@@ -18,6 +18,15 @@ from checker.errors import LiftcheckError
 from checker.resources import data_dir
 
 
+def value_at(values: list[tuple[dt.date, Any]], day: dt.date) -> Any:
+    """The value in force on `day`: the latest that took effect by then, else the first."""
+    value = values[0][1]
+    for since, v in values:
+        if since <= day:
+            value = v
+    return value
+
+
 @dataclass
 class Parameter:
     name: str
@@ -33,11 +42,7 @@ class Parameter:
     shipped: list[tuple[dt.date, Any]] | None = None   # the rule book's own values, once overridden
 
     def at(self, day: dt.date) -> Any:
-        value = self.values[0][1]
-        for since, v in self.values:
-            if since <= day:
-                value = v
-        return value
+        return value_at(self.values, day)
 
     def expr(self, day: pl.Expr) -> pl.Expr:
         """The value in force on `day`, vectorised (a list parameter is used with `in`, see `contains`)."""

@@ -14,6 +14,7 @@ from checker.credit import load_schedule
 from checker.engine import Evaluation, evaluate, evaluate_partitioned
 from checker.errors import LiftcheckError
 from checker.load import load_submission
+from checker.overrides import compile_overlay
 from checker.params import ParameterSet, load_parameters, set_parameter
 from checker.report import build_report
 from checker.rulebook import RuleBook, load_rulebook
@@ -41,20 +42,35 @@ class InvalidSubmission(LiftcheckError):
         self.submission = submission
 
 
-def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None = None,
-              skip_invalid: bool = False, credit_file: Path | None = None, only: list[str] | None = None,
-              param_values: dict | None = None, progress=None, timings: dict | None = None,
-              partitions: int = 1) -> CheckRun:
+def rule_book_and_parameters(start: dt.date, end: dt.date, params_file: Path | None = None,
+                             rules_dir: Path | None = None,
+                             param_values: dict | None = None) -> tuple[RuleBook, ParameterSet]:
+    """The rules and parameters a run judges by, checked before any data is loaded."""
     if end < start:
         raise LiftcheckError(f"检查期间有误：--to {end} 早于 --from {start}", f"bad period: --to {end} is before --from {start}")
-    book = load_rulebook()
+    book = load_rulebook(rules_dir)
     params = load_parameters(params_file)
     for name, value in (param_values or {}).items():
         set_parameter(params, name, value)
-    schedule = load_schedule(credit_file, book)
+    compile_overlay(book, params, start, end)
+    return book, params
+
+
+def judged_submission(path: Path, skip_invalid: bool = False) -> Submission:
+    """Load and validate once; refuse a submission with errors unless told to judge the valid records."""
     submission = validate(load_submission(path), skip_invalid=skip_invalid)
     if submission.error_count and not skip_invalid:
         raise InvalidSubmission(submission)
+    return submission
+
+
+def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None = None,
+              skip_invalid: bool = False, credit_file: Path | None = None, only: list[str] | None = None,
+              param_values: dict | None = None, progress=None, timings: dict | None = None,
+              partitions: int = 1, rules_dir: Path | None = None) -> CheckRun:
+    book, params = rule_book_and_parameters(start, end, params_file, rules_dir, param_values)
+    schedule = load_schedule(credit_file, book)
+    submission = judged_submission(path, skip_invalid)
     if partitions > 1:
         evaluation = evaluate_partitioned(submission, book, params, start, end, partitions, only=only)
     else:

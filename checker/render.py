@@ -12,6 +12,7 @@ from rich.table import Table
 
 from checker.contract import record_types
 from checker.errors import LiftcheckError
+from checker.render_whatif import has_overrides, overrides_rows, print_overrides
 from checker.validate import Submission
 
 DISPLAY_CAP = 50
@@ -115,6 +116,7 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
     s = report["summary"]
     console.print(f"[bold]检查期间 Period[/] {report['period']['from']} – {report['period']['to']}    "
                   f"[dim]ruleset {report['ruleset']['version']} {report['ruleset']['digest'][:19]}…[/]")
+    print_overrides(report.get("overrides"), console)
     rules = Table(title="规则 Rules")
     rules.add_column("规则 Rule")
     rules.add_column("标题 Title")
@@ -344,4 +346,5 @@ def report_html(report: dict) -> str:
         by_rule[v["rule_id"]].append(v)
     return env.get_template("report.html.j2").render(
         r=report, s=report["summary"], districts=districts, by_rule=sorted(by_rule.items()),
-        severity_zh=SEVERITY_ZH, responsible_zh=RESPONSIBLE_ZH)
+        severity_zh=SEVERITY_ZH, responsible_zh=RESPONSIBLE_ZH,
+        overrides=overrides_rows(report["overrides"]) if has_overrides(report.get("overrides")) else [])

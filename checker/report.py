@@ -10,6 +10,7 @@ from checker.credit import CreditSchedule, deductions, load_schedule, per_firm
 from checker.engine import Evaluation
 from checker.engine import UNJUDGED_REASON
 from checker.metrics import closed_loop
+from checker.overrides import overrides_section
 from checker.params import ParameterSet
 from checker.rulebook import SEVERITY_ORDER, RuleBook, ruleset_info
 
@@ -63,6 +64,7 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "period": {"from": result.start.isoformat(), "to": result.end.isoformat()},
         "ruleset": ruleset_info(book, params.digest_material() + schedule.path.read_bytes()),
         "parameters": params_used,
+        "overrides": overrides_section(book, params, result.end),
         "assumptions": [{"parameter": n, "value": p["value"], "basis": p["basis"]}
                         for n, p in params_used.items() if p["interpretation"]],
         "violations": [v.model_dump() for v in violations],

@@ -1,4 +1,10 @@
-"""The rule book: rules/*.yaml, validated against rules/rule.schema.json when loaded."""
+"""The rule book: rules/*.yaml, validated against rules/rule.schema.json when loaded.
+
+A drafter's overlay (`--rules DIR`) is a folder of rule files laid over the shipped ones: a file
+replaces the shipped rule of its id, adds a rule with a new id, or (`disabled: true` with a
+`reason`) removes one. Parameters and credit points are not part of an overlay: they go through
+`--params` and `--credit`.
+"""
 
 from __future__ import annotations
 
@@ -56,9 +62,21 @@ class Rule:
 
 
 @dataclass
+class Overlay:
+    """What a `--rules DIR` folder changed in the shipped rule book."""
+
+    folder: Path
+    files: list[Path]                 # its rule files, by name
+    replaced: list[str]
+    added: list[str]
+    disabled: dict[str, str]          # rule id -> the drafter's reason
+
+
+@dataclass
 class RuleBook:
     rules: dict[str, Rule]
     files: list[Path] = field(default_factory=list)
+    overlay: Overlay | None = None
 
     def __iter__(self):
         return iter(self.rules.values())
@@ -67,6 +85,10 @@ class RuleBook:
         try:
             return self.rules[rule_id.upper()]
         except KeyError:
+            if self.overlay and rule_id.upper() in self.overlay.disabled:
+                reason = self.overlay.disabled[rule_id.upper()]
+                raise LiftcheckError(f"规则「{rule_id}」已被 {self.overlay.folder} 停用：{reason}",
+                                     f"rule {rule_id!r} is disabled by {self.overlay.folder}: {reason}") from None
             raise LiftcheckError(f"没有规则「{rule_id}」；可用：{', '.join(self.rules)}",
                                  f"no rule {rule_id!r}; available: {', '.join(self.rules)}") from None
 
@@ -74,6 +96,9 @@ class RuleBook:
         h = hashlib.sha256()
         for path in sorted(self.files):
             h.update(path.name.encode() + b"\0" + path.read_bytes())
+        # the overlay by file name and content, wherever its folder lies; no overlay adds nothing
+        for path in self.overlay.files if self.overlay else []:
+            h.update(b"overlay/" + path.name.encode() + b"\0" + path.read_bytes())
         h.update(extra)
         return h.hexdigest()
 
@@ -97,33 +122,92 @@ def _validator(folder: Path) -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
 
 
-def load_rulebook(folder: Path | None = None) -> RuleBook:
-    folder = folder or data_dir("rules")
-    validator = _validator(data_dir("rules"))
+def _read_rule_file(path: Path, validator: jsonschema.Draft202012Validator, label: str | None = None) -> dict[str, Any]:
+    """One rule file, parsed and validated; errors name the file (`label`: as the user knows it) and the field."""
+    label = label or path.name
+    try:
+        body = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LiftcheckError(f"规则文件 {label} 不是有效的 YAML：{exc}", f"rule file {label} is not valid YAML: {exc}") from None
+    errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(顶层 top level)"
+        if first.validator == "required" and isinstance(first.instance, dict):
+            missing = [f for f in first.validator_value if f not in first.instance]
+            where = "/".join([*(str(p) for p in first.absolute_path), missing[0]]) if missing else where
+        zh = f"缺少此字段（{first.message}）" if first.validator == "required" else first.message
+        raise LiftcheckError(f"规则文件 {label} 字段 {where}：{zh}", f"rule file {label}, field {where}: {first.message}")
+    if body["id"] != path.stem:
+        raise LiftcheckError(f"规则文件 {label} 的 id「{body['id']}」应与文件名一致",
+                             f"rule file {label}: id {body['id']!r} must match the file name")
+    return body
+
+
+def load_rulebook(overlay: Path | None = None) -> RuleBook:
+    """The shipped rule book, with the drafter's overlay folder laid over it when one is given."""
+    folder = data_dir("rules")
+    validator = _validator(folder)
     rules: dict[str, Rule] = {}
     # the definitions the rules lean on are part of what a ruleset means
     files = [folder / "rule.schema.json", data_dir("rules") / "definitions.yaml"]
     for path in sorted(folder.glob("*.yaml")):
         if path.name in NOT_RULES:
             continue
-        try:
-            body = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise LiftcheckError(f"规则文件 {path.name} 不是有效的 YAML：{exc}", f"rule file {path.name} is not valid YAML: {exc}") from None
-        errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
-        if errors:
-            first = errors[0]
-            where = "/".join(str(p) for p in first.absolute_path) or "(顶层 top level)"
-            raise LiftcheckError(f"规则文件 {path.name} 字段 {where}：{first.message}",
-                                 f"rule file {path.name}, field {where}: {first.message}")
-        if body["id"] != path.stem:
-            raise LiftcheckError(f"规则文件 {path.name} 的 id「{body['id']}」应与文件名一致",
-                                 f"rule file {path.name}: id {body['id']!r} must match the file name")
+        body = _read_rule_file(path, validator)
+        if body.get("disabled"):
+            raise LiftcheckError(f"规则文件 {path.name}：只有 --rules 覆盖目录中的文件可以停用规则",
+                                 f"rule file {path.name}: only a file in a --rules overlay can disable a rule")
         rules[body["id"]] = Rule(body["id"], body, path)
         files.append(path)
+    book = RuleBook(rules, files)
+    if overlay is not None:
+        book.overlay = _lay_overlay(rules, overlay, validator)
     ordered = {rid: rules[rid] for rid in CATALOGUE if rid in rules}
     ordered |= {rid: r for rid, r in rules.items() if rid not in ordered}
-    return RuleBook(ordered, files)
+    book.rules = ordered
+    return book
+
+
+# Files of the rules folder that are not rules, and where their content goes instead.
+_NOT_IN_OVERLAY = {
+    "params.yaml": ("参数请用 --params 文件", "parameters go through --params FILE"),
+    "credit.yaml": ("扣分标准请用 --credit 文件", "credit points go through --credit FILE"),
+    "clauses.yaml": ("条款目录不能覆盖", "the clause list cannot be overlaid"),
+}
+
+
+def _lay_overlay(rules: dict[str, Rule], folder: Path, validator) -> Overlay:
+    """Replace, add or disable rules of `rules` (in place) from the files of `folder`."""
+    if not folder.is_dir():
+        raise LiftcheckError(f"--rules {folder}：找不到这个文件夹", f"--rules {folder}: no such folder")
+    paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")], key=lambda p: p.name)
+    for path in paths:
+        if path.name in _NOT_IN_OVERLAY:
+            zh, en = _NOT_IN_OVERLAY[path.name]
+            raise LiftcheckError(f"--rules {folder}：{path.name} 不是规则文件，覆盖目录只放规则文件（{zh}）",
+                                 f"--rules {folder}: {path.name} is not a rule file; an overlay holds rule files only ({en})")
+    if not paths:
+        raise LiftcheckError(f"--rules {folder}：文件夹中没有规则文件（*.yaml）",
+                             f"--rules {folder}: the folder holds no rule files (*.yaml)")
+    shipped = set(rules)
+    overlay = Overlay(folder, paths, [], [], {})
+    for path in paths:
+        body = _read_rule_file(path, validator, str(path))
+        rule_id = body["id"]
+        if rule_id in overlay.disabled or rule_id in overlay.replaced or rule_id in overlay.added:
+            raise LiftcheckError(f"--rules {folder}：规则「{rule_id}」有两个文件（{rule_id}.yaml 与 {rule_id}.yml）",
+                                 f"--rules {folder}: rule {rule_id!r} has two files ({rule_id}.yaml and {rule_id}.yml)")
+        if body.get("disabled"):
+            if rule_id not in shipped:
+                raise LiftcheckError(f"规则文件 {path} 字段 id：要停用的规则「{rule_id}」不存在；可用：{', '.join(sorted(shipped))}",
+                                     f"rule file {path}, field id: disables {rule_id!r}, which is not a shipped rule")
+            overlay.disabled[rule_id] = body["reason"]
+            del rules[rule_id]
+            continue
+        (overlay.replaced if rule_id in shipped else overlay.added).append(rule_id)
+        rules[rule_id] = Rule(rule_id, body, path)
+    return overlay
 
 
 def ruleset_info(book: RuleBook, params_material: bytes) -> dict[str, str]:

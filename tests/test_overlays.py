@@ -1,0 +1,176 @@
+"""Rule overlays (`--rules DIR`): a file replaces, adds or disables a rule; every report says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from conftest import ORGANIZATIONS, elevator, keys, visits, write_submission
+from checker.cli import main
+from checker.errors import LiftcheckError
+from checker.pipeline import run_check
+from checker.resources import data_dir
+from checker.rulebook import CATALOGUE, load_rulebook
+
+DENSE = elevator(commissioned_on="2009-01-01", affordable_housing="是", households_served=71)
+# two visits 10 days apart: within "不大于10天"
+TABLES = {"organizations": ORGANIZATIONS, "elevators": [DENSE],
+          "maintenance": visits("E1", ["2023-12-31", "2024-01-10"])}
+
+
+def shipped(rule_id: str) -> dict:
+    return yaml.safe_load((data_dir("rules") / f"{rule_id}.yaml").read_text(encoding="utf-8"))
+
+
+def overlay(folder: Path, *bodies: dict, name: str | None = None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for body in bodies:
+        (folder / f"{name or body['id']}.yaml").write_text(yaml.safe_dump(body, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def check(tmp_path: Path, rules_dir: Path | None, tables=TABLES, end="2024-01-10", **kw) -> dict:
+    data = write_submission(tmp_path / "data", tables)
+    return run_check(data, dt.date(2024, 1, 1), dt.date.fromisoformat(end), rules_dir=rules_dir, **kw).report
+
+
+def cli(*args) -> tuple[int, str]:
+    r = CliRunner(env={"COLUMNS": "300"}).invoke(main, [str(a) for a in args], catch_exceptions=False)
+    assert "Traceback" not in r.output and "Internal error" not in r.output
+    return r.exit_code, r.output
+
+
+def test_a_replacing_file_changes_the_verdict_and_the_report_says_it_was_replaced(tmp_path):
+    # the drafter's wording "小于10天" instead of "不大于10天": 10 days is now too long
+    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense and interval_days >= param("maintenance.dense_max_interval_days")'}
+    folder = overlay(tmp_path / "小于10天", body)
+    before, after = check(tmp_path / "a", None), check(tmp_path / "b", folder)
+    assert keys(before, "MAINT-INTERVAL-DENSE") == []
+    assert keys(after, "MAINT-INTERVAL-DENSE") == [("E1", "2023-12-31..2024-01-10")]
+    assert after["overrides"]["rules"] == {"folder": str(folder), "added": [], "disabled": [],
+                                           "replaced": [{"rule_id": "MAINT-INTERVAL-DENSE", "file": "MAINT-INTERVAL-DENSE.yaml"}]}
+    assert before["overrides"] == {"parameters": [], "rules": {"replaced": [], "added": [], "disabled": []}}
+    assert after["ruleset"]["digest"] != before["ruleset"]["digest"]
+
+
+def test_the_digest_covers_the_overlay_files_by_name_and_content_wherever_the_folder_lies(tmp_path):
+    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense and interval_days >= param("maintenance.dense_max_interval_days")'}
+    here, there = overlay(tmp_path / "here", body), overlay(tmp_path / "there", body)
+    assert load_rulebook(here).digest() == load_rulebook(there).digest() != load_rulebook().digest()
+    (there / "MAINT-INTERVAL-DENSE.yaml").write_text(
+        (there / "MAINT-INTERVAL-DENSE.yaml").read_text(encoding="utf-8") + "# 起草人注\n", encoding="utf-8")
+    assert load_rulebook(there).digest() != load_rulebook(here).digest()
+
+
+def test_an_overlay_adds_a_rule_with_a_new_id_after_the_catalogue(tmp_path):
+    body = shipped("MAINT-INTERVAL-DENSE") | {
+        "id": "MAINT-INTERVAL-DENSE-7", "condition": "dense and interval_days > 7",
+        "parameters": ["dense.min_households", "old.min_age_years", "old.boundary"]}
+    folder = overlay(tmp_path / "七天", body)
+    book = load_rulebook(folder)
+    assert list(book.rules) == [*CATALOGUE, "MAINT-INTERVAL-DENSE-7"]
+    report = check(tmp_path, folder)
+    assert keys(report, "MAINT-INTERVAL-DENSE-7") == [("E1", "2023-12-31..2024-01-10")]
+    assert keys(report, "MAINT-INTERVAL-DENSE") == []
+    assert report["overrides"]["rules"]["added"] == [{"rule_id": "MAINT-INTERVAL-DENSE-7", "file": "MAINT-INTERVAL-DENSE-7.yaml"}]
+
+
+def test_an_overlay_disables_a_rule_with_its_reason_and_its_points_stay_in_the_schedule(tmp_path):
+    folder = overlay(tmp_path / "停用", {"id": "DAILY-CHECK", "disabled": True, "reason": "日管控另行考核"})
+    tables = TABLES | {"daily_checks": []}
+    with_rule, without = check(tmp_path / "a", None, tables), check(tmp_path / "b", folder, tables)
+    assert len([v for v in with_rule["violations"] if v["rule_id"] == "DAILY-CHECK"]) == 1
+    assert "DAILY-CHECK" not in {r["rule_id"] for r in without["rules"]}
+    assert not [v for v in without["violations"] if v["rule_id"] == "DAILY-CHECK"]
+    assert without["overrides"]["rules"]["disabled"] == [{"rule_id": "DAILY-CHECK", "reason": "日管控另行考核"}]
+    assert without["ruleset"]["digest"] != with_rule["ruleset"]["digest"]
+    with pytest.raises(LiftcheckError) as err:
+        load_rulebook(folder).get("DAILY-CHECK")
+    assert err.value.en == f"rule 'DAILY-CHECK' is disabled by {folder}: 日管控另行考核"
+
+
+@pytest.mark.parametrize("body,message", [
+    ({"id": "DAILY-CHECK", "disabled": True}, "field reason: 'reason' is a required property"),
+    ({"id": "DAILY-CHECK", "disabled": True, "reason": "  "}, "field reason: '  ' does not match"),
+    ({"id": "NO-SUCH-RULE", "disabled": True, "reason": "试一试"}, "field id: disables 'NO-SUCH-RULE', which is not a shipped rule"),
+    ({"id": "DAILY-CHECK", "disabled": False}, "field title: 'title' is a required property"),
+])
+def test_a_disabling_file_needs_a_reason_and_a_shipped_id(tmp_path, body, message):
+    folder = overlay(tmp_path / "o", body)
+    with pytest.raises(LiftcheckError) as err:
+        load_rulebook(folder)
+    assert err.value.en.startswith(f"rule file {folder / (body['id'] + '.yaml')}, ")
+    assert message in err.value.en
+
+
+def test_an_overlay_holds_rule_files_only(tmp_path):
+    folder = tmp_path / "o"
+    folder.mkdir()
+    with pytest.raises(LiftcheckError) as err:
+        load_rulebook(folder)
+    assert err.value.en == f"--rules {folder}: the folder holds no rule files (*.yaml)"
+    (folder / "params.yaml").write_text("maintenance.dense_max_interval_days: 12\n", encoding="utf-8")
+    with pytest.raises(LiftcheckError) as err:
+        load_rulebook(folder)
+    assert "params.yaml is not a rule file" in err.value.en and "parameters go through --params FILE" in err.value.en
+    with pytest.raises(LiftcheckError) as err:
+        load_rulebook(tmp_path / "nowhere")
+    assert err.value.en == f"--rules {tmp_path / 'nowhere'}: no such folder"
+
+
+@pytest.mark.parametrize("change,field,message", [
+    ({"condition": 'dense and interval_dayz > param("maintenance.dense_max_interval_days")'}, "condition",
+     "unknown name 'interval_dayz'"),
+    ({"condition": "dense and interval_days >"}, "condition", "expression syntax error"),
+    ({"condition": 'dense and interval_days > param("maintenance.dense_interval")'}, "condition",
+     "unknown parameter: maintenance.dense_interval"),
+    ({"applies_when": "is_nul(a)"}, "applies_when", "unknown function 'is_nul'"),
+    ({"facts": "maintenance_gaps"}, "facts", "no fact table 'maintenance_gaps'"),
+    ({"requires": ["maintenence"]}, "requires", "no record type ['maintenence']"),
+    ({"parameters": ["maintenance.dense_max_interval"]}, "parameters", "no parameter ['maintenance.dense_max_interval']"),
+    ({"message": {"zh": "{elevator_id} 间隔 {interval} 天", "en": "x"}}, "message.zh", "unknown placeholders ['interval']"),
+])
+def test_a_broken_overlay_rule_is_exit_2_naming_file_and_field_before_any_data_is_read(tmp_path, change, field, message):
+    folder = overlay(tmp_path / "草稿", shipped("MAINT-INTERVAL-DENSE") | change)
+    # the data folder does not even exist: the rule is compiled first
+    code, out = cli("check", tmp_path / "no-data-yet", "--from", "2024-01-01", "--to", "2024-12-31", "--rules", folder)
+    assert code == 2
+    assert f"{folder / 'MAINT-INTERVAL-DENSE.yaml'}, field {field}: " in out.split("Error:")[1], out
+    assert message in out
+    assert f"错误：规则文件 {folder / 'MAINT-INTERVAL-DENSE.yaml'} 字段 {field}：" in out
+
+
+def test_a_broken_deadline_field_is_named_by_its_path(tmp_path):
+    body = shipped("ALARM-FAULT")
+    body["deadline"]["due_on"] = 'add_days(failed_on, param("alarm.repair_within_days")) +'
+    folder = overlay(tmp_path / "o", body)
+    code, out = cli("check", tmp_path, "--from", "2024-01-01", "--to", "2024-12-31", "--rules", folder)
+    assert code == 2 and f"rule file {folder / 'ALARM-FAULT.yaml'}, field deadline/due_on: expression syntax error" in out
+
+
+def test_check_table_json_and_html_say_what_was_overridden(tmp_path):
+    data = write_submission(tmp_path / "data", TABLES)
+    params = tmp_path / "12天.yaml"
+    params.write_text("maintenance.dense_max_interval_days: 12\n", encoding="utf-8")
+    folder = overlay(tmp_path / "o", {"id": "DAILY-CHECK", "disabled": True, "reason": "日管控另行考核"})
+    period = ["--from", "2024-01-01", "--to", "2024-01-10", "--params", params, "--rules", folder]
+    code, out = cli("check", data, *period, "--format", "json")
+    assert code == 1 and {v["rule_id"] for v in json.loads(out)["violations"]} == {"MAINT-PROVIDER"}
+    assert json.loads(out)["overrides"]["parameters"] == [
+        {"name": "maintenance.dense_max_interval_days", "base": 10, "value": 12}]
+    code, out = cli("check", data, *period)
+    head = out[: out.index("规则 Rules")]
+    assert "本次检查未完全使用默认规则集" in head
+    assert "maintenance.dense_max_interval_days │ 10" in head and "│ 12" in head
+    assert "DAILY-CHECK" in head and "停用 disabled：日管控另行考核" in head
+    cli("check", data, *period, "--format", "html", "-o", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "本报告未完全使用默认规则集" in html
+    assert "<td>maintenance.dense_max_interval_days</td><td>10</td><td><b>12</b></td>" in html
+    code, out = cli("check", data, "--from", "2024-01-01", "--to", "2024-01-10")
+    assert "本次检查未完全使用默认规则集" not in out
