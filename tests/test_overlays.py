@@ -174,3 +174,14 @@ def test_check_table_json_and_html_say_what_was_overridden(tmp_path):
     assert "<td>maintenance.dense_max_interval_days</td><td>10</td><td><b>12</b></td>" in html
     code, out = cli("check", data, "--from", "2024-01-01", "--to", "2024-01-10")
     assert "本次检查未完全使用默认规则集" not in out
+
+
+def test_features_run_against_an_overlay(tmp_path):
+    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense and interval_days >= param("maintenance.dense_max_interval_days")'}
+    folder = overlay(tmp_path / "小于10天", body)
+    feature = data_dir("features") / "MAINT-INTERVAL-DENSE.feature"
+    code, out = cli("features", feature)
+    assert code == 0, out
+    code, out = cli("features", feature, "--rules", folder)
+    assert code == 1
+    assert "规则 MAINT-INTERVAL-DENSE：期望 0 条违规，实际 1 条：E1 @ 2023-12-31..2024-01-10" in out

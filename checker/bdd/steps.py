@@ -24,12 +24,16 @@ Steps only write records into a submission folder and call `run_check`, the same
   那么 待到期义务有 N 项          那么 规则 "X" 的待到期义务有 N 项
   那么 单位 "ORG" 被扣 N 分      那么 单位 "ORG" 不扣分
   那么 单位 "ORG" 因规则 "X" 被扣分 (some points, from the schedule in force)      那么 单位 "ORG" 不因规则 "X" 扣分
+
+An unknown step is answered with the nearest sentences of VOCABULARY below (one example each).
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
+import re
 import tempfile
 from pathlib import Path
 
@@ -66,6 +70,50 @@ DEFAULTS = {
 }
 
 
+VOCABULARY = [  # (keyword, sentence): one example of every sentence, as a drafter writes it
+    ("假如", "以下电梯:"),
+    ("假如", "没有提交每日检查记录"),
+    ("假如", "提交了空的每日检查记录"),
+    ("假如", '电梯 "E1" 从 "2024-01-01" 至 "2024-01-31" 每天都有每日检查，除了 "2024-01-15"'),
+    ("假如", '参数 "maintenance.dense_max_interval_days" 为 12'),
+    ("假如", '参数 "assessment.workgroup_conclusions" 为 大修、改造、更新'),
+    ("当", '检查 "2024-01-01" 至 "2024-01-31"'),
+    ("那么", '规则 "MAINT-INTERVAL-DENSE" 的违规数为 1'),
+    ("那么", '规则 "MAINT-INTERVAL-DENSE" 没有违规'),
+    ("那么", '规则 "MAINT-INTERVAL-DENSE" 对 "E1" 没有违规'),
+    ("那么", '规则 "DAILY-CHECK" 未评判'),
+    ("那么", '规则 "MAINT-INTERVAL-DENSE" 对 "E1" 在 "2024-01-10" 有违规'),
+    ("并且", '该违规的证据 "interval_days" 为 "11"'),
+    ("并且", '该违规的严重程度为 "major"'),
+    ("并且", '该违规的期间键为 "2024-01-10"'),
+    ("并且", '该违规的责任方为 "市场监管部门"'),
+    ("并且", '该违规的责任单位为 "物业A"'),
+    ("并且", "该违规的责任单位为空"),
+    ("并且", '该违规的说明包含 "超过"'),
+    ("并且", '该违规的说明不包含 "（无）"'),
+    ("那么", '电梯 "E1" 未评判'),
+    ("那么", '电梯 "E1" 的未评判规则为 "DAILY-CHECK、INSPECTION-VALID"'),
+    ("那么", "没有未评判的电梯"),
+    ("那么", "待到期义务有 1 项"),
+    ("那么", '规则 "ALARM-FAULT" 的待到期义务有 1 项'),
+    ("那么", '单位 "物业A" 被扣 2 分'),
+    ("那么", '单位 "物业A" 不扣分'),
+    ("那么", '单位 "物业A" 因规则 "DAILY-CHECK" 被扣分'),
+    ("那么", '单位 "物业A" 不因规则 "DAILY-CHECK" 扣分'),
+]
+
+
+def _shape(sentence: str) -> str:
+    """A sentence without its arguments, so that only the wording is compared."""
+    return re.sub(r"\d+", "N", re.sub(r'"[^"]*"|“[^”]*”', '"…"', sentence))
+
+
+def nearest_sentences(step_text: str, n: int = 2) -> list[str]:
+    """The vocabulary's sentences closest in wording to an unknown step (its text without the keyword)."""
+    shapes = {_shape(sentence): f"{keyword} {sentence}" for keyword, sentence in VOCABULARY}
+    return [shapes[m] for m in difflib.get_close_matches(_shape(step_text), list(shapes), n=n, cutoff=0.34)]
+
+
 def _record_type(name: str) -> str:
     name = name.strip()
     if name in ALIASES:
@@ -80,7 +128,8 @@ def _record_type(name: str) -> str:
 class World:
     """One scenario's submission, parameters and outcome."""
 
-    def __init__(self):
+    def __init__(self, rules_overlay: Path | None = None):
+        self.rules_overlay = rules_overlay
         self.tables: dict[str, list[dict]] = {"organizations": list(DEFAULT_ORGANIZATIONS)}
         self.absent: set[str] = set()
         self.params: dict[str, object] = {}
@@ -118,8 +167,14 @@ class World:
 
 
 @pytest.fixture
-def world() -> World:
-    return World()
+def rules_overlay() -> Path | None:
+    """`liftcheck features --rules DIR` overrides this with the drafter's overlay folder."""
+    return None
+
+
+@pytest.fixture
+def world(rules_overlay) -> World:
+    return World(rules_overlay)
 
 
 @given(parsers.parse("以下{kind}:"))
@@ -193,7 +248,7 @@ def when_check(world: World, start: str, end: str):
     with tempfile.TemporaryDirectory(prefix="liftcheck-feature-") as tmp:
         try:
             run = run_check(world.write(Path(tmp)), dt.date.fromisoformat(start), dt.date.fromisoformat(end),
-                            param_values=world.params)
+                            param_values=world.params, rules_dir=world.rules_overlay)
             world.report = run.report
         except LiftcheckError as exc:
             world.error = exc
