@@ -306,9 +306,15 @@ def _unjudged(facts: FactBase, day_by_day_rules: list[str]) -> pl.DataFrame:
 def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.date, end: dt.date,
              timings: dict | None = None, only: list[str] | None = None, progress=None,
              facts: FactBase | None = None) -> Evaluation:
+    """`facts`: a fact base already derived for this submission and period, to judge a second rule
+    book over the same facts (`liftcheck compare`); the caller vouches that its parameters shape
+    the facts as `params` would."""
     if end < start:
         raise LiftcheckError(f"检查期间有误：--to {end} 早于 --from {start}", f"bad period: --to {end} is before --from {start}")
-    facts = facts or FactBase(sub, params, start, end)
+    if facts is None:
+        facts = FactBase(sub, params, start, end)
+    elif facts.sub is not sub or (facts.start, facts.end) != (start, end):
+        raise ValueError("evaluate(facts=...) needs a fact base of the same submission and period")
     statuses, violations, pending = [], [], []
     used: set[str] = set()
     day_by_day: list[str] = []
