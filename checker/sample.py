@@ -452,7 +452,16 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
         "drills": drills, "emergency_plans": plans, "fund_applications": fund, "stop_periods": stops,
     }
     types = record_types()
-    return {name: df.select([c for c in types[name].field_names if c in df.columns]) for name, df in tables.items()}
+    return {name: _no_objects(df.select([c for c in types[name].field_names if c in df.columns]))
+            for name, df in tables.items()}
+
+
+def _no_objects(df: pl.DataFrame) -> pl.DataFrame:
+    """A table a small sample leaves empty (no stop periods, no entrapments) has text columns, not
+    numpy's object columns, which no file format can hold."""
+    if df.height or pl.Object not in df.schema.values():
+        return df
+    return pl.DataFrame(schema={c: pl.String if t == pl.Object else t for c, t in df.schema.items()})
 
 
 def _as_text(df: pl.DataFrame) -> pl.DataFrame:
