@@ -216,6 +216,63 @@ def _emit_report(report: dict, fmt: str, output: Path | None) -> None:
 
 
 @main.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--from", "start", type=DATE, required=True, help="First day of the period (included).")
+@click.option("--to", "end", type=DATE, required=True, help="Last day of the period (included).")
+@click.option("--proposal-params", type=click.Path(path_type=Path), help="The proposal's parameter values (YAML).")
+@click.option("--proposal-rules", type=click.Path(path_type=Path), help="The proposal's rule files, laid over the base.")
+@click.option("--params", "params_file", type=click.Path(path_type=Path), help="The base's parameters (default: shipped).")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="The base's rule overlay (default: none).")
+@click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The official credit-point schedule.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "html"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="json/xlsx/html: write the comparison here.")
+@click.option("--skip-invalid", is_flag=True, help="Judge the valid records only.")
+@_friendly
+def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | None, proposal_rules: Path | None,
+            params_file: Path | None, rules_dir: Path | None, credit_file: Path | None, fmt: str,
+            output: Path | None, skip_invalid: bool):
+    """比较两种措辞对同一批记录的结论（先看结论）。Compare the base rule book with a proposal over the same records.
+
+    Exit status: 0 the comparison was made (differences are its content) · 2 it could not be made.
+    """
+    import json
+
+    from checker.compare import run_compare
+
+    suffixes = {"xlsx": (".xlsx",), "html": (".html", ".htm"), "json": (".json",)}
+    if fmt in ("xlsx", "html") and output is None:
+        raise click.UsageError(f"--format {fmt} 需要 -o 文件{suffixes[fmt][0]} / --format {fmt} needs -o FILE{suffixes[fmt][0]}")
+    if output is not None and fmt == "table":
+        raise click.UsageError("表格打印在终端；要写文件请用 --format json|xlsx|html -o 文件 / "
+                               "the table prints to the terminal; to write a file use --format json|xlsx|html -o FILE")
+    if output is not None and output.suffix.lower() not in suffixes[fmt]:
+        raise LiftcheckError(f"{output.name}：--format {fmt} 的输出文件应以 {' 或 '.join(suffixes[fmt])} 结尾",
+                             f"{output.name}: the output of --format {fmt} must end in {' or '.join(suffixes[fmt])}")
+    comparison = run_compare(path, start, end, proposal_params, proposal_rules, params_file, rules_dir,
+                             credit_file, skip_invalid)
+    if fmt == "table":
+        from checker.render_whatif import print_comparison
+
+        print_comparison(comparison)
+    elif fmt == "json" and output is None:
+        click.echo(json.dumps(comparison, ensure_ascii=False, indent=2, default=str))
+    else:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "json":
+            output.write_text(json.dumps(comparison, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+        elif fmt == "xlsx":
+            from checker.render_whatif import write_comparison_xlsx
+
+            write_comparison_xlsx(comparison, output)
+        else:
+            from checker.render_whatif import comparison_html
+
+            output.write_text(comparison_html(comparison), encoding="utf-8")
+        click.echo(f"{comparison['conclusion_zh']}\n{comparison['conclusion_en']}\n比较已写入 {output} / comparison written to {output}")
+    sys.exit(EXIT_OK)
+
+
+@main.command()
 @click.argument("out", type=click.Path(path_type=Path), default=Path("liftcheck-模板.xlsx"))
 @_friendly
 def template(out: Path):

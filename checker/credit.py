@@ -56,7 +56,7 @@ def load_schedule(path: Path | None = None, book: RuleBook | None = None) -> Cre
     if not isinstance(raw, dict) or not isinstance(raw.get("points"), dict):
         raise LiftcheckError(f"{path}：缺少 points（规则 → 分值）", f"{path}: missing `points` (rule id → points)")
     # a rule an overlay disabled keeps its points in the schedule: it simply has no violations
-    known = set(book.rules) | set(book.overlay.disabled if book.overlay else ()) if book is not None else set()
+    known = set(book.rules) | set(book.disabled) if book is not None else set()
     for rule_id, value in raw["points"].items():
         values = value.values() if isinstance(value, dict) else [value]
         if book is not None and rule_id not in known:

@@ -68,19 +68,26 @@ def compile_rule(rule: Rule, facts: FactBase, params: ParameterSet, start: dt.da
                              exc.en.replace(rule.path.name, str(rule.path), 1)) from None
 
 
+def overlay_rules(book: RuleBook) -> list[Rule]:
+    """The rules of `book` that come from an overlay folder rather than the shipped files."""
+    shipped_files = set(book.files)
+    return [rule for rule in book if rule.path not in shipped_files]
+
+
 def compile_overlay(book: RuleBook, params: ParameterSet, start: dt.date, end: dt.date) -> None:
-    """Compile the rules an overlay replaced or added; raises naming the file and the field."""
-    if book.overlay is None:
+    """Compile the rules overlays replaced or added; raises naming the file and the field."""
+    rules = overlay_rules(book)
+    if not rules:
         return
     nothing = Submission(tables={}, present_types=set(), problems=pl.DataFrame())
     facts = FactBase(nothing, params, start, end)
-    for rule_id in [*book.overlay.replaced, *book.overlay.added]:
-        compile_rule(book.rules[rule_id], facts, params, start, end)
+    for rule in rules:
+        compile_rule(rule, facts, params, start, end)
 
 
 def overrides_section(book: RuleBook, params: ParameterSet, day: dt.date) -> dict:
     """`overrides`: parameters set by --params (shipped value, value used, both as of `day`, and
-    every dated value when there are several) and rules an overlay replaced, added or disabled."""
+    every dated value when there are several) and rules overlays replaced, added or disabled."""
     parameters = []
     for name, p in sorted(params.params.items()):
         if not p.overridden:
@@ -90,11 +97,8 @@ def overrides_section(book: RuleBook, params: ParameterSet, day: dt.date) -> dic
             entry |= {"base_values": {d.isoformat(): v for d, v in p.shipped or p.values},
                       "values": {d.isoformat(): v for d, v in p.values}}
         parameters.append(entry)
-    overlay = book.overlay
     rules = {"replaced": [], "added": [], "disabled": []}
-    if overlay is not None:
-        rules["folder"] = str(overlay.folder)
-        for what in ("replaced", "added"):
-            rules[what] = [{"rule_id": r, "file": book.rules[r].path.name} for r in getattr(overlay, what)]
-        rules["disabled"] = [{"rule_id": r, "reason": reason} for r, reason in overlay.disabled.items()]
+    for rule in overlay_rules(book):
+        rules["replaced" if rule.id in book.shipped else "added"].append({"rule_id": rule.id, "file": str(rule.path)})
+    rules["disabled"] = [{"rule_id": r, "reason": reason} for r, reason in book.disabled.items()]
     return {"parameters": parameters, "rules": rules}

@@ -63,7 +63,7 @@ class Rule:
 
 @dataclass
 class Overlay:
-    """What a `--rules DIR` folder changed in the shipped rule book."""
+    """What one `--rules DIR` folder changed in the rule book it was laid over."""
 
     folder: Path
     files: list[Path]                 # its rule files, by name
@@ -76,19 +76,28 @@ class Overlay:
 class RuleBook:
     rules: dict[str, Rule]
     files: list[Path] = field(default_factory=list)
-    overlay: Overlay | None = None
+    overlays: list[Overlay] = field(default_factory=list)   # laid in this order over the shipped rules
+    shipped: frozenset[str] = frozenset()
 
     def __iter__(self):
         return iter(self.rules.values())
+
+    @property
+    def disabled(self) -> dict[str, str]:
+        """Rules an overlay removed (and no later one brought back), with the reason given."""
+        out: dict[str, str] = {}
+        for overlay in self.overlays:
+            out |= overlay.disabled
+        return {rule_id: reason for rule_id, reason in out.items() if rule_id not in self.rules}
 
     def get(self, rule_id: str) -> Rule:
         try:
             return self.rules[rule_id.upper()]
         except KeyError:
-            if self.overlay and rule_id.upper() in self.overlay.disabled:
-                reason = self.overlay.disabled[rule_id.upper()]
-                raise LiftcheckError(f"规则「{rule_id}」已被 {self.overlay.folder} 停用：{reason}",
-                                     f"rule {rule_id!r} is disabled by {self.overlay.folder}: {reason}") from None
+            if rule_id.upper() in self.disabled:
+                reason = self.disabled[rule_id.upper()]
+                raise LiftcheckError(f"规则「{rule_id}」已被 --rules 停用：{reason}",
+                                     f"rule {rule_id!r} is disabled by --rules: {reason}") from None
             raise LiftcheckError(f"没有规则「{rule_id}」；可用：{', '.join(self.rules)}",
                                  f"no rule {rule_id!r}; available: {', '.join(self.rules)}") from None
 
@@ -96,9 +105,11 @@ class RuleBook:
         h = hashlib.sha256()
         for path in sorted(self.files):
             h.update(path.name.encode() + b"\0" + path.read_bytes())
-        # the overlay by file name and content, wherever its folder lies; no overlay adds nothing
-        for path in self.overlay.files if self.overlay else []:
-            h.update(b"overlay/" + path.name.encode() + b"\0" + path.read_bytes())
+        # each overlay by file name and content, wherever its folder lies; no overlay adds nothing
+        for layer, overlay in enumerate(self.overlays, start=1):
+            prefix = b"overlay/" if layer == 1 else f"overlay{layer}/".encode()
+            for path in overlay.files:
+                h.update(prefix + path.name.encode() + b"\0" + path.read_bytes())
         h.update(extra)
         return h.hexdigest()
 
@@ -160,13 +171,13 @@ def load_rulebook(overlay: Path | None = None) -> RuleBook:
                                  f"rule file {path.name}: only a file in a --rules overlay can disable a rule")
         rules[body["id"]] = Rule(body["id"], body, path)
         files.append(path)
-    book = RuleBook(rules, files)
-    if overlay is not None:
-        book.overlay = _lay_overlay(rules, overlay, validator)
+    book = RuleBook(_in_catalogue_order(rules), files, shipped=frozenset(rules))
+    return book if overlay is None else lay_overlay(book, overlay)
+
+
+def _in_catalogue_order(rules: dict[str, Rule]) -> dict[str, Rule]:
     ordered = {rid: rules[rid] for rid in CATALOGUE if rid in rules}
-    ordered |= {rid: r for rid, r in rules.items() if rid not in ordered}
-    book.rules = ordered
-    return book
+    return ordered | {rid: r for rid, r in rules.items() if rid not in ordered}
 
 
 # Files of the rules folder that are not rules, and where their content goes instead.
@@ -177,8 +188,9 @@ _NOT_IN_OVERLAY = {
 }
 
 
-def _lay_overlay(rules: dict[str, Rule], folder: Path, validator) -> Overlay:
-    """Replace, add or disable rules of `rules` (in place) from the files of `folder`."""
+def lay_overlay(book: RuleBook, folder: Path) -> RuleBook:
+    """A new rule book: `book` with the rule files of `folder` replacing, adding or disabling rules
+    (`book` itself is left as it was, so that a comparison can keep both)."""
     if not folder.is_dir():
         raise LiftcheckError(f"--rules {folder}：找不到这个文件夹", f"--rules {folder}: no such folder")
     paths = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")], key=lambda p: p.name)
@@ -190,7 +202,8 @@ def _lay_overlay(rules: dict[str, Rule], folder: Path, validator) -> Overlay:
     if not paths:
         raise LiftcheckError(f"--rules {folder}：文件夹中没有规则文件（*.yaml）",
                              f"--rules {folder}: the folder holds no rule files (*.yaml)")
-    shipped = set(rules)
+    validator = _validator(data_dir("rules"))
+    rules = dict(book.rules)
     overlay = Overlay(folder, paths, [], [], {})
     for path in paths:
         body = _read_rule_file(path, validator, str(path))
@@ -199,15 +212,15 @@ def _lay_overlay(rules: dict[str, Rule], folder: Path, validator) -> Overlay:
             raise LiftcheckError(f"--rules {folder}：规则「{rule_id}」有两个文件（{rule_id}.yaml 与 {rule_id}.yml）",
                                  f"--rules {folder}: rule {rule_id!r} has two files ({rule_id}.yaml and {rule_id}.yml)")
         if body.get("disabled"):
-            if rule_id not in shipped:
-                raise LiftcheckError(f"规则文件 {path} 字段 id：要停用的规则「{rule_id}」不存在；可用：{', '.join(sorted(shipped))}",
-                                     f"rule file {path}, field id: disables {rule_id!r}, which is not a shipped rule")
+            if rule_id not in book.rules:
+                raise LiftcheckError(f"规则文件 {path} 字段 id：要停用的规则「{rule_id}」不存在；可用：{', '.join(book.rules)}",
+                                     f"rule file {path}, field id: disables {rule_id!r}, which is not a rule of the rule book")
             overlay.disabled[rule_id] = body["reason"]
             del rules[rule_id]
             continue
-        (overlay.replaced if rule_id in shipped else overlay.added).append(rule_id)
+        (overlay.replaced if rule_id in book.rules else overlay.added).append(rule_id)
         rules[rule_id] = Rule(rule_id, body, path)
-    return overlay
+    return RuleBook(_in_catalogue_order(rules), book.files, [*book.overlays, overlay], book.shipped)
 
 
 def ruleset_info(book: RuleBook, params_material: bytes) -> dict[str, str]:

@@ -52,8 +52,9 @@ def test_a_replacing_file_changes_the_verdict_and_the_report_says_it_was_replace
     before, after = check(tmp_path / "a", None), check(tmp_path / "b", folder)
     assert keys(before, "MAINT-INTERVAL-DENSE") == []
     assert keys(after, "MAINT-INTERVAL-DENSE") == [("E1", "2023-12-31..2024-01-10")]
-    assert after["overrides"]["rules"] == {"folder": str(folder), "added": [], "disabled": [],
-                                           "replaced": [{"rule_id": "MAINT-INTERVAL-DENSE", "file": "MAINT-INTERVAL-DENSE.yaml"}]}
+    assert after["overrides"]["rules"] == {
+        "added": [], "disabled": [],
+        "replaced": [{"rule_id": "MAINT-INTERVAL-DENSE", "file": str(folder / "MAINT-INTERVAL-DENSE.yaml")}]}
     assert before["overrides"] == {"parameters": [], "rules": {"replaced": [], "added": [], "disabled": []}}
     assert after["ruleset"]["digest"] != before["ruleset"]["digest"]
 
@@ -77,7 +78,8 @@ def test_an_overlay_adds_a_rule_with_a_new_id_after_the_catalogue(tmp_path):
     report = check(tmp_path, folder)
     assert keys(report, "MAINT-INTERVAL-DENSE-7") == [("E1", "2023-12-31..2024-01-10")]
     assert keys(report, "MAINT-INTERVAL-DENSE") == []
-    assert report["overrides"]["rules"]["added"] == [{"rule_id": "MAINT-INTERVAL-DENSE-7", "file": "MAINT-INTERVAL-DENSE-7.yaml"}]
+    assert report["overrides"]["rules"]["added"] == [
+        {"rule_id": "MAINT-INTERVAL-DENSE-7", "file": str(folder / "MAINT-INTERVAL-DENSE-7.yaml")}]
 
 
 def test_an_overlay_disables_a_rule_with_its_reason_and_its_points_stay_in_the_schedule(tmp_path):
@@ -91,13 +93,13 @@ def test_an_overlay_disables_a_rule_with_its_reason_and_its_points_stay_in_the_s
     assert without["ruleset"]["digest"] != with_rule["ruleset"]["digest"]
     with pytest.raises(LiftcheckError) as err:
         load_rulebook(folder).get("DAILY-CHECK")
-    assert err.value.en == f"rule 'DAILY-CHECK' is disabled by {folder}: 日管控另行考核"
+    assert err.value.en == "rule 'DAILY-CHECK' is disabled by --rules: 日管控另行考核"
 
 
 @pytest.mark.parametrize("body,message", [
     ({"id": "DAILY-CHECK", "disabled": True}, "field reason: 'reason' is a required property"),
     ({"id": "DAILY-CHECK", "disabled": True, "reason": "  "}, "field reason: '  ' does not match"),
-    ({"id": "NO-SUCH-RULE", "disabled": True, "reason": "试一试"}, "field id: disables 'NO-SUCH-RULE', which is not a shipped rule"),
+    ({"id": "NO-SUCH-RULE", "disabled": True, "reason": "试一试"}, "field id: disables 'NO-SUCH-RULE', which is not a rule of the rule book"),
     ({"id": "DAILY-CHECK", "disabled": False}, "field title: 'title' is a required property"),
 ])
 def test_a_disabling_file_needs_a_reason_and_a_shipped_id(tmp_path, body, message):

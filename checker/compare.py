@@ -1,0 +1,200 @@
+"""`liftcheck compare`: the drafter's what-if — two rule books judged over the same records.
+
+The base is the shipped rule book (or `--params`/`--rules`); the proposal is the base changed by
+`--proposal-params` and/or `--proposal-rules`. The submission is loaded and validated once; the
+fact tables are derived once when the two parameter sets agree on every parameter that shapes
+them, else a second time for the proposal. Each side is then reported exactly as `check` would
+report it, and the two reports are compared: by rule, by district, by firm, and violation by
+violation (matched by fingerprint). The result is one dict (the JSON contract); renderers live
+in `checker.render_whatif`.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import functools
+import inspect
+from dataclasses import dataclass
+from pathlib import Path
+
+from checker import facts as facts_module
+from checker import metrics as metrics_module
+from checker.credit import load_schedule
+from checker.engine import evaluate
+from checker.errors import LiftcheckError
+from checker.overrides import compile_overlay
+from checker.params import ParameterSet, apply_overrides
+from checker.pipeline import judged_submission, rule_book_and_parameters
+from checker.report import build_report
+from checker.rulebook import RuleBook, lay_overlay
+
+# What makes two versions of one violation (same fingerprint) differ for a reader.
+_COMPARED = {"severity": ("severity",), "responsible": ("responsible_role", "responsible_org_id"),
+             "evidence": ("evidence",)}
+
+
+@dataclass
+class Side:
+    book: RuleBook
+    params: ParameterSet
+
+
+@functools.cache
+def _literals_of_fact_modules() -> frozenset[str]:
+    found = set()
+    for module in (facts_module, metrics_module):
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                found.add(node.value)
+    return frozenset(found)
+
+
+def fact_parameters(names) -> set[str]:
+    """Of `names`, the parameters that shape the fact tables themselves (old, dense, the inspection
+    cycle, the stop deadline...), not only a rule's condition: every parameter that facts.py or
+    metrics.py names. Read from their source, so a parameter the fact base starts to use is never
+    missed; a name built at run time from a literal prefix ("hazard.deadline_days.{x}") counts too."""
+    literals = _literals_of_fact_modules()
+    prefixes = [s for s in literals if s.endswith(".")]
+    return {n for n in names if n in literals or any(n.startswith(p) for p in prefixes)}
+
+
+def same_facts(a: ParameterSet, b: ParameterSet) -> bool:
+    return all(a[n].values == b[n].values for n in fact_parameters(a.params))
+
+
+def _sides(start: dt.date, end: dt.date, params_file: Path | None, rules_dir: Path | None,
+           proposal_params: Path | None, proposal_rules: Path | None) -> tuple[Side, Side]:
+    if proposal_params is None and proposal_rules is None:
+        raise LiftcheckError("请给出拟议方案：--proposal-params 文件和/或 --proposal-rules 文件夹",
+                             "give the proposal: --proposal-params FILE and/or --proposal-rules DIR")
+    base = Side(*rule_book_and_parameters(start, end, params_file, rules_dir))
+    book, params = rule_book_and_parameters(start, end, params_file, rules_dir)   # objects of its own
+    if proposal_rules is not None:
+        book = lay_overlay(book, proposal_rules)
+    if proposal_params is not None:
+        apply_overrides(params, proposal_params)
+    compile_overlay(book, params, start, end)
+    return base, Side(book, params)
+
+
+def run_compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | None = None,
+                proposal_rules: Path | None = None, params_file: Path | None = None, rules_dir: Path | None = None,
+                credit_file: Path | None = None, skip_invalid: bool = False) -> dict:
+    """Everything is checked before the data is read: both rule books, both parameter sets."""
+    base, proposal = _sides(start, end, params_file, rules_dir, proposal_params, proposal_rules)
+    schedules = load_schedule(credit_file, base.book), load_schedule(credit_file, proposal.book)
+    submission = judged_submission(path, skip_invalid)
+    base_eval = evaluate(submission, base.book, base.params, start, end)
+    shared = base_eval.facts if same_facts(base.params, proposal.params) else None
+    proposal_eval = evaluate(submission, proposal.book, proposal.params, start, end, facts=shared)
+    reports = (build_report(base_eval, base.book, base.params, schedules[0]),
+               build_report(proposal_eval, proposal.book, proposal.params, schedules[1]))
+    out = compare_reports(*reports, base, proposal)
+    out["facts_shared"] = shared is not None
+    out["rejected_records"] = submission.error_count
+    return out
+
+
+def _differing_parameters(base: ParameterSet, proposal: ParameterSet, day: dt.date) -> tuple[list, list]:
+    names = [n for n in sorted(base.params) if base[n].values != proposal[n].values]
+
+    def entry(p):
+        return {"name": p.name, "value": p.at(day), "values": {d.isoformat(): v for d, v in p.values}}
+
+    return [entry(base[n]) for n in names], [entry(proposal[n]) for n in names]
+
+
+def _rule_changes(base: RuleBook, proposal: RuleBook) -> dict:
+    """What the proposal's rule book changed in the base's: replaced, added, disabled."""
+    changed = {"replaced": [], "added": [], "disabled": []}
+    for rule in proposal:
+        if rule.id not in base.rules:
+            changed["added"].append({"rule_id": rule.id, "file": str(rule.path)})
+        elif rule.body != base.rules[rule.id].body:
+            changed["replaced"].append({"rule_id": rule.id, "file": str(rule.path)})
+    changed["disabled"] = [{"rule_id": r, "reason": proposal.disabled.get(r, "")}
+                           for r in base.rules if r not in proposal.rules]
+    return changed
+
+
+def _firms(base: dict, proposal: dict) -> list[dict]:
+    """Property service enterprises with deductions in either report."""
+    b = {f["org_id"]: f for f in base["credit"]}
+    p = {f["org_id"]: f for f in proposal["credit"]}
+    rows = []
+    for org in sorted(set(b) | set(p)):
+        fb, fp = b.get(org), p.get(org)
+        items_b = {i["fingerprint"] for i in fb["items"]} if fb else set()
+        items_p = {i["fingerprint"] for i in fp["items"]} if fp else set()
+        points_b, points_p = fb["points"] if fb else 0, fp["points"] if fp else 0
+        rows.append({"org_id": org, "name": (fb or fp)["name"],
+                     "base_violations": len(items_b), "proposal_violations": len(items_p),
+                     "base_points": points_b, "proposal_points": points_p,
+                     "affected": items_b != items_p or points_b != points_p})
+    return sorted(rows, key=lambda f: (-abs(f["proposal_points"] - f["base_points"]), not f["affected"], f["org_id"]))
+
+
+def _changed(b: dict, p: dict) -> list[str]:
+    return [what for what, fields in _COMPARED.items() if any(b[f] != p[f] for f in fields)]
+
+
+def compare_reports(base: dict, proposal: dict, base_side: Side, proposal_side: Side) -> dict:
+    """The comparison of two check reports over the same submission and period."""
+    day = dt.date.fromisoformat(base["period"]["to"])
+    vb = {v["fingerprint"]: v for v in base["violations"]}
+    vp = {v["fingerprint"]: v for v in proposal["violations"]}
+    added = [v for f, v in vp.items() if f not in vb]
+    removed = [v for f, v in vb.items() if f not in vp]
+    changed = []
+    for f in vb.keys() & vp.keys():
+        differs = _changed(vb[f], vp[f])
+        if differs:
+            changed.append({"fingerprint": f, "rule_id": vb[f]["rule_id"], "subject": vb[f]["subject"],
+                            "period_key": vb[f]["period_key"], "differs": differs, "base": vb[f], "proposal": vp[f]})
+    changed.sort(key=lambda c: (c["rule_id"], c["subject"], c["period_key"]))
+
+    rule_ids = [*base_side.book.rules, *(r for r in proposal_side.book.rules if r not in base_side.book.rules)]
+    by_rule = [{"rule_id": r, "base": base["summary"]["by_rule"].get(r), "proposal": proposal["summary"]["by_rule"].get(r)}
+               for r in rule_ids]
+    districts = set(base["summary"]["by_district"]) | set(proposal["summary"]["by_district"])
+    by_district = [{"district": d, "base": base["summary"]["by_district"].get(d, 0),
+                    "proposal": proposal["summary"]["by_district"].get(d, 0)} for d in districts]
+    by_district.sort(key=lambda d: (-abs(d["proposal"] - d["base"]), d["district"]))
+    firms = _firms(base, proposal)
+    gained = sum(max(f["proposal_points"] - f["base_points"], 0) for f in firms)
+    lost = sum(max(f["base_points"] - f["proposal_points"], 0) for f in firms)
+    affected = sum(f["affected"] for f in firms)
+    for f in firms:
+        del f["affected"]
+    params_b, params_p = _differing_parameters(base_side.params, proposal_side.params, day)
+    zh = (f"拟议方案新增违规 {len(added)} 条、减少 {len(removed)} 条；影响 {affected} 家物业企业，"
+          f"扣分合计 +{gained}/−{lost}")
+    en = (f"The proposal adds {len(added)} violations and removes {len(removed)}; it affects {affected} property "
+          f"service enterprises, points +{gained}/−{lost} in total")
+    if changed:
+        zh += f"；另有 {len(changed)} 条违规的严重程度、责任方或证据改变"
+        en += f"; {len(changed)} more violations change in severity, responsible party or evidence"
+    return {
+        "period": base["period"],
+        "conclusion_zh": zh + "。",
+        "conclusion_en": en + ".",
+        "summary": {"added": len(added), "removed": len(removed), "changed": len(changed),
+                    "firms_affected": affected, "points_added": gained, "points_removed": lost},
+        "base": {"ruleset": base["ruleset"], "parameters": params_b, "overrides": base["overrides"],
+                 "violations": base["summary"]["violations"], "credit_points": base["summary"]["credit_points"],
+                 "not_evaluated": base["summary"]["not_evaluated"]},
+        "proposal": {"ruleset": proposal["ruleset"], "parameters": params_p,
+                     "rules": _rule_changes(base_side.book, proposal_side.book), "overrides": proposal["overrides"],
+                     "violations": proposal["summary"]["violations"],
+                     "credit_points": proposal["summary"]["credit_points"],
+                     "not_evaluated": proposal["summary"]["not_evaluated"]},
+        "by_rule": by_rule,
+        "by_district": by_district,
+        "by_firm": firms,
+        "added": added,
+        "removed": removed,
+        "changed": changed,
+        "credit_schedule": proposal["credit_schedule"],
+    }
