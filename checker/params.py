@@ -125,7 +125,7 @@ def _check_value(p: Parameter, value: Any, where: str) -> Any:
 
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         raise LiftcheckError(f"找不到参数文件：{path}", f"parameter file not found: {path}") from None
     except yaml.YAMLError as exc:

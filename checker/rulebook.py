@@ -124,6 +124,10 @@ CATALOGUE = [
 ]
 
 
+# libyaml's safe loader where PyYAML has it: the same documents, six times faster to read, which
+# counts when a comparison or a test loads the rule book many times.
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # The other files of rules/: parameters, the point schedule, definitions, coverage notes.
 NOT_RULES = {"params.yaml", "credit.yaml", "definitions.yaml", "coverage.yaml"}
 
@@ -137,7 +141,7 @@ def _read_rule_file(path: Path, validator: jsonschema.Draft202012Validator, labe
     """One rule file, parsed and validated; errors name the file (`label`: as the user knows it) and the field."""
     label = label or path.name
     try:
-        body = yaml.safe_load(path.read_text(encoding="utf-8"))
+        body = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise LiftcheckError(f"规则文件 {label} 不是有效的 YAML：{exc}", f"rule file {label} is not valid YAML: {exc}") from None
     errors = sorted(validator.iter_errors(body), key=lambda e: list(e.absolute_path))
