@@ -15,6 +15,7 @@ import ast
 import datetime as dt
 import functools
 import inspect
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,8 +24,9 @@ from checker import metrics as metrics_module
 from checker.credit import load_schedule
 from checker.engine import evaluate
 from checker.errors import LiftcheckError
+from checker.expressions import load_definitions
 from checker.overrides import compile_overlay
-from checker.params import ParameterSet, apply_overrides
+from checker.params import ParameterSet, apply_overrides, load_parameters
 from checker.pipeline import judged_submission, rule_book_and_parameters
 from checker.report import build_report
 from checker.rulebook import RuleBook, lay_overlay
@@ -32,6 +34,7 @@ from checker.rulebook import RuleBook, lay_overlay
 # What makes two versions of one violation (same fingerprint) differ for a reader.
 _COMPARED = {"severity": ("severity",), "responsible": ("responsible_role", "responsible_org_id"),
              "evidence": ("evidence",)}
+_PARAMETER_ONLY = re.compile(r"""\s*param\(\s*["'][^"']+["']\s*\)\s*""")
 
 
 @dataclass
@@ -44,20 +47,25 @@ class Side:
 def _literals_of_fact_modules() -> frozenset[str]:
     found = set()
     for module in (facts_module, metrics_module):
-        for node in ast.walk(ast.parse(inspect.getsource(module))):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        tree = ast.parse(inspect.getsource(module))
+        docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
                 found.add(node.value)
     return frozenset(found)
 
 
 def fact_parameters(names) -> set[str]:
-    """Of `names`, the parameters that shape the fact tables themselves (old, dense, the inspection
-    cycle, the stop deadline...), not only a rule's condition: every parameter that facts.py or
-    metrics.py names. Read from their source, so a parameter the fact base starts to use is never
-    missed; a name built at run time from a literal prefix ("hazard.deadline_days.{x}") counts too."""
+    """Of `names`, the parameters that shape the fact tables and the metrics themselves (the
+    inspection cycle, the stop deadline, old on a hazard's day...), not only a rule's condition:
+    every parameter facts.py or metrics.py names, and every parameter of a definition
+    (rules/definitions.yaml) they apply. Read from their source, so that one the fact base starts
+    to use is never missed; a name built at run time from a literal prefix counts too."""
     literals = _literals_of_fact_modules()
+    words = {w for text in literals for w in re.findall(r"[A-Za-z_]\w*", text)}
+    defined = {p for name, d in load_definitions().items() if name in words for p in d.parameters}
     prefixes = [s for s in literals if s.endswith(".")]
-    return {n for n in names if n in literals or any(n.startswith(p) for p in prefixes)}
+    return {n for n in names if n in literals or n in defined or any(n.startswith(p) for p in prefixes)}
 
 
 def same_facts(a: ParameterSet, b: ParameterSet) -> bool:
@@ -70,9 +78,8 @@ def _sides(start: dt.date, end: dt.date, params_file: Path | None, rules_dir: Pa
         raise LiftcheckError("请给出拟议方案：--proposal-params 文件和/或 --proposal-rules 文件夹",
                              "give the proposal: --proposal-params FILE and/or --proposal-rules DIR")
     base = Side(*rule_book_and_parameters(start, end, params_file, rules_dir))
-    book, params = rule_book_and_parameters(start, end, params_file, rules_dir)   # objects of its own
-    if proposal_rules is not None:
-        book = lay_overlay(book, proposal_rules)
+    book = base.book if proposal_rules is None else lay_overlay(base.book, proposal_rules)   # base left as it is
+    params = load_parameters(params_file)   # a parameter set of its own
     if proposal_params is not None:
         apply_overrides(params, proposal_params)
     compile_overlay(book, params, start, end)
@@ -136,8 +143,26 @@ def _firms(base: dict, proposal: dict) -> list[dict]:
     return sorted(rows, key=lambda f: (-abs(f["proposal_points"] - f["base_points"]), not f["affected"], f["org_id"]))
 
 
-def _changed(b: dict, p: dict) -> list[str]:
-    return [what for what, fields in _COMPARED.items() if any(b[f] != p[f] for f in fields)]
+def _parameter_echoes(*books: RuleBook) -> dict[str, set[str]]:
+    """Per rule, the evidence entries that only restate a parameter (limit_days: param("...")):
+    a proposal that changes the parameter changes them in every violation, which says nothing new."""
+    out: dict[str, set[str]] = {}
+    for book in books:
+        for rule in book:
+            for item in rule.evidence:
+                if isinstance(item, dict):
+                    (name, text), = item.items()
+                    if _PARAMETER_ONLY.fullmatch(str(text)):
+                        out.setdefault(rule.id, set()).add(name)
+    return out
+
+
+def _changed(b: dict, p: dict, echoes: set[str]) -> list[str]:
+    differs = [what for what in ("severity", "responsible")
+               if any(b[f] != p[f] for f in _COMPARED[what])]
+    evidence_b = {k: v for k, v in b["evidence"].items() if k not in echoes}
+    evidence_p = {k: v for k, v in p["evidence"].items() if k not in echoes}
+    return differs + (["evidence"] if evidence_b != evidence_p else [])
 
 
 def compare_reports(base: dict, proposal: dict, base_side: Side, proposal_side: Side) -> dict:
@@ -148,8 +173,9 @@ def compare_reports(base: dict, proposal: dict, base_side: Side, proposal_side: 
     added = [v for f, v in vp.items() if f not in vb]
     removed = [v for f, v in vb.items() if f not in vp]
     changed = []
+    echoes = _parameter_echoes(base_side.book, proposal_side.book)
     for f in vb.keys() & vp.keys():
-        differs = _changed(vb[f], vp[f])
+        differs = _changed(vb[f], vp[f], echoes.get(vb[f]["rule_id"], set()))
         if differs:
             changed.append({"fingerprint": f, "rule_id": vb[f]["rule_id"], "subject": vb[f]["subject"],
                             "period_key": vb[f]["period_key"], "differs": differs, "base": vb[f], "proposal": vp[f]})

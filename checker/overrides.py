@@ -25,17 +25,33 @@ def _fail(rule: Rule, field: str, zh: str, en: str) -> LiftcheckError:
     return LiftcheckError(f"规则文件 {rule.path} 字段 {field}：{zh}", f"rule file {rule.path}, field {field}: {en}")
 
 
-def _expressions(rule: Rule) -> list[tuple[str, str]]:
-    """(field, text) of every expression a rule file holds, named as in the file."""
+# Columns the engine adds while judging a deadline: the fulfilment may speak of the first two,
+# everything compiled after the deadline (evidence, cases of responsible and message) of all four.
+_DUE = {"arises_on", "due_on"}
+_DEADLINE = _DUE | {"fulfilled_on", "days_late"}
+
+
+def _expressions(rule: Rule) -> list[tuple[str, str, set[str]]]:
+    """(field, text, columns the engine adds for it) of every expression a rule file holds, named as
+    in the file, in the order the engine compiles them."""
+    later = _DEADLINE if rule.kind == "deadline" else set()
     out = []
     if "applies_when" in rule.body:
-        out.append(("applies_when", rule.body["applies_when"]))
+        out.append(("applies_when", rule.body["applies_when"], set()))
     if rule.kind == "condition":
-        out.append(("condition", rule.condition))
+        out.append(("condition", rule.condition, set()))
     elif rule.kind == "deadline":
-        out += [(f"deadline/{k}", rule.deadline[k]) for k in ("arises_on", "due_on", "fulfilled_on")]
+        out += [(f"deadline/{k}", rule.deadline[k], _DUE if k == "fulfilled_on" else set())
+                for k in ("arises_on", "due_on", "fulfilled_on")]
     else:
-        out += [(f"prerequisites/{p['id']}/holds", p["holds"]) for p in rule.prerequisites]
+        out += [(f"prerequisites/{p['id']}/holds", p["holds"], later) for p in rule.prerequisites]
+    for item in rule.evidence:
+        if isinstance(item, dict):
+            (name, text), = item.items()
+            out.append((f"evidence/{name}", text, later))
+    for key in ("responsible", "message"):
+        entries = rule.body[key] if isinstance(rule.body[key], list) else []
+        out += [(f"{key}[{i}]/when", e["when"], later) for i, e in enumerate(entries) if "when" in e]
     return out
 
 
@@ -53,8 +69,8 @@ def compile_rule(rule: Rule, facts: FactBase, params: ParameterSet, start: dt.da
         raise _fail(rule, "parameters", f"没有参数 {unknown_params}（见 rules/params.yaml）",
                     f"no parameter {unknown_params} (see rules/params.yaml)")
     columns = set(facts.get(rule.facts).columns)
-    for field, text in _expressions(rule):
-        compiler = Compiler(params, columns, period_constants(start, end), where="")
+    for field, text, added in _expressions(rule):
+        compiler = Compiler(params, columns | added, period_constants(start, end), where="")
         try:
             compiler.compile(text)
         except ExpressionError as exc:

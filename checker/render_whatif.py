@@ -49,8 +49,6 @@ def print_overrides(overrides: dict | None, console: Console) -> None:
 # ---- liftcheck compare ---------------------------------------------------------------------
 
 DISPLAY_CAP = 50
-RESPONSIBLE_SHORT = {"use_unit": "使用单位", "maintenance_unit": "维保单位", "market_regulator": "市场监管部门",
-                     "district_government": "区人民政府", "town_government": "镇（街道）", "housing_department": "房产部门"}
 
 
 def _delta(base, proposal) -> str:
@@ -65,8 +63,12 @@ def _count(n) -> str:
 
 
 def _responsible(v: dict) -> str:
-    role = RESPONSIBLE_SHORT.get(v["responsible_role"], v["responsible_role"])
-    return f"{role} {v['responsible_org_id']}" if v.get("responsible_org_id") else role
+    """The party as a reader names it: its role, and the organisation's name (or code) when there is one."""
+    from checker.rulebook import RESPONSIBLE_ZH
+
+    role = RESPONSIBLE_ZH.get(v["responsible_role"], v["responsible_role"])
+    who = v.get("responsible_name") or v.get("responsible_org_id")
+    return f"{role} {who}" if who else role
 
 
 def changes_rows(c: dict) -> list[tuple[str, str, str, str]]:
@@ -152,8 +154,9 @@ SHEETS = {
                          "change": "扣分变化"}),
 }
 VIOLATION_COLUMNS = {"rule_id": "规则", "title": "标题", "clause": "条款", "severity": "严重程度",
-                     "responsible_role": "责任方", "responsible_org_id": "责任单位", "elevator_id": "设备代码",
-                     "use_unit_id": "使用单位", "district": "区", "subject": "主体", "period_key": "期间键",
+                     "responsible_role": "责任方", "responsible_org_id": "责任单位代码",
+                     "responsible_name": "责任单位", "elevator_id": "设备代码", "use_unit_id": "使用单位代码",
+                     "use_unit_name": "使用单位", "district": "区", "subject": "主体", "period_key": "期间键",
                      "message_zh": "说明", "evidence": "证据", "fingerprint": "指纹"}
 
 

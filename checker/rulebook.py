@@ -188,7 +188,10 @@ def _in_catalogue_order(rules: dict[str, Rule]) -> dict[str, Rule]:
 _NOT_IN_OVERLAY = {
     "params.yaml": ("参数请用 --params 文件", "parameters go through --params FILE"),
     "credit.yaml": ("扣分标准请用 --credit 文件", "credit points go through --credit FILE"),
-    "clauses.yaml": ("条款目录不能覆盖", "the clause list cannot be overlaid"),
+    "definitions.yaml": ("定义（老旧、高梯户比……）也用于推导事实表，不能在覆盖目录中修改；其中的门槛是参数，请用 --params",
+                         "definitions (old, dense, ...) also shape the fact tables and cannot be overlaid; "
+                         "their thresholds are parameters: use --params"),
+    "coverage.yaml": ("条款覆盖说明不能覆盖", "the coverage notes cannot be overlaid"),
 }
 
 

@@ -43,6 +43,10 @@ def _values(name: str):
     p = SHIPPED[name]
     if p.type == "enum":
         return st.sampled_from(p.choices)
+    if p.type == "list":
+        return st.lists(st.sampled_from(p.choices), unique=True)
+    if p.type == "boolean":
+        return st.booleans()
     default = p.values[0][1]
     return st.integers(min_value=max(1, default // 2), max_value=default * 2 + 2)
 
@@ -56,11 +60,18 @@ def _write_yaml(path: Path, data) -> Path:
     return path
 
 
+def _facts_of(violation: dict) -> dict:
+    """Evidence without the entries that restate a parameter (limit_days and the like)."""
+    echoes = {name for rule in load_rulebook() for item in rule.evidence if isinstance(item, dict)
+              for name, text in item.items() if re.fullmatch(r'param\("[^"]+"\)', text)}
+    return {k: v for k, v in violation["evidence"].items() if k not in echoes}
+
+
 def _fingerprints(report: dict) -> dict[str, dict]:
     return {v["fingerprint"]: v for v in report["violations"]}
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sample=st.integers(0, 2), base=parameter_changes, proposal=parameter_changes,
        disable=st.none() | st.sampled_from(CATALOGUE),
        months=st.tuples(st.integers(1, 12), st.integers(1, 12)).map(sorted))
@@ -96,7 +107,8 @@ def test_compare_equals_two_check_runs(samples, sample, base, proposal, disable,
     assert c["added"] == [b[f] for f in b if f not in a] and c["removed"] == [a[f] for f in a if f not in b]
     assert {x["fingerprint"] for x in c["changed"]} == {
         f for f in a.keys() & b.keys()
-        if any(a[f][k] != b[f][k] for k in ("severity", "responsible_role", "responsible_org_id", "evidence"))}
+        if any(a[f][k] != b[f][k] for k in ("severity", "responsible_role", "responsible_org_id"))
+        or _facts_of(a[f]) != _facts_of(b[f])}
     firms_one, firms_two = {f["org_id"]: f for f in one["credit"]}, {f["org_id"]: f for f in two["credit"]}
     assert {f["org_id"] for f in c["by_firm"]} == firms_one.keys() | firms_two.keys()
     for f in c["by_firm"]:
@@ -117,7 +129,7 @@ def test_the_parameters_that_shape_the_facts_are_found_in_the_fact_base():
     assert "maintenance.dense_max_interval_days" not in fact_parameters(SHIPPED.params)
 
 
-DENSE = elevator(commissioned_on="2009-01-01", affordable_housing="是", households_served=71)
+DENSE = elevator(commissioned_on="2008-01-01", affordable_housing="是", households_served=71)
 
 
 def _dense_submission(tmp_path: Path) -> Path:
@@ -142,7 +154,7 @@ def test_twelve_days_instead_of_ten_removes_the_11_and_12_day_intervals(tmp_path
     c = json.loads(out)
     assert c["conclusion_zh"] == "拟议方案新增违规 0 条、减少 2 条；影响 0 家物业企业，扣分合计 +0/−0。"
     assert [(v["rule_id"], v["period_key"]) for v in c["removed"]] == [
-        ("MAINT-INTERVAL-DENSE", "2024-01-10..2024-01-21"), ("MAINT-INTERVAL-DENSE", "2024-01-21..2024-02-02")]
+        ("MAINT-INTERVAL-DENSE", "2024-01-10"), ("MAINT-INTERVAL-DENSE", "2024-01-21")]
     assert c["added"] == [] and c["changed"] == []
     assert next(r for r in c["by_rule"] if r["rule_id"] == "MAINT-INTERVAL-DENSE") == {
         "rule_id": "MAINT-INTERVAL-DENSE", "base": 3, "proposal": 1}
@@ -178,9 +190,9 @@ def test_same_fingerprint_with_another_severity_is_changed_with_both_versions(tm
     _write_yaml(rules / "MAINT-INTERVAL-DENSE.yaml", body | {"severity": "serious"})
     c = run_compare(data, dt.date(2024, 1, 1), dt.date(2024, 2, 15), proposal_rules=rules)
     assert [(x["period_key"], x["differs"], x["base"]["severity"], x["proposal"]["severity"]) for x in c["changed"]] == [
-        ("2024-01-10..2024-01-21", ["severity"], "major", "serious"),
-        ("2024-01-21..2024-02-02", ["severity"], "major", "serious"),
-        ("2024-02-02..2024-02-15", ["severity"], "major", "serious")]
+        ("2024-01-10", ["severity"], "major", "serious"),
+        ("2024-01-21", ["severity"], "major", "serious"),
+        ("2024-02-02", ["severity"], "major", "serious")]
     assert c["added"] == [] and c["removed"] == []
     assert c["conclusion_zh"].endswith("另有 3 条违规的严重程度、责任方或证据改变。")
     assert c["proposal"]["rules"]["replaced"] == [{"rule_id": "MAINT-INTERVAL-DENSE",
@@ -193,7 +205,7 @@ def test_a_proposal_overlay_is_laid_over_the_base_overlay_and_leaves_the_base_as
     base_rules, proposal_rules = tmp_path / "base", tmp_path / "proposal"
     base_rules.mkdir()
     proposal_rules.mkdir()
-    _write_yaml(base_rules / "MAINT-INTERVAL-DENSE.yaml", body | {"condition": "dense and interval_days > 11"})
+    _write_yaml(base_rules / "MAINT-INTERVAL-DENSE.yaml", body | {"condition": "dense(a) and interval_days > 11"})
     _write_yaml(proposal_rules / "DAILY-CHECK.yaml", {"id": "DAILY-CHECK", "disabled": True, "reason": "另行考核"})
     c = run_compare(data, dt.date(2024, 1, 1), dt.date(2024, 2, 15), proposal_rules=proposal_rules,
                     rules_dir=base_rules)
@@ -211,7 +223,7 @@ def test_a_proposal_overlay_is_laid_over_the_base_overlay_and_leaves_the_base_as
 
 def test_a_parameter_that_shapes_the_facts_derives_them_again(tmp_path):
     data = _dense_submission(tmp_path)
-    older = _write_yaml(tmp_path / "16年.yaml", {"old.min_age_years": 16})   # commissioned 2009: 15 in 2024
+    older = _write_yaml(tmp_path / "17年.yaml", {"old.min_age_years": 17})   # commissioned 2008: 16 in 2024
     c = run_compare(data, dt.date(2024, 1, 1), dt.date(2024, 2, 15), proposal_params=older)
     assert c["facts_shared"] is False
     dense = next(r for r in c["by_rule"] if r["rule_id"] == "MAINT-INTERVAL-DENSE")
@@ -248,7 +260,7 @@ def test_a_broken_proposal_rule_is_exit_2_naming_file_and_field(tmp_path):
     body = yaml.safe_load((data_dir("rules") / "MAINT-INTERVAL-DENSE.yaml").read_text(encoding="utf-8"))
     rules = tmp_path / "草稿"
     rules.mkdir()
-    _write_yaml(rules / "MAINT-INTERVAL-DENSE.yaml", body | {"condition": "dense and interval_dayz > 12"})
+    _write_yaml(rules / "MAINT-INTERVAL-DENSE.yaml", body | {"condition": "dense(a) and interval_dayz > 12"})
     code, out = cli("compare", tmp_path / "no-data-yet", "--from", "2024-01-01", "--to", "2024-12-31",
                     "--proposal-rules", rules)
     assert code == 2

@@ -17,7 +17,7 @@ from checker.pipeline import run_check
 from checker.resources import data_dir
 from checker.rulebook import CATALOGUE, load_rulebook
 
-DENSE = elevator(commissioned_on="2009-01-01", affordable_housing="是", households_served=71)
+DENSE = elevator(commissioned_on="2008-01-01", affordable_housing="是", households_served=71)
 # two visits 10 days apart: within "不大于10天"
 TABLES = {"organizations": ORGANIZATIONS, "elevators": [DENSE],
           "maintenance": visits("E1", ["2023-12-31", "2024-01-10"])}
@@ -47,11 +47,11 @@ def cli(*args) -> tuple[int, str]:
 
 def test_a_replacing_file_changes_the_verdict_and_the_report_says_it_was_replaced(tmp_path):
     # the drafter's wording "小于10天" instead of "不大于10天": 10 days is now too long
-    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense and interval_days >= param("maintenance.dense_max_interval_days")'}
+    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense(a) and interval_days >= param("maintenance.dense_max_interval_days")'}
     folder = overlay(tmp_path / "小于10天", body)
     before, after = check(tmp_path / "a", None), check(tmp_path / "b", folder)
     assert keys(before, "MAINT-INTERVAL-DENSE") == []
-    assert keys(after, "MAINT-INTERVAL-DENSE") == [("E1", "2023-12-31..2024-01-10")]
+    assert keys(after, "MAINT-INTERVAL-DENSE") == [("E1", "2023-12-31")]
     assert after["overrides"]["rules"] == {
         "added": [], "disabled": [],
         "replaced": [{"rule_id": "MAINT-INTERVAL-DENSE", "file": str(folder / "MAINT-INTERVAL-DENSE.yaml")}]}
@@ -60,7 +60,7 @@ def test_a_replacing_file_changes_the_verdict_and_the_report_says_it_was_replace
 
 
 def test_the_digest_covers_the_overlay_files_by_name_and_content_wherever_the_folder_lies(tmp_path):
-    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense and interval_days >= param("maintenance.dense_max_interval_days")'}
+    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense(a) and interval_days >= param("maintenance.dense_max_interval_days")'}
     here, there = overlay(tmp_path / "here", body), overlay(tmp_path / "there", body)
     assert load_rulebook(here).digest() == load_rulebook(there).digest() != load_rulebook().digest()
     (there / "MAINT-INTERVAL-DENSE.yaml").write_text(
@@ -70,13 +70,12 @@ def test_the_digest_covers_the_overlay_files_by_name_and_content_wherever_the_fo
 
 def test_an_overlay_adds_a_rule_with_a_new_id_after_the_catalogue(tmp_path):
     body = shipped("MAINT-INTERVAL-DENSE") | {
-        "id": "MAINT-INTERVAL-DENSE-7", "condition": "dense and interval_days > 7",
-        "parameters": ["dense.min_households", "old.min_age_years", "old.boundary"]}
+        "id": "MAINT-INTERVAL-DENSE-7", "condition": "dense(a) and interval_days > 7"}
     folder = overlay(tmp_path / "七天", body)
     book = load_rulebook(folder)
     assert list(book.rules) == [*CATALOGUE, "MAINT-INTERVAL-DENSE-7"]
     report = check(tmp_path, folder)
-    assert keys(report, "MAINT-INTERVAL-DENSE-7") == [("E1", "2023-12-31..2024-01-10")]
+    assert keys(report, "MAINT-INTERVAL-DENSE-7") == [("E1", "2023-12-31")]
     assert keys(report, "MAINT-INTERVAL-DENSE") == []
     assert report["overrides"]["rules"]["added"] == [
         {"rule_id": "MAINT-INTERVAL-DENSE-7", "file": str(folder / "MAINT-INTERVAL-DENSE-7.yaml")}]
@@ -126,16 +125,16 @@ def test_an_overlay_holds_rule_files_only(tmp_path):
 
 
 @pytest.mark.parametrize("change,field,message", [
-    ({"condition": 'dense and interval_dayz > param("maintenance.dense_max_interval_days")'}, "condition",
+    ({"condition": 'dense(a) and interval_dayz > param("maintenance.dense_max_interval_days")'}, "condition",
      "unknown name 'interval_dayz'"),
-    ({"condition": "dense and interval_days >"}, "condition", "expression syntax error"),
-    ({"condition": 'dense and interval_days > param("maintenance.dense_interval")'}, "condition",
-     "unknown parameter: maintenance.dense_interval"),
+    ({"condition": "dense(a) and interval_days >"}, "condition", "expression syntax error"),
+    ({"condition": 'dense(a) and interval_days > param("maintenance.dense_interval")'}, "condition",
+     "unknown parameter 'maintenance.dense_interval'"),
     ({"applies_when": "is_nul(a)"}, "applies_when", "unknown function 'is_nul'"),
     ({"facts": "maintenance_gaps"}, "facts", "no fact table 'maintenance_gaps'"),
     ({"requires": ["maintenence"]}, "requires", "no record type ['maintenence']"),
     ({"parameters": ["maintenance.dense_max_interval"]}, "parameters", "no parameter ['maintenance.dense_max_interval']"),
-    ({"message": {"zh": "{elevator_id} 间隔 {interval} 天", "en": "x"}}, "message.zh", "unknown placeholders ['interval']"),
+    ({"message": {"zh": "{elevator_id} 间隔 {interval} 天", "en": "x"}}, "message[0].zh", "unknown placeholders ['interval']"),
 ])
 def test_a_broken_overlay_rule_is_exit_2_naming_file_and_field_before_any_data_is_read(tmp_path, change, field, message):
     folder = overlay(tmp_path / "草稿", shipped("MAINT-INTERVAL-DENSE") | change)
@@ -178,12 +177,40 @@ def test_check_table_json_and_html_say_what_was_overridden(tmp_path):
     assert "本次检查未完全使用默认规则集" not in out
 
 
+FEATURE = """# language: zh-CN
+功能: 起草人的试验
+  场景: 间隔 10 天
+    假如 以下电梯:
+      | 设备代码 | 投用日期   | 保障房 | 服务户数 |
+      | E1       | 2008-01-01 | 是     | 71       |
+    并且 以下维保记录:
+      | 设备代码 | 维保日期   |
+      | E1       | 2023-12-31 |
+      | E1       | 2024-01-10 |
+    当 检查 "2024-01-01" 至 "2024-01-10"
+    那么 规则 "MAINT-INTERVAL-DENSE" 没有违规
+"""
+
+
 def test_features_run_against_an_overlay(tmp_path):
-    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense and interval_days >= param("maintenance.dense_max_interval_days")'}
+    body = shipped("MAINT-INTERVAL-DENSE") | {"condition": 'dense(a) and interval_days >= param("maintenance.dense_max_interval_days")'}
     folder = overlay(tmp_path / "小于10天", body)
-    feature = data_dir("features") / "MAINT-INTERVAL-DENSE.feature"
+    feature = tmp_path / "试验.feature"
+    feature.write_text(FEATURE, encoding="utf-8")
     code, out = cli("features", feature)
     assert code == 0, out
     code, out = cli("features", feature, "--rules", folder)
     assert code == 1
-    assert "规则 MAINT-INTERVAL-DENSE：期望 0 条违规，实际 1 条：E1 @ 2023-12-31..2024-01-10" in out
+    assert "规则 MAINT-INTERVAL-DENSE：期望 0 条违规，实际 1 条：E1 @ 2023-12-31" in out
+
+
+def test_every_file_of_the_rules_folder_that_is_not_a_rule_is_refused_in_an_overlay_with_a_pointer(tmp_path):
+    from checker.rulebook import _NOT_IN_OVERLAY, NOT_RULES
+
+    assert set(_NOT_IN_OVERLAY) == NOT_RULES
+    folder = tmp_path / "o"
+    folder.mkdir()
+    (folder / "definitions.yaml").write_text("old: {}\n", encoding="utf-8")
+    with pytest.raises(LiftcheckError) as err:
+        load_rulebook(folder)
+    assert "definitions.yaml is not a rule file" in err.value.en and "use --params" in err.value.en

@@ -58,3 +58,16 @@ def test_any_other_form_is_refused_naming_the_file_and_the_parameter(tmp_path, t
     assert err.value.en.startswith(f"{tmp_path / '提案.yaml'}: parameter {name}"), err.value.en
     assert message in err.value.en
     assert str(tmp_path / "提案.yaml") in err.value.zh and name in err.value.zh
+
+
+def test_a_list_parameter_takes_a_list_in_every_form(tmp_path):
+    name = "assessment.workgroup_conclusions"
+    for text in (f"{name}: [major_repair, replace]", f"{name}: {{2024-01-01: [major_repair, replace]}}",
+                 f"{name}:\n  values: {{2024-01-01: [major_repair, replace]}}"):
+        assert _load(tmp_path, text)[name].values == [(dt.date(2024, 1, 1), ["major_repair", "replace"])]
+    with pytest.raises(LiftcheckError) as err:
+        _load(tmp_path, f"{name}: [fix_it]")
+    assert "must be a list of continue_use, repair, major_repair, renovate, replace, got ['fix_it']" in err.value.en
+    with pytest.raises(LiftcheckError) as err:
+        _load(tmp_path, "fund.require_plan: [true]")
+    assert 'cannot read the value [True]; write fund.require_plan: false' in err.value.en
