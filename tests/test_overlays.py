@@ -135,6 +135,10 @@ def test_an_overlay_holds_rule_files_only(tmp_path):
     ({"requires": ["maintenence"]}, "requires", "no record type ['maintenence']"),
     ({"parameters": ["maintenance.dense_max_interval"]}, "parameters", "no parameter ['maintenance.dense_max_interval']"),
     ({"message": {"zh": "{elevator_id} 间隔 {interval} 天", "en": "x"}}, "message[0].zh", "unknown placeholders ['interval']"),
+    ({"evidence": ["a", {"limit_days": 'param("maintenance.dense_max_interval")'}]}, "evidence/limit_days",
+     "unknown parameter 'maintenance.dense_max_interval'"),
+    ({"message": [{"when": "ends_at_period", "zh": "{a}", "en": "{a}"}, {"zh": "{a}", "en": "{a}"}]}, "message[0]/when",
+     "unknown name 'ends_at_period'"),
 ])
 def test_a_broken_overlay_rule_is_exit_2_naming_file_and_field_before_any_data_is_read(tmp_path, change, field, message):
     folder = overlay(tmp_path / "草稿", shipped("MAINT-INTERVAL-DENSE") | change)
