@@ -3,6 +3,7 @@ the doc quotes are the numbers liftcheck prints."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -58,3 +59,15 @@ def test_the_worked_what_if_prints_the_numbers_the_doc_quotes(tmp_path, monkeypa
     assert "影响 0 家物业企业" in c["conclusion_zh"] and "没有物业服务企业的信用扣分发生变化" in section
     assert sorted(v["evidence"]["interval_days"] for v in c["removed"]) == [11, 12, 12]
     assert "间隔 12 天两次、11 天一次" in section
+
+
+def test_the_parameter_file_shown_in_the_doc_is_accepted(tmp_path):
+    from checker.params import load_parameters
+
+    text = DOC.read_text(encoding="utf-8")
+    block = re.search(r"参数文件（`--params`.*?```yaml\n(.*?)```", text, re.S).group(1)
+    path = tmp_path / "示例.yaml"
+    path.write_text(block, encoding="utf-8")
+    params = load_parameters(path)
+    assert params["maintenance.dense_max_interval_days"].at(dt.date(2024, 6, 1)) == 12
+    assert len(params["old.min_age_years"].values) == 2
