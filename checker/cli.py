@@ -146,6 +146,10 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
         check_table_path(output)
     if fmt == "html" and output is None:
         raise click.UsageError("--format html 需要 -o 报告.html / --format html needs -o REPORT.html")
+    if ledger_target and rules_dir:
+        raise LiftcheckError("信用账本只记录按发布的规则所做的检查；--rules 覆盖目录用于试算，不能与 --ledger 同用",
+                             "the credit ledger records sweeps by the published rules only; a --rules overlay is "
+                             "for trying wordings and cannot be used with --ledger")
     try:
         run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt, partitions,
                                  rules_dir)

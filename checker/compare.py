@@ -31,9 +31,8 @@ from checker.pipeline import judged_submission, rule_book_and_parameters
 from checker.report import build_report
 from checker.rulebook import RuleBook, lay_overlay
 
-# What makes two versions of one violation (same fingerprint) differ for a reader.
-_COMPARED = {"severity": ("severity",), "responsible": ("responsible_role", "responsible_org_id"),
-             "evidence": ("evidence",)}
+# What makes two versions of one violation (same fingerprint) differ for a reader, beside its evidence.
+_COMPARED = {"severity": ("severity",), "responsible": ("responsible_role", "responsible_org_id")}
 _PARAMETER_ONLY = re.compile(r"""\s*param\(\s*["'][^"']+["']\s*\)\s*""")
 
 
@@ -158,8 +157,7 @@ def _parameter_echoes(*books: RuleBook) -> dict[str, set[str]]:
 
 
 def _changed(b: dict, p: dict, echoes: set[str]) -> list[str]:
-    differs = [what for what in ("severity", "responsible")
-               if any(b[f] != p[f] for f in _COMPARED[what])]
+    differs = [what for what, fields in _COMPARED.items() if any(b[f] != p[f] for f in fields)]
     evidence_b = {k: v for k, v in b["evidence"].items() if k not in echoes}
     evidence_p = {k: v for k, v in p["evidence"].items() if k not in echoes}
     return differs + (["evidence"] if evidence_b != evidence_p else [])

@@ -218,3 +218,12 @@ def test_every_file_of_the_rules_folder_that_is_not_a_rule_is_refused_in_an_over
     with pytest.raises(LiftcheckError) as err:
         load_rulebook(folder)
     assert "definitions.yaml is not a rule file" in err.value.en and "use --params" in err.value.en
+
+
+def test_a_drafters_overlay_never_writes_into_the_credit_ledger(tmp_path):
+    data = write_submission(tmp_path / "data", TABLES)
+    folder = overlay(tmp_path / "o", {"id": "DAILY-CHECK", "disabled": True, "reason": "试算"})
+    ledger = tmp_path / "credit.sqlite"
+    code, out = cli("check", data, "--from", "2024-01-01", "--to", "2024-01-10", "--rules", folder, "--ledger", ledger)
+    assert code == 2 and "a --rules overlay is for trying wordings and cannot be used with --ledger" in out
+    assert not ledger.exists()
