@@ -28,6 +28,7 @@ class Field:
     maximum: float | None = None
     pattern: str | None = None
     default: Any = None
+    free_text: bool = False    # notes and descriptions: the one place a tab is not a control character
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ def _record_type(schema: dict) -> RecordType:
                 maximum=prop.get("maximum"),
                 pattern=prop.get("pattern") if prop.get("format") is None and "x-local-time" not in prop else None,
                 default=prop.get("default"),
+                free_text=bool(prop.get("x-free-text")),
             )
         )
     return RecordType(

@@ -3,30 +3,52 @@
 Every value stays a string here; typing and checking are validate.py's job. Each frame
 carries `_file` (what to call the file in messages) and `_row` (the line, item or sheet row
 a person finds the record at), so every later problem can point back at its source.
+
+Nothing is read silently (records.md, "Never silent"): only regular files inside the
+folder are opened; a file is decoded as UTF-8 or GB18030, never guessed into mojibake; a
+CSV row cut short, a JSON key given twice, a formula cell without a saved value are
+problems of their cell, so the record they belong to is never judged on a value it lacks.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from checker.contract import RecordType, record_type_for_name
 from checker.errors import LiftcheckError
+from checker.text import visible
 
 FILE_COL = "_file"
 ROW_COL = "_row"
-# A JSON value of the wrong JSON type is kept as this prefix + its JSON text, so the
-# validator reports it as a type error instead of silently reading "12" as 12.
-JSON_TYPE_MARK = "\x00json:"
 
 SUFFIXES = (".csv", ".jsonl", ".json")
 # The instructions sheet of `liftcheck template`: part of the workbook, not records.
 INSTRUCTIONS_SHEET = "填写说明"
+# A record is an object of flat fields (a list at most): nothing legitimate nests deeper.
+MAX_JSON_DEPTH = 20
+# Digits in one JSON number: a count, an amount or a year never needs more.
+MAX_JSON_NUMBER_CHARS = 40
+
+
+@dataclass
+class CellProblem:
+    """One cell whose value cannot be read: the validator rejects its record and names it."""
+
+    row: int
+    field: str
+    code: str            # "json_type", "duplicate_key", "short_row", "formula", "error_value"
+    value: str           # what to show as the value seen
+    cell: str | None = None   # a spreadsheet cell reference such as "C5"
 
 
 @dataclass
@@ -37,6 +59,10 @@ class SourceFile:
     record_type: str
     row_kind: str         # "line" (CSV, JSONL), "item" (JSON array index), "row" (sheet row)
     canonical: bool       # JSON inputs must be in the schemas' canonical form
+    # True when the raw bytes were scanned and hold no control character at all, so the
+    # validator may skip looking for them cell by cell (the city-scale CSV path).
+    free_of_controls: bool = False
+    cell_problems: list[CellProblem] = field(default_factory=list)
 
 
 @dataclass
@@ -63,7 +89,7 @@ def _header_map(rt: RecordType, columns: list[str], display: str, raw: RawSubmis
     mapping: dict[str, str] = {}
     for col in columns:
         # polars renames a repeated header "date" to "date_duplicated_0": it is still "date"
-        header = re.sub(r"_duplicated_\d+$", "", col.strip().lstrip("\ufeff"))
+        header = re.sub(r"_duplicated_[0-9]+$", "", col.strip().lstrip("\ufeff"))
         name = by_header.get(header)
         if name is None:
             raw.file_problems.append(_problem(display, 1, col, col, "unknown_column",
@@ -79,16 +105,22 @@ def _header_map(rt: RecordType, columns: list[str], display: str, raw: RawSubmis
     return mapping
 
 
-def _conform(rt: RecordType, df: pl.DataFrame, display: str, raw: RawSubmission,
-             first_row: int) -> pl.DataFrame:
-    """Rename headers to field names, add absent fields as nulls, attach file and row."""
-    mapping = _header_map(rt, [c for c in df.columns if c not in (FILE_COL, ROW_COL)], display, raw)
+def _conform(rt: RecordType, df: pl.DataFrame, display: str, raw: RawSubmission, first_row: int,
+             mapping: dict[str, str] | None = None, keep_rows: set[int] = frozenset()) -> pl.DataFrame:
+    """Rename headers to field names, add absent fields as nulls, attach file and row.
+
+    `keep_rows`: rows that look blank only because a cell could not be read (a formula
+    without a saved value): they are records with a problem, not blank rows."""
+    if mapping is None:
+        mapping = _header_map(rt, [c for c in df.columns if c not in (FILE_COL, ROW_COL)], display, raw)
     if ROW_COL not in df.columns:  # numbered before any column is dropped, so no row can vanish
         df = df.with_row_index(ROW_COL, offset=first_row).with_columns(pl.col(ROW_COL).cast(pl.Int64))
     # Spreadsheets leave blank rows (",,,," or an empty line): no data in any column, so not a
     # record — ignored, and said so.
     cells = [c for c in df.columns if c not in (FILE_COL, ROW_COL)]
     blank = pl.all_horizontal([pl.col(c).is_null() for c in cells]) if cells else pl.lit(False)
+    if keep_rows:
+        blank = blank & ~pl.col(ROW_COL).is_in(list(keep_rows))
     blank_rows = df.filter(blank).get_column(ROW_COL)
     if len(blank_rows):
         shown = "、".join(map(str, blank_rows.head(10).to_list())) + ("…" if len(blank_rows) > 10 else "")
@@ -103,36 +135,455 @@ def _conform(rt: RecordType, df: pl.DataFrame, display: str, raw: RawSubmission,
     return df.select(pl.lit(display).alias(FILE_COL), ROW_COL, *rt.field_names)
 
 
-def _read_csv(path: Path) -> pl.DataFrame:
-    data = path.read_bytes()
-    if not data or data.isspace():
-        return pl.DataFrame()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
+# ---- files: only regular files inside the submission ------------------------------------------
+
+def _kind_of(mode: int) -> tuple[str, str]:
+    if stat.S_ISFIFO(mode):
+        return "命名管道 FIFO", "a FIFO (named pipe)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "设备文件", "a device"
+    if stat.S_ISSOCK(mode):
+        return "套接字", "a socket"
+    return "不是普通文件", "not a regular file"
+
+
+def _scan_folder(root: Path) -> tuple[list[Path], list[str]]:
+    """The regular files of a submission folder, and its sub-folders (reported, not read).
+
+    Looks at each entry without opening it (lstat), and refuses the whole submission, naming
+    every entry, when one is a FIFO, a device, a socket or a link leading outside the folder:
+    opening a FIFO would hang, a device or an outside link would read what was not submitted."""
+    root_real = root.resolve()
+    files, folders, refused_zh, refused_en = [], [], [], []
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        path = Path(entry.path)
+        shown = visible(entry.name)
         try:
-            text = data.decode("gb18030")
-        except UnicodeDecodeError as exc:
-            raise LiftcheckError(
-                f"{path.name}：无法识别的文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030），第 {exc.start} 字节出错",
-                f"{path.name}: unrecognised encoding (UTF-8, UTF-8 with BOM and GB18030 are accepted); bad byte at offset {exc.start}",
-            ) from None
-        data = text.encode("utf-8")
-    else:
-        if data.startswith(b"\xef\xbb\xbf"):
-            data = data[3:]
+            mode = entry.stat(follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):
+                    refused_zh.append(f"{shown}（失效或循环的符号链接）")
+                    refused_en.append(f"{shown} (a broken or looping symbolic link)")
+                    continue
+                if not target.is_relative_to(root_real):
+                    refused_zh.append(f"{shown}（指向文件夹之外的符号链接 → {visible(target)}）")
+                    refused_en.append(f"{shown} (a symbolic link leading outside the folder, to {visible(target)})")
+                    continue
+                mode = os.stat(target).st_mode
+        except OSError as exc:
+            refused_zh.append(f"{shown}（无法读取：{exc.strerror}）")
+            refused_en.append(f"{shown} (cannot be read: {exc.strerror})")
+            continue
+        if stat.S_ISDIR(mode):
+            folders.append(entry.name + "/")
+        elif stat.S_ISREG(mode):
+            files.append(path)
+        else:
+            zh, en = _kind_of(mode)
+            refused_zh.append(f"{shown}（{zh}）")
+            refused_en.append(f"{shown} ({en})")
+    if refused_zh:
+        raise LiftcheckError(
+            f"{visible(root)}：提交的文件夹里只能有普通文件，以下项目未读取，整份数据未做评判：" + "；".join(refused_zh),
+            f"{visible(root)}: a submission folder may hold only regular files; these were not read and "
+            "the submission was not judged: " + "; ".join(refused_en))
+    return files, folders
+
+
+def _read_regular(path: Path, inside: Path | None = None) -> bytes:
+    """The bytes of a regular file, checked on the open descriptor itself (no race, no hang)."""
+    real = path.resolve()
+    if inside is not None and not real.is_relative_to(inside):
+        raise LiftcheckError(f"{visible(path.name)}：指向提交文件夹之外，未读取",
+                             f"{visible(path.name)}: leads outside the submission folder; not read")
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    if inside is not None:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(real, flags)
     try:
-        return pl.read_csv(io.BytesIO(data), infer_schema=False,
-                           truncate_ragged_lines=False)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            zh, en = _kind_of(mode)
+            raise LiftcheckError(f"{visible(path.name)}：{zh}，不是普通文件，未读取",
+                                 f"{visible(path.name)}: {en}, not a regular file; not read")
+        with os.fdopen(fd, "rb", closefd=True) as fh:
+            fd = -1
+            return fh.read()
+    finally:
+        if fd >= 0:
+            os.close(fd)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+# ---- CSV ---------------------------------------------------------------------------------------
+
+def _decode_csv(data: bytes, name: str) -> bytes:
+    """The CSV as UTF-8 bytes: UTF-8 (a BOM is dropped) as it is, GB18030 converted.
+
+    A file that is mostly valid UTF-8 but has bad bytes is damaged or mixes encodings:
+    decoding it as GB18030 would turn all its Chinese text into other Chinese text, so it is
+    refused with the place of the first bad byte instead."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LiftcheckError(f"{name}：无法识别的文件编码：这是 UTF-16（Excel 的“Unicode 文本”），请另存为“CSV UTF-8”",
+                             f"{name}: unrecognised encoding: this is UTF-16 (Excel's \"Unicode text\"); save it as \"CSV UTF-8\"")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        data.decode("utf-8")
+        return data
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = len(text) - len(text.encode("ascii", "ignore")) - bad
+    if good >= 3 and good > 3 * bad:
+        line = _line_of(data, first_bad)
+        raise LiftcheckError(
+            f"{name}：第 {line} 行（第 {first_bad} 字节）不是有效的 UTF-8：文件已损坏或混用了多种编码，未读取",
+            f"{name}: line {line} (byte {first_bad}) is not valid UTF-8: the file is damaged or mixes encodings; not read")
+    try:
+        return data.decode("gb18030").encode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LiftcheckError(
+            f"{name}：无法识别的文件编码（支持 UTF-8、带 BOM 的 UTF-8 和 GB18030），第 {exc.start} 字节出错",
+            f"{name}: unrecognised encoding (UTF-8, UTF-8 with BOM and GB18030 are accepted); bad byte at offset {exc.start}",
+        ) from None
+
+
+_C1_OR_BIDI = re.compile(rb"\xc2[\x80-\x9f]|\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def _free_of_controls(data: bytes, arr: np.ndarray) -> bool:
+    """True when no byte of the (UTF-8) file is a control character, line ends aside."""
+    low = int(np.count_nonzero(arr < 0x20))
+    newlines, returns, crlf = data.count(b"\n"), data.count(b"\r"), data.count(b"\r\n")
+    if low != newlines + returns or returns != crlf or b"\x7f" in data:
+        return False
+    return not ((b"\xc2" in data or b"\xe2" in data) and _C1_OR_BIDI.search(data))
+
+
+@dataclass
+class _Layout:
+    lines: np.ndarray | None      # the line each data record starts on, when not simply index + 2
+    fields: np.ndarray | None     # fields in each data record, when some differ from the header
+    header_fields: int
+    quoted_newlines: bool
+
+
+def _layout(data: bytes, arr: np.ndarray, rows: int) -> _Layout:
+    """Where each record starts and how many fields it has, found on byte positions.
+
+    The common file (no quotes, every line complete) is recognised by two counts. Otherwise a
+    newline or comma inside a quoted cell is told apart by the parity of the quotes before it."""
+    first_nl = data.find(b"\n")
+    header = data if first_nl < 0 else data[:first_nl]
+    header_commas = header.count(b",") if b'"' not in header else None
+    if b'"' not in data and header_commas is not None and data.count(b",") == header_commas * (rows + 1):
+        return _Layout(None, None, header_commas + 1, False)
+    newline_at = np.flatnonzero(arr == 0x0A)
+    quote_at = np.flatnonzero(arr == 0x22)
+    comma_at = np.flatnonzero(arr == 0x2C)
+    if quote_at.size:
+        ends = newline_at[(np.searchsorted(quote_at, newline_at) & 1) == 0]
+        comma_at = comma_at[(np.searchsorted(quote_at, comma_at) & 1) == 0]
+    else:
+        ends = newline_at
+    starts = np.concatenate(([0], ends + 1))
+    stops = np.concatenate((ends, [len(data)]))
+    if starts[-1] >= len(data):   # the file ends with a newline: no record after it
+        starts, stops = starts[:-1], stops[:-1]
+    commas = np.searchsorted(comma_at, stops) - np.searchsorted(comma_at, starts)
+    if len(starts) - 1 != rows:   # a layout polars did not see: keep counting records
+        return _Layout(None, None, int(commas[0]) + 1 if len(commas) else 0, len(ends) != len(newline_at))
+    empty = (stops - starts == 0) | ((stops - starts == 1) & (arr[np.minimum(starts, len(arr) - 1)] == 0x0D))
+    fields = np.where(empty, 0, commas + 1)
+    lines = np.searchsorted(newline_at, starts) + 1
+    return _Layout(lines[1:], fields[1:], int(fields[0]), len(ends) != len(newline_at))
+
+
+def _csv_problem(data: bytes, arr: np.ndarray, name: str, detail: str) -> LiftcheckError:
+    """A CSV polars cannot parse, with the line that breaks it where that can be found."""
+    quote_at = np.flatnonzero(arr == 0x22)
+    if quote_at.size % 2:
+        line = _line_of(data, int(quote_at[-1]))
+        return LiftcheckError(f"{name}：CSV 无法读取：第 {line} 行的引号（\"）没有闭合",
+                              f"{name}: the CSV cannot be read: the quote (\") on line {line} is never closed")
+    newline_at = np.flatnonzero(arr == 0x0A)
+    if quote_at.size:
+        newline_at = newline_at[(np.searchsorted(quote_at, newline_at) & 1) == 0]
+    comma_at = np.flatnonzero(arr == 0x2C)
+    if quote_at.size:
+        comma_at = comma_at[(np.searchsorted(quote_at, comma_at) & 1) == 0]
+    starts = np.concatenate(([0], newline_at + 1))
+    stops = np.concatenate((newline_at, [len(data)]))
+    fields = np.searchsorted(comma_at, stops) - np.searchsorted(comma_at, starts) + 1
+    over = np.flatnonzero(fields[1:] > fields[0]) if len(fields) > 1 else []
+    if len(over):
+        i = int(over[0]) + 1
+        line = _line_of(data, int(starts[i]))
+        return LiftcheckError(
+            f"{name}：CSV 无法读取：第 {line} 行有 {fields[i]} 个字段，表头只有 {fields[0]} 个（多了逗号？）",
+            f"{name}: the CSV cannot be read: line {line} has {fields[i]} fields, the header {fields[0]} (a stray comma?)")
+    detail = visible(detail)
+    return LiftcheckError(f"{name}：CSV 无法读取：{detail}", f"{name}: the CSV cannot be read: {detail}")
+
+
+def _read_csv(data: bytes, name: str) -> tuple[pl.DataFrame, _Layout | None, bool]:
+    """(the cells as text, where each record is and how complete, free of control characters)."""
+    if not data or data.isspace():
+        return pl.DataFrame(), None, True
+    data = _decode_csv(data, name)
+    if b"\r" in data and b"\n" not in data:   # classic Mac line ends: one line to polars otherwise
+        data = data.replace(b"\r", b"\n")
+    arr = np.frombuffer(data, dtype=np.uint8)
+    try:
+        df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LiftcheckError(f"{path.name}：CSV 无法读取：{first}", f"{path.name}: the CSV cannot be read: {first}") from None
+        raise _csv_problem(data, arr, name, first) from None
+    layout = _layout(data, arr, df.height)
+    clean = _free_of_controls(data, arr) and not layout.quoted_newlines
+    return df, layout, clean
 
 
-def _json_value(value, kind: str) -> str | None:
-    """A JSON value as the validator's string, or a type-error mark when its JSON type is wrong."""
-    if value is None:
+def _csv_source(rt: RecordType, data: bytes, name: str, raw: RawSubmission) -> tuple[SourceFile, pl.DataFrame]:
+    df, layout, clean = _read_csv(data, name)
+    source = SourceFile(name, rt.name, "line", canonical=False, free_of_controls=clean)
+    columns = list(df.columns)
+    mapping = _header_map(rt, columns, name, raw)
+    if layout is not None and layout.lines is not None:
+        df = df.with_columns(pl.Series(ROW_COL, layout.lines, dtype=pl.Int64))
+    if layout is not None and layout.fields is not None:
+        short = np.flatnonzero((layout.fields > 0) & (layout.fields < layout.header_fields))
+        lines = layout.lines if layout.lines is not None else np.arange(df.height) + 2
+        for i in short[:10_000]:
+            have = int(layout.fields[i])
+            # the first missing cell that a field would have been read from
+            field_name = next((mapping[c] for c in columns[have:] if c in mapping), None)
+            if field_name is not None:
+                source.cell_problems.append(CellProblem(int(lines[i]), field_name, "short_row",
+                                                        f"{have}/{layout.header_fields}"))
+    return source, _conform(rt, df, name, raw, first_row=2, mapping=mapping)
+
+
+# ---- JSON --------------------------------------------------------------------------------------
+
+class _Refused(ValueError):
+    """A JSON value liftcheck will not read, raised from inside the parser's hooks."""
+
+    def __init__(self, zh: str, en: str):
+        super().__init__(en)
+        self.zh, self.en = zh, en
+
+
+class _Object(dict):
+    """A JSON object that named a key more than once (the keys kept in `duplicates`)."""
+
+    duplicates: list
+
+
+def _object(pairs: list) -> dict:
+    obj: dict = {}
+    for key, value in pairs:
+        if key in obj:
+            if not isinstance(obj, _Object):
+                obj = _Object(obj)
+                obj.duplicates = []
+            obj.duplicates.append((key, obj[key], value))
+            continue
+        obj[key] = value
+    return obj
+
+
+def _constant(text: str):
+    raise _Refused(f"不接受 {text}（JSON 里没有 NaN、Infinity）", f"{text} is not accepted (JSON has no NaN or Infinity)")
+
+
+def _number_text(text: str) -> None:
+    if len(text) > MAX_JSON_NUMBER_CHARS:
+        raise _Refused(f"数字过长（{len(text):,} 个字符，最多 {MAX_JSON_NUMBER_CHARS} 个）",
+                       f"a number too long ({len(text):,} characters, at most {MAX_JSON_NUMBER_CHARS})")
+
+
+def _float(text: str) -> float:
+    _number_text(text)
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused(f"数字 {text} 超出范围", f"the number {text} is out of range")
+    return value
+
+
+def _int(text: str) -> int:
+    _number_text(text)
+    return int(text)
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_float=_float, parse_int=_int, parse_constant=_constant)
+# Used only to find where an item that was refused ends, so the items after it are still read.
+_LENIENT = json.JSONDecoder(parse_float=lambda s: 0.0, parse_int=lambda s: 0, parse_constant=lambda s: None)
+_WS = re.compile(r"[ \t\n\r]*")
+# A JSON string (or what is left of an unterminated one): possessive, so never quadratic.
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*+(?:"|\\?(?=\n)|\\?\Z)')
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _too_deep(text: str) -> int | None:
+    """The line where brackets nest deeper than MAX_JSON_DEPTH, or None; strings are skipped."""
+    if text.count("[") + text.count("{") <= MAX_JSON_DEPTH:
         return None
+    bare = _STRING.sub('""', text).encode("utf-8")
+    arr = np.frombuffer(bare, dtype=np.uint8)
+    opens = np.flatnonzero((arr == 0x5B) | (arr == 0x7B))
+    closes = np.flatnonzero((arr == 0x5D) | (arr == 0x7D))
+    depth = np.arange(1, opens.size + 1) - np.searchsorted(closes, opens)
+    over = np.flatnonzero(depth > MAX_JSON_DEPTH)
+    return _line_of(bare, int(opens[over[0]])) if over.size else None
+
+
+def _lone_surrogate(value) -> str | None:
+    """The first string (or key) holding half of a surrogate pair, shown escaped."""
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return v.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace")
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+    return None
+
+
+def _decode_json(data: bytes, name: str) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LiftcheckError(f"{name}：JSON 文件必须是 UTF-8 编码（这是 UTF-16），未读取",
+                             f"{name}: a JSON file must be UTF-8 (this is UTF-16); not read")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = _line_of(data, exc.start)
+        raise LiftcheckError(f"{name}：第 {line} 行（第 {exc.start} 字节）不是 UTF-8：JSON 文件必须是 UTF-8 编码，未读取",
+                             f"{name}: line {line} (byte {exc.start}) is not UTF-8: a JSON file must be UTF-8; not read") from None
+
+
+_NOT_TEXT = ("含有孤立的代理项（不是有效的 Unicode 文本）", "holds a lone surrogate (not valid Unicode text)")
+
+
+def _parse_jsonl(text: str, name: str, raw: RawSubmission) -> list[tuple[int, object]]:
+    items = []
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        shown = visible(line[:80])
+        deep = _too_deep(line)
+        if deep is not None:
+            raw.file_problems.append(_problem(name, number, "", shown, "too_deep",
+                                              f"JSON 嵌套超过 {MAX_JSON_DEPTH} 层，未读取",
+                                              f"JSON nested deeper than {MAX_JSON_DEPTH} levels; not read"))
+            continue
+        try:
+            value = _DECODER.decode(line)
+        except json.JSONDecodeError as exc:
+            raw.file_problems.append(_problem(name, number, "", shown, "invalid_json",
+                                              f"不是有效的 JSON：{exc.msg}", f"not valid JSON: {exc.msg}"))
+            continue
+        except _Refused as exc:
+            raw.file_problems.append(_problem(name, number, "", shown, "invalid_json", exc.zh, exc.en))
+            continue
+        except (RecursionError, ValueError) as exc:   # belt and braces: the limits above come first
+            raw.file_problems.append(_problem(name, number, "", shown, "invalid_json",
+                                              f"无法读取：{exc}", f"cannot be read: {exc}"))
+            continue
+        if _SURROGATE_ESCAPE.search(line) and (bad := _lone_surrogate(value)) is not None:
+            raw.file_problems.append(_problem(name, number, "", visible(bad[:80]), "not_text", *_NOT_TEXT))
+            continue
+        items.append((number, value))
+    return items
+
+
+def _parse_json_array(text: str, name: str, raw: RawSubmission) -> list[tuple[int, object]]:
+    """Items of a JSON array, each parsed on its own so one refused item names its place."""
+    deep = _too_deep(text)
+    if deep is not None:
+        raise LiftcheckError(f"{name}：第 {deep} 行的 JSON 嵌套超过 {MAX_JSON_DEPTH} 层，未读取",
+                             f"{name}: line {deep}: JSON nested deeper than {MAX_JSON_DEPTH} levels; not read")
+    pos = _WS.match(text, 0).end()
+    if pos == len(text):
+        return []
+    if text[pos] != "[":
+        try:
+            _DECODER.decode(text)
+        except json.JSONDecodeError as exc:
+            raise LiftcheckError(f"{name}：第 {exc.lineno} 行不是有效的 JSON：{exc.msg}",
+                                 f"{name}: line {exc.lineno} is not valid JSON: {exc.msg}") from None
+        except ValueError:
+            pass
+        raise LiftcheckError(f"{name}：应为 JSON 数组（每项一条记录）",
+                             f"{name}: expected a JSON array (one item per record)")
+    items: list[tuple[int, object]] = []
+    line, seen = 1, 0
+    pos = _WS.match(text, pos + 1).end()
+    index = 0
+    surrogates = _SURROGATE_ESCAPE.search(text) is not None
+    while pos < len(text) and text[pos] != "]":
+        line += text.count("\n", seen, pos)
+        seen = pos
+        refused = False
+        try:
+            value, end = _DECODER.raw_decode(text, pos)
+        except json.JSONDecodeError as exc:
+            raise LiftcheckError(f"{name}：第 {exc.lineno} 行不是有效的 JSON：{exc.msg}",
+                                 f"{name}: line {exc.lineno} is not valid JSON: {exc.msg}") from None
+        except (_Refused, ValueError, RecursionError) as exc:
+            zh, en = (exc.zh, exc.en) if isinstance(exc, _Refused) else (f"无法读取：{exc}", f"cannot be read: {exc}")
+            try:
+                _, end = _LENIENT.raw_decode(text, pos)
+            except (ValueError, RecursionError):
+                raise LiftcheckError(f"{name}：第 {line} 行（第 {index} 项）无法读取：{zh}",
+                                     f"{name}: line {line} (item {index}) cannot be read: {en}") from None
+            raw.file_problems.append(_problem(name, index, "", visible(text[pos:min(end, pos + 80)]), "invalid_json",
+                                              f"{zh}（第 {line} 行）", f"{en} (line {line})", row_kind="item"))
+            refused = True
+        else:
+            if surrogates and (bad := _lone_surrogate(value)) is not None:
+                raw.file_problems.append(_problem(name, index, "", visible(bad[:80]), "not_text",
+                                                  f"{_NOT_TEXT[0]}（第 {line} 行）", f"{_NOT_TEXT[1]} (line {line})",
+                                                  row_kind="item"))
+                refused = True
+        if not refused:
+            items.append((index, value))
+        index += 1
+        pos = _WS.match(text, end).end()
+        if pos < len(text) and text[pos] == ",":
+            pos = _WS.match(text, pos + 1).end()
+        elif pos < len(text) and text[pos] != "]":
+            line += text.count("\n", seen, pos)
+            raise LiftcheckError(f"{name}：第 {line} 行不是有效的 JSON：应为逗号或 ]",
+                                 f"{name}: line {line} is not valid JSON: expected ',' or ']'")
+    if pos >= len(text):
+        raise LiftcheckError(f"{name}：JSON 数组没有结束（缺少 ]）", f"{name}: the JSON array never ends (no closing ])")
+    if text[pos + 1:].strip():
+        line += text.count("\n", seen, pos)
+        raise LiftcheckError(f"{name}：第 {line} 行之后还有多余的内容", f"{name}: extra data after the array (line {line})")
+    return items
+
+
+def _json_value(value, kind: str) -> tuple[str | None, str | None]:
+    """(a JSON value as the validator's string, or the JSON text to show when its JSON type is wrong)."""
+    if value is None:
+        return None, None
     ok = {
         "string": isinstance(value, str), "enum": isinstance(value, str), "date": isinstance(value, str),
         "datetime": isinstance(value, str),
@@ -146,126 +597,140 @@ def _json_value(value, kind: str) -> str | None:
     blank = (isinstance(value, str) and not value.strip()) or (
         isinstance(value, list) and any(isinstance(v, str) and not v.strip() for v in value))
     if not ok or blank:
-        return JSON_TYPE_MARK + json.dumps(value, ensure_ascii=False)
+        return None, json.dumps(value, ensure_ascii=False)
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return ("true" if value else "false"), None
     if isinstance(value, float) and kind == "integer":
-        return str(int(value))
+        return str(int(value)), None
     if isinstance(value, list):
-        return ";".join(value)
-    return str(value)
+        return ";".join(value), None
+    return str(value), None
 
 
-def _json_records(rt: RecordType, items: list[tuple[int, object]], display: str, raw: RawSubmission,
-                  row_kind: str) -> pl.DataFrame:
+def _json_records(rt: RecordType, items: list[tuple[int, object]], source: SourceFile,
+                  raw: RawSubmission) -> pl.DataFrame:
+    display, row_kind = source.display, source.row_kind
     kinds = {f.name: f.kind for f in rt.fields}
     rows: dict[str, list] = {ROW_COL: []} | {n: [] for n in kinds}
     for where, item in items:
         if not isinstance(item, dict):
-            raw.file_problems.append(_problem(display, where, "", json.dumps(item, ensure_ascii=False)[:80],
+            raw.file_problems.append(_problem(display, where, "", visible(json.dumps(item, ensure_ascii=False)[:80]),
                                               "not_an_object", "应为 JSON 对象", "expected a JSON object",
                                               row_kind=row_kind))
             continue
         unknown = [k for k in item if k not in kinds]
         for k in unknown:
-            raw.file_problems.append(_problem(display, where, k, json.dumps(item[k], ensure_ascii=False)[:80],
+            raw.file_problems.append(_problem(display, where, visible(k), visible(json.dumps(item[k], ensure_ascii=False)[:80]),
                                               "unknown_field", f"未知字段（{rt.name} 没有这个字段）",
                                               f"unknown field ({rt.name} has no such field)", row_kind=row_kind))
         rows[ROW_COL].append(where)
         for name, kind in kinds.items():
-            rows[name].append(_json_value(item.get(name), kind))
+            text, wrong = _json_value(item.get(name), kind)
+            rows[name].append(text)
+            if wrong is not None:
+                source.cell_problems.append(CellProblem(where, name, "json_type", wrong))
+        for key, first, again in getattr(item, "duplicates", []):
+            if key in kinds:
+                shown = f"{json.dumps(first, ensure_ascii=False)} / {json.dumps(again, ensure_ascii=False)}"
+                source.cell_problems.append(CellProblem(where, key, "duplicate_key", shown))
     schema = {ROW_COL: pl.Int64} | {n: pl.String for n in kinds}
     return pl.DataFrame(rows, schema=schema)
 
 
-def _read_json(path: Path, rt: RecordType, raw: RawSubmission) -> pl.DataFrame:
-    text = _decode_text(path)
-    if path.suffix == ".jsonl":
-        items = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
+def _json_source(rt: RecordType, data: bytes, name: str, lines: bool, raw: RawSubmission) -> tuple[SourceFile, pl.DataFrame]:
+    text = _decode_json(data, name)
+    source = SourceFile(name, rt.name, "line" if lines else "item", canonical=True)
+    items = _parse_jsonl(text, name, raw) if lines else _parse_json_array(text, name, raw)
+    frame = _json_records(rt, items, source, raw)
+    return source, frame.select(pl.lit(name).alias(FILE_COL), ROW_COL, *rt.field_names)
+
+
+# ---- workbooks ---------------------------------------------------------------------------------
+
+def _read_workbook(data: bytes, name: str, raw: RawSubmission) -> None:
+    from checker.workbook import read_sheets
+
+    def wanted(sheet: str) -> bool:
+        return sheet != INSTRUCTIONS_SHEET and record_type_for_name(sheet) is not None
+
+    sheets, others = read_sheets(data, name, wanted)
+    for sheet_name in others:
+        if sheet_name != INSTRUCTIONS_SHEET:
+            raw.unknown_files.append(visible(f"{name}[{sheet_name}]"))
+    for sheet in sheets:
+        rt = record_type_for_name(sheet.name)
+        display = visible(f"{name}[{sheet.name}]")
+        source = SourceFile(display, rt.name, "row", canonical=False)
+        mapping = _header_map(rt, list(sheet.frame.columns), display, raw)
+        frame = sheet.frame
+        if sheet.hidden:
+            raw.file_problems.append(_problem(display, None, "", sheet.name, "hidden_sheet",
+                                              "这是隐藏的工作表，其中的记录已读取", "a hidden sheet; its records were read",
+                                              severity="warning", row_kind="row"))
+        last_row = sheet.header_row + frame.height
+        for cell in sheet.bad_cells:
+            column = sheet.columns.get(cell.column)
+            field_name = mapping.get(column) if column is not None else None
+            if sheet.header_row < cell.row <= last_row and field_name is not None:
+                source.cell_problems.append(CellProblem(cell.row, field_name, cell.code, visible(cell.shown), cell.ref))
                 continue
-            try:
-                items.append((number, json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raw.file_problems.append(_problem(path.name, number, "", line[:80], "invalid_json",
-                                                  f"不是有效的 JSON：{exc.msg}", f"not valid JSON: {exc.msg}"))
-        return _json_records(rt, items, path.name, raw, "line")
-    try:
-        data = json.loads(text) if text.strip() else []
-    except json.JSONDecodeError as exc:
-        raise LiftcheckError(f"{path.name}：第 {exc.lineno} 行不是有效的 JSON：{exc.msg}",
-                             f"{path.name}: line {exc.lineno} is not valid JSON: {exc.msg}") from None
-    if not isinstance(data, list):
-        raise LiftcheckError(f"{path.name}：应为 JSON 数组（每项一条记录）",
-                             f"{path.name}: expected a JSON array (one item per record)")
-    return _json_records(rt, list(enumerate(data)), path.name, raw, "item")
-
-
-def _decode_text(path: Path) -> str:
-    data = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise LiftcheckError(f"{path.name}：无法识别的文件编码", f"{path.name}: unrecognised encoding")
-
-
-def _read_workbook(path: Path, raw: RawSubmission) -> None:
-    try:
-        sheets = pl.read_excel(path, sheet_id=0, engine="calamine", infer_schema_length=0,
-                               drop_empty_rows=True, raise_if_empty=False)
-    except Exception as exc:  # fastexcel raises its own types for truncated or foreign files
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LiftcheckError(f"{path.name}：无法读取 Excel 工作簿（文件损坏或不是 .xlsx）：{first}",
-                             f"{path.name}: cannot read the Excel workbook (damaged or not .xlsx): {first}") from None
-    for sheet, df in sheets.items():
-        if sheet == INSTRUCTIONS_SHEET:
-            continue
-        rt = record_type_for_name(sheet)
-        display = f"{path.name}[{sheet}]"
-        if rt is None:
-            raw.unknown_files.append(display)
-            continue
+            if sheet.header_row < cell.row <= last_row:
+                continue   # in a column that is not read (no header, or an unknown one): no record changes
+            # in the header, above it, or in a row calamine sees as empty: a field or a whole
+            # record liftcheck cannot read, and not one to lose without a word
+            what_zh = "公式没有保存的计算结果" if cell.code == "formula" else "单元格是错误值"
+            what_en = "a formula without a saved value" if cell.code == "formula" else "an error value"
+            raw.file_problems.append(_problem(
+                f"{display}!{cell.ref}", cell.row, "", visible(cell.shown), cell.code,
+                f"{what_zh}，这一格的内容读不到（请在 Excel 中重新计算并保存）",
+                f"{what_en}: this cell cannot be read (recalculate and save the workbook in Excel)",
+                row_kind="row"))
         raw.frames.setdefault(rt.name, []).append(
-            (SourceFile(display, rt.name, "row", canonical=False), _conform(rt, df, display, raw, first_row=2)))
+            (source, _conform(rt, frame, display, raw, first_row=sheet.header_row + 1, mapping=mapping,
+                              keep_rows={p.row for p in source.cell_problems})))
 
+
+# ---- the submission ----------------------------------------------------------------------------
 
 def load_submission(path: str | Path) -> RawSubmission:
     """Read every record file of a submission folder, or the sheets of one workbook."""
     root = Path(path)
-    if not root.exists():
-        raise LiftcheckError(f"找不到提交的数据：{root}", f"submission not found: {root}")
+    try:
+        mode = os.stat(root).st_mode   # a link the user named on the command line is followed
+    except FileNotFoundError:
+        raise LiftcheckError(f"找不到提交的数据：{visible(root)}", f"submission not found: {visible(root)}") from None
+    except OSError as exc:
+        raise LiftcheckError(f"无法读取提交的数据 {visible(root)}：{exc.strerror}",
+                             f"cannot read the submission {visible(root)}: {exc.strerror}") from None
     raw = RawSubmission(root=root)
-    if root.is_file():
+    name = visible(root.name)
+    if not stat.S_ISDIR(mode):
+        if not stat.S_ISREG(mode):
+            zh, en = _kind_of(mode)
+            raise LiftcheckError(f"{name}：{zh}，不是普通文件，未读取", f"{name}: {en}, not a regular file; not read")
         if root.suffix.lower() != ".xlsx":
-            raise LiftcheckError(f"{root.name}：单个文件必须是 .xlsx 工作簿；CSV/JSON 请放在文件夹里提交",
-                                 f"{root.name}: a single file must be an .xlsx workbook; submit CSV/JSON files in a folder")
-        _read_workbook(root, raw)
+            raise LiftcheckError(f"{name}：单个文件必须是 .xlsx 工作簿；CSV/JSON 请放在文件夹里提交",
+                                 f"{name}: a single file must be an .xlsx workbook; submit CSV/JSON files in a folder")
+        _read_workbook(_read_regular(root), name, raw)
         return raw
-    for file in sorted(root.iterdir()):
-        if file.name.startswith("."):
-            continue
-        if file.is_dir():  # a sub-folder is not read; say so rather than ignore it
-            raw.unknown_files.append(file.name + "/")
-            continue
-        rt = record_type_for_name(file.stem) if file.suffix.lower() in SUFFIXES else None
+    files, folders = _scan_folder(root)
+    raw.unknown_files.extend(visible(f) for f in folders)   # a sub-folder is not read; say so
+    inside = root.resolve()
+    for file in files:
+        suffix = file.suffix.lower()
+        name = visible(file.name)
+        rt = record_type_for_name(file.stem) if suffix in SUFFIXES else None
         if rt is None:
-            if file.suffix.lower() == ".xlsx":
-                _read_workbook(file, raw)
+            if suffix == ".xlsx":
+                _read_workbook(_read_regular(file, inside), name, raw)
             else:
-                raw.unknown_files.append(file.name)
+                raw.unknown_files.append(name)
             continue
-        if file.suffix.lower() == ".csv":
-            df = _read_csv(file)
-            frame = _conform(rt, df, file.name, raw, first_row=2)
-            source = SourceFile(file.name, rt.name, "line", canonical=False)
+        data = _read_regular(file, inside)
+        if suffix == ".csv":
+            source, frame = _csv_source(rt, data, name, raw)
         else:
-            frame = _read_json(file, rt, raw)
-            frame = frame.select(pl.lit(file.name).alias(FILE_COL), ROW_COL, *rt.field_names)
-            source = SourceFile(file.name, rt.name, "line" if file.suffix == ".jsonl" else "item", canonical=True)
+            source, frame = _json_source(rt, data, name, suffix == ".jsonl", raw)
         raw.frames.setdefault(rt.name, []).append((source, frame))
     return raw
-
 

@@ -10,16 +10,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
-_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-_DATETIME_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+_YEAR = r"(19[0-9]{2}|20[0-9]{2}|2100)"   # records.md: a year outside 1900-2100 is an error
+_DATE_PATTERN = rf"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}$"
+_DATETIME_PATTERN = rf"^{_YEAR}-[0-9]{{2}}-[0-9]{{2}}[T ][0-9]{{2}}:[0-9]{{2}}(:[0-9]{{2}})?(Z|[+-][0-9]{{2}}:?[0-9]{{2}})?$"
 
 
 def _iso_date(value: object) -> dt.date:
     if isinstance(value, dt.datetime) or not isinstance(value, (str, dt.date)):
         raise ValueError("expected an ISO date YYYY-MM-DD")
     if isinstance(value, dt.date):
+        if not 1900 <= value.year <= 2100:
+            raise ValueError("expected a year from 1900 to 2100")
         return value
     import re
 
@@ -33,6 +36,8 @@ def _local_datetime(value: object) -> dt.datetime:
     from zoneinfo import ZoneInfo
 
     if isinstance(value, dt.datetime):
+        if not 1900 <= value.year <= 2100:
+            raise ValueError("expected a year from 1900 to 2100")
         parsed = value
     elif isinstance(value, str) and re.fullmatch(_DATETIME_PATTERN, value):
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -43,9 +48,25 @@ def _local_datetime(value: object) -> dt.datetime:
     return parsed
 
 
+def _no_controls(allow_tab: bool):
+    import re
+
+    from checker.text import PY_CONTROL_CLASS, PY_CONTROL_CLASS_NO_TAB
+
+    pattern = re.compile(PY_CONTROL_CLASS_NO_TAB if allow_tab else PY_CONTROL_CLASS)
+
+    def check(value: str) -> str:
+        if pattern.search(value):
+            raise ValueError("control characters are not accepted")
+        return value
+
+    return AfterValidator(check)
+
+
 Date = Annotated[dt.date, BeforeValidator(_iso_date)]
 LocalDateTime = Annotated[dt.datetime, BeforeValidator(_local_datetime)]
-Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S")]
+Text = Annotated[str, StringConstraints(min_length=1, pattern=r"\S"), _no_controls(allow_tab=False)]
+FreeText = Annotated[str, StringConstraints(min_length=1, pattern=r"\S"), _no_controls(allow_tab=True)]
 
 
 class Record(BaseModel):
@@ -84,21 +105,21 @@ class DailyCheck(Record):
     date: Date
     inspector: Text
     result: Literal["normal", "hazard_found"] = "normal"
-    note: Text | None = None
+    note: FreeText | None = None
 
 
 class WeeklyReview(Record):
     use_unit_id: Text
     date: Date
     director: Text | None = None
-    note: Text | None = None
+    note: FreeText | None = None
 
 
 class MonthlyDispatch(Record):
     use_unit_id: Text
     date: Date
     chair: Text | None = None
-    note: Text | None = None
+    note: FreeText | None = None
 
 
 class Maintenance(Record):
@@ -141,7 +162,7 @@ class Hazard(Record):
     source: Literal["assessment", "screening", "inspection", "daily_check", "weekly_review", "spot_check", "other"]
     assessment_id: Text | None = None
     severity: Literal["general", "major", "serious"]
-    description: Text | None = None
+    description: FreeText | None = None
     deadline: Date | None = None
     rectified_on: Date | None = None
     listed_on: Date | None = None

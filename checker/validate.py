@@ -16,10 +16,16 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from checker.contract import Field, RecordType, record_types
-from checker.load import FILE_COL, JSON_TYPE_MARK, ROW_COL, RawSubmission, SourceFile
+from checker.load import FILE_COL, ROW_COL, RawSubmission, SourceFile
+from checker.text import (ASCII_DIGITS, CONTROL_CLASS, CONTROL_CLASS_NO_TAB, FOREIGN_DIGIT_CLASS, FULLWIDTH_DIGITS,
+                          shorten, visible, visible_expr)
 
 VALID_COL = "_valid"
 ERR_PREFIX = "_err_"
+WARN_PREFIX = "_warn_"
+CELL_PREFIX = "_cell_"
+# records.md: a year outside 1900-2100 in a date is an error, never a value to judge.
+YEAR_MIN, YEAR_MAX = 1900, 2100
 
 PROBLEM_SCHEMA = {
     "severity": pl.String, "record_type": pl.String, "file": pl.String, "row": pl.Int64,
@@ -29,10 +35,16 @@ PROBLEM_SCHEMA = {
 
 _TRUE = ["true", "1", "是", "y", "yes", "t"]
 _FALSE = ["false", "0", "否", "n", "no", "f"]
-_DATE_ANY = r"^(\d{4})(?:-|/|年)(\d{1,2})(?:-|/|月)(\d{1,2})日?(?:[ T]00:00(?::00(?:\.0+)?)?)?$"
-_DATE_ISO = r"^(\d{4})-(\d{2})-(\d{2})$"
-_DT_ANY = r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
-_DT_ISO = r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$"
+# Explicit [0-9]: the regex engine's \d is Unicode-aware and would pass Arabic-Indic or
+# Devanagari digits on to a cast that turns them into null, silently.
+_DATE_ANY = r"^([0-9]{4})(?:-|/|年)([0-9]{1,2})(?:-|/|月)([0-9]{1,2})日?(?:[ T]00:00(?::00(?:\.0+)?)?)?$"
+_DATE_ISO = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$"
+_DT_ANY = (r"^([0-9]{4})[-/]([0-9]{1,2})[-/]([0-9]{1,2})[T ]([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})(?:\.[0-9]+)?)?"
+           r"[ \t]*(Z|[+-][0-9]{2}:?[0-9]{2})?$")
+_DT_ISO = r"^([0-9]{4})-([0-9]{2})-([0-9]{2})[T ]([0-9]{2}):([0-9]{2})(?::([0-9]{2}))?(Z|[+-][0-9]{2}:?[0-9]{2})?$"
+_INTEGER = r"^[+-]?[0-9]+(\.0+)?$"
+_INTEGER_DIGITS = 15   # beyond this an integer is out of any range a record needs (and of int64 soon)
+_NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
 def _expected(f: Field, canonical: bool) -> dict[str, tuple[str, str]]:
@@ -55,12 +67,25 @@ def _expected(f: Field, canonical: bool) -> dict[str, tuple[str, str]]:
         "enum": (f"应为以下之一：{allowed_zh}", f"expected one of: {allowed_en}"),
         "integer": ("应为整数", "expected a whole number"),
         "number": ("应为数字", "expected a number"),
-        "range": (f"超出范围（应{bounds.strip().replace('≥', '不小于')}）", f"out of range (expected{bounds})"),
+        "range": (f"超出范围（应{bounds.strip().replace('≥', '不小于')}）" if bounds else "超出范围",
+                  f"out of range (expected{bounds})" if bounds else "out of range"),
         "boolean": ("应为布尔值（true/false、1/0、是/否、Y/N）" if not canonical else "应为 true 或 false",
                     "expected a boolean (true/false, 1/0, 是/否, Y/N)" if not canonical else "expected true or false"),
         "date": (date_zh, date_en),
         "datetime": ("日期时间 YYYY-MM-DDTHH:MM[:SS]（可带时区偏移，默认北京时间）",
                      "a datetime YYYY-MM-DDTHH:MM[:SS] (offset optional, Asia/Shanghai by default)"),
+        "control": ("含有控制字符（显示为 \\x..），不能接受" + ("；备注中只允许制表符" if f.free_text else ""),
+                    "holds control characters (shown as \\x..), not accepted" + ("; a note may hold tabs only" if f.free_text else "")),
+        "digits": ("含有 0-9 以外的数字（如阿拉伯-印度数字、天城文数字），只接受 0-9 和全角０-９",
+                   "holds digits other than 0-9 (Arabic-Indic, Devanagari, …); only 0-9 and full-width ０-９ are read"),
+        "year": (f"年份超出 {YEAR_MIN}–{YEAR_MAX}", f"the year is outside {YEAR_MIN}–{YEAR_MAX}"),
+        "fullwidth_digits": ("全角数字已按半角 0-9 读取", "full-width digits read as 0-9"),
+        "duplicate_key": ("同一个 JSON 对象里这个键出现了两次，无法确定取哪个值", "the key appears twice in one JSON object; neither value is taken"),
+        "short_row": ("这一行在此列之前就结束了（字段数/表头列数），缺少的单元格不能当作空值",
+                      "the row ends before this column (fields/header columns); a missing cell is not an empty one"),
+        "formula": ("单元格是公式，但没有保存计算结果（请在 Excel 中打开、重新计算并保存，或直接填写数值）",
+                    "the cell holds a formula without a saved value (open, recalculate and save it in Excel, or type the value)"),
+        "error_value": ("单元格是错误值，不是数据", "the cell holds an error value, not data"),
         "pattern": ("格式不对（应为 6 位数字）" if f.name == "rescue_code" else f"格式不对（{f.pattern}）",
                     "wrong format (expected 6 digits)" if f.name == "rescue_code" else f"wrong format ({f.pattern})"),
         "duplicate_id": ("编号重复，应唯一", "duplicate id; it must be unique"),
@@ -92,6 +117,15 @@ def _enum_map(f: Field, canonical: bool) -> dict[str, str]:
     return mapping
 
 
+def _reads_digits(f: Field) -> bool:
+    """Fields whose value is digits: numbers, dates, datetimes and digit codes (rescue_code)."""
+    return f.kind in ("integer", "number", "date", "datetime") or (f.pattern is not None and "[0-9]" in f.pattern)
+
+
+def _year_ok(year: pl.Expr) -> pl.Expr:
+    return year.is_between(YEAR_MIN, YEAR_MAX)
+
+
 def _parse(f: Field, canonical: bool, iso_only: bool = False) -> tuple[pl.Expr, pl.Expr]:
     """(typed value, problem code or null) for one field of a raw, stripped string column.
 
@@ -99,38 +133,49 @@ def _parse(f: Field, canonical: bool, iso_only: bool = False) -> tuple[pl.Expr, 
     the native parser gives the same result as the variant-tolerant path at a tenth the cost.
     """
     v = pl.col(f.name)
-    marked = v.str.starts_with(JSON_TYPE_MARK)
-    present = v.is_not_null() & ~marked
+    present = v.is_not_null()
     if f.kind == "string":
         parsed, bad = v, pl.lit(None, pl.String)
     elif f.kind == "enum":
         parsed = v.replace_strict(_enum_map(f, canonical), default=None, return_dtype=pl.String)
         bad = pl.when(present & parsed.is_null()).then(pl.lit("enum"))
     elif f.kind == "integer":
-        ok = v.str.contains(r"^[+-]?\d{1,15}(\.0+)?$")
-        parsed = pl.when(ok).then(v.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
+        ok = v.str.contains(_INTEGER)
+        digits = v.str.replace(r"\.0+$", "").str.strip_chars_start("+-").str.strip_chars_start("0")
+        fits = digits.str.len_chars() <= _INTEGER_DIGITS
+        parsed = pl.when(ok & fits).then(v.str.replace(r"\.0+$", "").cast(pl.Int64, strict=False))
         low = pl.lit(False) if f.minimum is None else parsed < f.minimum
         high = pl.lit(False) if f.maximum is None else parsed > f.maximum
-        bad = pl.when(present & ~ok).then(pl.lit("integer")).when(present & (low | high)).then(pl.lit("range"))
+        bad = (pl.when(present & ~ok).then(pl.lit("integer"))
+               .when(present & (~fits | low | high)).then(pl.lit("range")))
     elif f.kind == "number":
-        parsed = v.cast(pl.Float64, strict=False)
+        ok = v.str.contains(_NUMBER)
+        parsed = pl.when(ok).then(v.cast(pl.Float64, strict=False))
+        finite = parsed.is_finite()   # 1e999 reads as infinity: out of range, not a value
+        parsed = pl.when(finite).then(parsed)
         low = pl.lit(False) if f.minimum is None else parsed < f.minimum
-        bad = pl.when(present & parsed.is_null()).then(pl.lit("number")).when(present & low).then(pl.lit("range"))
+        high = pl.lit(False) if f.maximum is None else parsed > f.maximum
+        bad = (pl.when(present & ~ok).then(pl.lit("number"))
+               .when(present & (~finite.fill_null(False) | low | high)).then(pl.lit("range")))
     elif f.kind == "boolean":
         lower = v.str.to_lowercase()
         truth = ["true"] if canonical else _TRUE
         falsity = ["false"] if canonical else _FALSE
         parsed = pl.when(lower.is_in(truth)).then(True).when(lower.is_in(falsity)).then(False)
         bad = pl.when(present & parsed.is_null()).then(pl.lit("boolean"))
-    elif f.kind == "date" and iso_only:
-        parsed = v.str.to_date("%Y-%m-%d", strict=False)
-        bad = pl.lit(None, pl.String)
     elif f.kind == "date":
-        groups = v.str.extract_groups(_DATE_ISO if canonical else _DATE_ANY)
-        iso = pl.concat_str([groups.struct.field("1"), groups.struct.field("2").str.zfill(2),
-                             groups.struct.field("3").str.zfill(2)], separator="-")
-        parsed = iso.str.to_date("%Y-%m-%d", strict=False)
-        bad = pl.when(present & parsed.is_null()).then(pl.lit("date"))
+        if iso_only:
+            parsed = v.str.to_date("%Y-%m-%d", strict=False)
+            bad = pl.lit(None, pl.String)
+        else:
+            groups = v.str.extract_groups(_DATE_ISO if canonical else _DATE_ANY)
+            iso = pl.concat_str([groups.struct.field("1"), groups.struct.field("2").str.zfill(2),
+                                 groups.struct.field("3").str.zfill(2)], separator="-")
+            parsed = iso.str.to_date("%Y-%m-%d", strict=False)
+            bad = pl.when(present & parsed.is_null()).then(pl.lit("date"))
+        in_range = _year_ok(parsed.dt.year())
+        bad = pl.coalesce(bad, pl.when(present & ~in_range).then(pl.lit("year")))
+        parsed = pl.when(in_range).then(parsed)
     elif f.kind == "datetime":
         g = v.str.extract_groups(_DT_ISO if canonical else _DT_ANY)
         text = pl.concat_str([g.struct.field("1"), pl.lit("-"), g.struct.field("2").str.zfill(2), pl.lit("-"),
@@ -144,10 +189,12 @@ def _parse(f: Field, canonical: bool, iso_only: bool = False) -> tuple[pl.Expr, 
                    .otherwise(digits.str.slice(1, 2).cast(pl.Int64, strict=False) * 60
                               + digits.str.slice(3, 2).cast(pl.Int64, strict=False))
                    * pl.when(off.str.starts_with("-")).then(-1).otherwise(1))
+        in_range = _year_ok(naive.dt.year())
         # An explicit offset is converted to Beijing time (UTC+8), the contract's local time.
-        parsed = pl.when(off.is_null()).then(naive).otherwise(
+        parsed = pl.when(in_range & off.is_null()).then(naive).when(in_range).then(
             naive - pl.duration(minutes=minutes) + pl.duration(hours=8))
-        bad = pl.when(present & naive.is_null()).then(pl.lit("datetime"))
+        bad = (pl.when(present & naive.is_null()).then(pl.lit("datetime"))
+               .when(present & ~in_range).then(pl.lit("year")))
     elif f.kind == "list":
         parsed = v.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
             pl.element().filter(pl.element() != ""))
@@ -156,10 +203,14 @@ def _parse(f: Field, canonical: bool, iso_only: bool = False) -> tuple[pl.Expr, 
         raise ValueError(f.kind)
     if f.pattern is not None:
         bad = pl.coalesce(bad, pl.when(present & ~v.str.contains(f.pattern)).then(pl.lit("pattern")))
+    if _reads_digits(f):
+        bad = pl.coalesce(pl.when(present & v.str.contains(FOREIGN_DIGIT_CLASS)).then(pl.lit("digits")), bad)
     if f.default is not None:
         parsed = parsed.fill_null(pl.lit(f.default))
     required = pl.when(v.is_null()).then(pl.lit("required")) if f.required else pl.lit(None, pl.String)
-    bad = pl.coalesce(pl.when(marked).then(pl.lit("json_type")), required, bad)
+    # a cell the loader could not read (its code is in the _err_ column already) comes first,
+    # then control characters, then emptiness, then the field's own format
+    bad = pl.coalesce(pl.col(ERR_PREFIX + f.name), required, bad)
     return parsed.alias(f.name), bad.cast(pl.String).alias(ERR_PREFIX + f.name)
 
 
@@ -168,22 +219,65 @@ def _all_iso_dates(values: pl.Series) -> bool:
     present = values.drop_nulls()
     if present.is_empty():
         return True
-    iso = present.str.contains(r"^\d{4}-\d{2}-\d{2}$").all()
+    iso = present.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").all()
     return bool(iso) and present.str.to_date("%Y-%m-%d", strict=False).null_count() == 0
 
 
+def _cell_problems(source: SourceFile, name: str) -> tuple[pl.Expr, pl.Expr, pl.Expr] | None:
+    """(code, value to show, cell reference) by row for the loader's unreadable cells of one field."""
+    found = [p for p in source.cell_problems if p.field == name]
+    if not found:
+        return None
+    by_row = {p.row: p for p in reversed(found)}   # the first problem of a cell is the one named
+    rows = list(by_row)
+    row = pl.col(ROW_COL)
+    return (row.replace_strict(rows, [p.code for p in by_row.values()], default=None, return_dtype=pl.String),
+            row.replace_strict(rows, [p.value for p in by_row.values()], default=None, return_dtype=pl.String),
+            row.replace_strict(rows, [p.cell for p in by_row.values()], default=None, return_dtype=pl.String))
+
+
 def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFrame:
-    """Strip, parse and flag one file's frame; keeps the raw text of each field for messages."""
+    """Strip, parse and flag one file's frame; keeps the raw text of each field for messages.
+
+    Before parsing: a cell the loader could not read carries its own code; control
+    characters are looked for in the raw value (unless the loader's byte scan found none in
+    the whole file); full-width digits are read as 0-9, with a warning column."""
+    first_codes, shown, cells, widened = [], [], [], []
+    for f in rt.fields:
+        n = f.name
+        loader = _cell_problems(source, n)
+        control = (pl.lit(None, pl.String) if source.free_of_controls else
+                   pl.when(pl.col(n).str.contains(CONTROL_CLASS_NO_TAB if f.free_text else CONTROL_CLASS))
+                   .then(pl.lit("control")))
+        first_codes.append(pl.coalesce(loader[0] if loader else pl.lit(None, pl.String), control)
+                           .alias(ERR_PREFIX + n))
+        raw_value = pl.when(control.is_not_null()).then(pl.col(n)).otherwise(pl.col(n).str.strip_chars().replace("", None))
+        shown.append((pl.coalesce(loader[1], raw_value) if loader else raw_value).alias("_raw_" + n))
+        cells.append((loader[2] if loader else pl.lit(None, pl.String)).alias(CELL_PREFIX + n))
     stripped = frame.with_columns(
-        [pl.col(n).str.strip_chars().replace("", None).alias(n) for n in rt.field_names])
-    parsed = [_parse(f, source.canonical, f.kind == "date" and _all_iso_dates(stripped.get_column(f.name)))
+        [pl.col(n).str.strip_chars().replace("", None).alias(n) for n in rt.field_names] + first_codes + shown + cells)
+    for f in rt.fields:
+        if _reads_digits(f) and stripped.get_column(f.name).str.contains("[０-９]").any():
+            widened.append(f.name)
+    stripped = stripped.with_columns(
+        [pl.col(n).str.contains("[０-９]").fill_null(False).alias(WARN_PREFIX + n) for n in widened]
+        + [pl.col(n).str.replace_many(FULLWIDTH_DIGITS, ASCII_DIGITS).alias(n) for n in widened])
+    parsed = [_parse(f, source.canonical, f.kind == "date" and f.name not in widened
+                     and _all_iso_dates(stripped.get_column(f.name)))
               for f in rt.fields]
-    return stripped.select(
+    typed = stripped.select(
         FILE_COL, ROW_COL,
         *[p for p, _ in parsed],
         *[e for _, e in parsed],
-        *[pl.col(n).alias("_raw_" + n) for n in rt.field_names],
+        *[pl.col("_raw_" + n) for n in rt.field_names],
+        *[pl.col(CELL_PREFIX + n) for n in rt.field_names],
+        *[pl.col(WARN_PREFIX + n) for n in widened],
     )
+    # the full-width warning only where the field has no error of its own
+    return typed.select(
+        pl.exclude([WARN_PREFIX + n for n in widened]),
+        *[(pl.when(pl.col(ERR_PREFIX + f.name).is_null() & pl.col(WARN_PREFIX + f.name)).then(pl.lit("fullwidth_digits"))
+           if f.name in widened else pl.lit(None, pl.String)).alias(WARN_PREFIX + f.name) for f in rt.fields])
 
 
 @dataclass
@@ -195,6 +289,7 @@ class Submission:
     problems: pl.DataFrame
     unknown_files: list[str] = field(default_factory=list)
     record_counts: dict[str, int] = field(default_factory=dict)
+    files: dict[str, list[str]] = field(default_factory=dict)     # record type -> the files (sheets) it came from
     rejected_counts: dict[str, int] = field(default_factory=dict)
     # rules.md "History start": the earliest maintenance record of the whole submission
     # (None when it has none); a partition keeps its whole submission's.
@@ -248,13 +343,17 @@ def _cross_row_checks(rt: RecordType, df: pl.DataFrame, keys: dict[str, pl.Serie
 
 def _problems(rt: RecordType, df: pl.DataFrame, row_kinds: dict[str, str], canonical: dict[str, bool]) -> pl.DataFrame:
     err_cols = [ERR_PREFIX + n for n in rt.field_names]
-    bad = df.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in err_cols]))
+    warn_cols = [WARN_PREFIX + n for n in rt.field_names]
+    bad = df.filter(pl.any_horizontal([pl.col(c).is_not_null() for c in err_cols + warn_cols]))
     if bad.height == 0:
         return pl.DataFrame(schema=PROBLEM_SCHEMA)
+    parts = []
+    for severity, prefix in (("error", ERR_PREFIX), ("warning", WARN_PREFIX)):
+        parts.append([pl.struct(pl.lit(severity).alias("severity"), pl.lit(n).alias("field"),
+                                pl.col(prefix + n).alias("code"), pl.col("_raw_" + n).alias("value"),
+                                pl.col(CELL_PREFIX + n).alias("cell")) for n in rt.field_names])
     long = bad.select(
-        FILE_COL, ROW_COL,
-        pl.concat_list([pl.struct(pl.lit(n).alias("field"), pl.col(ERR_PREFIX + n).alias("code"),
-                                  pl.col("_raw_" + n).alias("value")) for n in rt.field_names]).alias("p"),
+        FILE_COL, ROW_COL, pl.concat_list([*parts[0], *parts[1]]).alias("p"),
     ).explode("p").unnest("p").filter(pl.col("code").is_not_null())
     # expected texts: a small table over (canonical, field, code)
     texts = []
@@ -278,19 +377,36 @@ def _problems(rt: RecordType, df: pl.DataFrame, row_kinds: dict[str, str], canon
 
 
 def _with_messages(long: pl.DataFrame) -> pl.DataFrame:
-    """Problem rows (record_type, file, row, row_kind, field, label, value, code, zh, en) with their
-    messages: every record-level problem names its place the same way, line, item or row."""
-    where_zh = pl.concat_str([pl.col("file"), pl.lit(" 第 "), pl.col("row").cast(pl.String),
+    """Problem rows (record_type, file, row, row_kind, field, label, value, code, zh, en; optionally
+    severity and a spreadsheet cell) with their messages: every record-level problem names its
+    place the same way, line, item or row (and the cell, "book.xlsx[电梯]!C5", where there is one).
+    Control characters in anything echoed are shown as escapes; long values are cut."""
+    if "cell" not in long.columns:
+        long = long.with_columns(pl.lit(None, pl.String).alias("cell"))
+    if "severity" not in long.columns:
+        long = long.with_columns(pl.lit("error").alias("severity"))
+    file = pl.concat_str([pl.col("file"), pl.when(pl.col("cell").is_not_null()).then(pl.lit("!") + pl.col("cell"))
+                          .otherwise(pl.lit(""))])
+    where_zh = pl.concat_str([file, pl.lit(" 第 "), pl.col("row").cast(pl.String),
                               pl.when(pl.col("row_kind") == "item").then(pl.lit(" 项")).otherwise(pl.lit(" 行"))])
-    where_en = pl.concat_str([pl.col("file"), pl.lit(" "), pl.col("row_kind"), pl.lit(" "), pl.col("row").cast(pl.String)])
-    value = pl.col("value").fill_null("").str.replace(JSON_TYPE_MARK, "", literal=True)
+    where_en = pl.concat_str([file, pl.lit(" "), pl.col("row_kind"), pl.lit(" "), pl.col("row").cast(pl.String)])
+    value = visible_expr(pl.col("value").fill_null(""))
+    shown = (pl.when(value.str.len_chars() > 120)
+             .then(pl.concat_str([value.str.slice(0, 120), pl.lit("…（共 "), value.str.len_chars().cast(pl.String),
+                                  pl.lit(" 字符 characters）")]))
+             .otherwise(value))
+    read_as = pl.col("value").fill_null("").str.replace_many(FULLWIDTH_DIGITS, ASCII_DIGITS)
+    widened = pl.col("code") == "fullwidth_digits"
+    long = long.with_columns(
+        pl.when(widened).then(pl.concat_str([pl.col("zh"), pl.lit("（读作 "), read_as, pl.lit("）")])).otherwise(pl.col("zh")).alias("zh"),
+        pl.when(widened).then(pl.concat_str([pl.col("en"), pl.lit(" (read as "), read_as, pl.lit(")")])).otherwise(pl.col("en")).alias("en"))
     return long.select(
-        pl.lit("error").alias("severity"), "record_type", "file", "row", "row_kind",
+        "severity", "record_type", visible_expr(pl.col("file")).alias("file"), "row", "row_kind",
         "field", value.alias("value"), pl.col("code").str.replace(r":.*$", ""),
-        pl.concat_str([where_zh, pl.lit("，字段 "), pl.col("field"), pl.lit("（"), pl.col("label"), pl.lit("）值「"),
-                       value, pl.lit("」："), pl.col("zh")]).alias("message_zh"),
-        pl.concat_str([where_en, pl.lit(", field "), pl.col("field"), pl.lit(" ("), pl.col("label"), pl.lit("), value \""),
-                       value, pl.lit("\": "), pl.col("en")]).alias("message_en"),
+        visible_expr(pl.concat_str([where_zh, pl.lit("，字段 "), pl.col("field"), pl.lit("（"), pl.col("label"),
+                                    pl.lit("）值「"), shown, pl.lit("」："), pl.col("zh")])).alias("message_zh"),
+        visible_expr(pl.concat_str([where_en, pl.lit(", field "), pl.col("field"), pl.lit(" ("), pl.col("label"),
+                                    pl.lit("), value \""), shown, pl.lit("\": "), pl.col("en")])).alias("message_en"),
     )
 
 
@@ -300,11 +416,14 @@ def _file_problems(raw: RawSubmission) -> pl.DataFrame:
         unit_zh = "项" if p["row_kind"] == "item" else "行"
         where = f"{p['file']} 第 {p['row']} {unit_zh}" if p["row"] is not None else p["file"]
         where_en = f"{p['file']} {p['row_kind']} {p['row']}" if p["row"] is not None else p["file"]
-        rows.append({"severity": p["severity"], "record_type": None, "file": p["file"], "row": p["row"],
-                     "row_kind": p["row_kind"], "field": p["field"], "value": p["value"], "code": p["code"],
-                     "message_zh": f"{where}，{('字段 ' + p['field'] + '，') if p['field'] else ''}值「{p['value']}」：{p['expected_zh']}",
-                     "message_en": f"{where_en}, {('field ' + p['field'] + ', ') if p['field'] else ''}value \"{p['value']}\": {p['expected_en']}"})
+        value = shorten(visible(p["value"]))
+        field_name = visible(p["field"])
+        rows.append({"severity": p["severity"], "record_type": None, "file": visible(p["file"]), "row": p["row"],
+                     "row_kind": p["row_kind"], "field": field_name, "value": visible(p["value"]), "code": p["code"],
+                     "message_zh": visible(f"{where}，{('字段 ' + field_name + '，') if field_name else ''}值「{value}」：{p['expected_zh']}"),
+                     "message_en": visible(f"{where_en}, {('field ' + field_name + ', ') if field_name else ''}value \"{value}\": {p['expected_en']}")})
     for name in raw.unknown_files:
+        name = visible(name)
         rows.append({"severity": "warning", "record_type": None, "file": name, "row": None, "row_kind": "line",
                      "field": "", "value": name, "code": "unknown_file",
                      "message_zh": f"{name}：不是已知的记录类型，未读取（文件名应为记录类型名，如 elevators.csv）",
@@ -342,7 +461,7 @@ def validate(raw: RawSubmission, skip_invalid: bool = False) -> Submission:
         err_cols = [ERR_PREFIX + n for n in rt.field_names]
         checked[name] = df.with_columns(
             pl.all_horizontal([pl.col(c).is_null() for c in err_cols]).alias(VALID_COL)
-        ).drop(err_cols + ["_raw_" + n for n in rt.field_names])
+        ).drop(err_cols + [prefix + n for n in rt.field_names for prefix in ("_raw_", CELL_PREFIX, WARN_PREFIX)])
 
     if skip_invalid:
         checked, cascade = _cascade(checked, row_kinds)
@@ -357,6 +476,7 @@ def validate(raw: RawSubmission, skip_invalid: bool = False) -> Submission:
         problems=pl.concat(problems, how="vertical"),
         unknown_files=list(raw.unknown_files),
         record_counts={n: df.height for n, df in checked.items()},
+        files={n: [source.display for source, _ in parts] for n, parts in raw.frames.items()},
         rejected_counts={n: checked[n].height - tables[n].height for n in checked},
     )
 
