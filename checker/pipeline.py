@@ -34,6 +34,46 @@ class CheckRun:
         return self.report is None
 
 
+class NothingToJudge(LiftcheckError):
+    """A submission without a single elevator: every rule is about elevators, so it cannot be
+    judged — never "no violations" (records.md, "Never silent")."""
+
+    def __init__(self, submission: Submission, path: Path):
+        from checker.text import visible
+
+        found_zh, found_en = [], []
+        for name in sorted(submission.files):
+            files = "、".join(submission.files[name])
+            count = submission.record_counts.get(name, 0)
+            found_zh.append(f"{files}（{name}，{count:,} 条）")
+            found_en.append(f"{files} ({name}, {count:,} records)")
+        unread = [visible(u) for u in submission.unknown_files]
+        if unread:
+            found_zh.append("未识别、未读取的文件：" + "、".join(unread))
+            found_en.append("files not read (no record type by that name): " + ", ".join(unread))
+        rejected = submission.record_counts.get("elevators", 0)
+        if rejected:
+            lead_zh, lead_en = f"全部 {rejected:,} 部电梯都被拒收", f"all {rejected:,} elevators were rejected"
+        else:
+            lead_zh, lead_en = "提交的数据中没有电梯记录", "the submission has no elevators"
+        super().__init__(
+            f"{lead_zh}，无法评判（不是“没有违规”）。{visible(path)} 中找到："
+            + ("；".join(found_zh) or "没有任何文件")
+            + "。应有：elevators.csv、elevators.jsonl 或 elevators.json（或 电梯.csv 等），"
+              "或工作簿中名为「电梯」或「elevators」的工作表",
+            f"{lead_en}: nothing can be judged (this is not \"no violations\"). Found in {visible(path)}: "
+            + ("; ".join(found_en) or "no files at all")
+            + ". Expected: elevators.csv, elevators.jsonl or elevators.json (or 电梯.csv, ...), "
+              "or a sheet named 电梯 or elevators in a workbook")
+        self.submission = submission
+
+
+def require_elevators(submission: Submission, path: Path) -> None:
+    """Refuse to judge a submission that holds no elevator that may be judged."""
+    if submission.table("elevators").height == 0:
+        raise NothingToJudge(submission, path)
+
+
 class InvalidSubmission(LiftcheckError):
     def __init__(self, submission: Submission):
         n = submission.error_count
@@ -61,6 +101,7 @@ def judged_submission(path: Path, skip_invalid: bool = False) -> Submission:
     submission = validate(load_submission(path), skip_invalid=skip_invalid)
     if submission.error_count and not skip_invalid:
         raise InvalidSubmission(submission)
+    require_elevators(submission, path)
     return submission
 
 
