@@ -23,7 +23,9 @@ def _friendly(func):
         try:
             return func(*args, **kwargs)
         except LiftcheckError as exc:
-            click.echo(f"错误：{exc.zh}\nError: {exc.en}", err=True)
+            from checker.text import visible
+
+            click.echo(f"错误：{visible(exc.zh)}\nError: {visible(exc.en)}", err=True)
             sys.exit(EXIT_CANNOT_JUDGE)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
@@ -31,15 +33,19 @@ def _friendly(func):
             click.echo("已中断 / interrupted", err=True)
             sys.exit(130)
         except OSError as exc:  # a path the user gave cannot be read or written: theirs to fix
-            where = exc.filename or ""
-            click.echo(f"错误：无法读写 {where}：{exc.strerror or exc}\nError: cannot read or write {where}: {exc.strerror or exc}",
-                       err=True)
+            from checker.text import visible
+
+            where = visible(exc.filename if exc.filename is not None else "（路径未知 path unknown）")
+            reason = visible(exc.strerror or exc)
+            click.echo(f"错误：无法读写 {where}：{reason}\nError: cannot read or write {where}: {reason}", err=True)
             sys.exit(EXIT_CANNOT_JUDGE)
         except Exception as exc:  # noqa: BLE001 - last line of defence, see LIFTCHECK_DEBUG
             if os.environ.get("LIFTCHECK_DEBUG"):
                 raise
-            click.echo(f"内部错误（请把这条信息报告给 liftcheck 维护者）：{type(exc).__name__}: {exc}\n"
-                       f"Internal error (please report it to the liftcheck maintainers): {type(exc).__name__}: {exc}\n"
+            from checker.text import visible
+
+            click.echo(f"内部错误（请把这条信息报告给 liftcheck 维护者）：{type(exc).__name__}: {visible(exc)}\n"
+                       f"Internal error (please report it to the liftcheck maintainers): {type(exc).__name__}: {visible(exc)}\n"
                        "设置 LIFTCHECK_DEBUG=1 可看到完整的调用栈 / set LIFTCHECK_DEBUG=1 for the full traceback",
                        err=True)
             sys.exit(EXIT_CANNOT_JUDGE)
@@ -63,6 +69,9 @@ class DateParam(click.ParamType):
 
 DATE = DateParam()
 
+FORCE = click.option("--force", is_flag=True,
+                     help="Overwrite an existing output file (never an input: those are refused even with --force).")
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="liftcheck")
@@ -78,13 +87,18 @@ def main():
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write every problem to this file (.csv or .json).")
+@FORCE
 @_friendly
-def validate(path: Path, fmt: str, output: Path | None):
+def validate(path: Path, fmt: str, output: Path | None, force: bool):
     """校验提交的数据（文件夹或 .xlsx）。Validate a submission: exit 0 valid, 2 not."""
     from checker.load import load_submission
-    from checker.render import print_validation, validation_json, write_table
+    from checker.outputs import check_output
+    from checker.render import check_table_path, print_validation, validation_json, write_table
     from checker.validate import validate as run_validation
 
+    if output is not None:
+        check_table_path(output)
+        check_output(output, [path], force)
     submission = run_validation(load_submission(path))
     if output:
         write_table(submission.problems, output)
@@ -103,11 +117,15 @@ def validate(path: Path, fmt: str, output: Path | None):
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default="csv", show_default=True)
 @click.option("--chinese-headers", is_flag=True, help="Use the Chinese labels as column headers (CSV, xlsx).")
+@click.option("--force", is_flag=True, help="Write into a folder that already holds files (same names are replaced).")
 @_friendly
-def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, fmt: str, chinese_headers: bool):
+def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, fmt: str, chinese_headers: bool,
+           force: bool):
     """生成一份逼真的样例数据。Write a realistic, deterministic sample submission."""
+    from checker.outputs import check_output_folder
     from checker.sample import SampleSpec, generate, write
 
+    check_output_folder(out, force)
     tables = generate(SampleSpec(elevators, start, end, seed))
     paths = write(tables, out, fmt, chinese_headers)
     total = sum(df.height for df in tables.values())
@@ -131,25 +149,34 @@ def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, f
 @click.option("--ledger", "ledger_target", help="Record the deductions in this ledger (SQLite path or PostgreSQL URL).")
 @click.option("--partitions", type=click.IntRange(min=1), default=1, show_default=True,
               help="Evaluate use-unit partitions in parallel (same verdicts).")
+@FORCE
 @_friendly
 def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, rules_dir: Path | None,
           credit_file: Path | None, output: Path | None, skip_invalid: bool, only: tuple[str, ...],
-          ledger_target: str | None, partitions: int):
+          ledger_target: str | None, partitions: int, force: bool):
     """按规则检查提交的数据。Check a submission against the rules for a period.
 
     Exit status: 0 no violation · 1 violations · 2 could not judge.
     """
+    from checker.outputs import check_output
     from checker.pipeline import InvalidSubmission
     from checker.render import check_table_path, print_problems
 
-    if output is not None and fmt == "table":
-        check_table_path(output)
     if fmt == "html" and output is None:
         raise click.UsageError("--format html 需要 -o 报告.html / --format html needs -o REPORT.html")
     if ledger_target and rules_dir:
         raise LiftcheckError("信用账本只记录按发布的规则所做的检查；--rules 覆盖目录用于试算，不能与 --ledger 同用",
                              "the credit ledger records sweeps by the published rules only; a --rules overlay is "
                              "for trying wordings and cannot be used with --ledger")
+    # every output is checked before the work starts: the report file, then the ledger
+    if output is not None:
+        if fmt == "table":
+            check_table_path(output)
+        check_output(output, [path, params_file, credit_file, _ledger_file(ledger_target)], force)
+    if ledger_target:
+        from checker.ledger import check_ledger
+
+        check_ledger(ledger_target, inputs=[path, params_file, credit_file])
     try:
         run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt, partitions,
                                  rules_dir)
@@ -164,14 +191,51 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
             print_problems(exc.submission.problems, Console(stderr=True))
         raise
     report = run.report
+    _print_warnings(run.submission)
     if ledger_target:
-        from checker.ledger import open_ledger
+        from checker.ledger import unrecorded
 
-        with open_ledger(ledger_target) as ledger:
-            added = ledger.record_sweep(report)
-        report["summary"]["ledger"] = {"target": ledger_target, "new_deductions": added}
+        report["summary"]["ledger"] = {"target": ledger_target, "new_deductions": unrecorded(ledger_target, report)}
+    # the report first, the ledger last: a report that cannot be written leaves the ledger as it was
     _emit_report(report, fmt, output)
+    if ledger_target:
+        _record(ledger_target, report, output)
     sys.exit(EXIT_VIOLATIONS if report["violations"] else EXIT_OK)
+
+
+def _ledger_file(target: str | None) -> Path | None:
+    return Path(target) if target and "://" not in target else None
+
+
+def _print_warnings(submission) -> None:
+    """What was read with a warning (full-width digits, files not read, blank rows) is said in
+    `check` too, on stderr, so a report on stdout stays machine-readable."""
+    import polars as pl
+    from rich.console import Console
+
+    from checker.render import print_problems
+
+    warnings = submission.problems.filter(pl.col("severity") == "warning")
+    if warnings.height:
+        print_problems(warnings, Console(stderr=True))
+
+
+def _record(target: str, report: dict, output: Path | None) -> None:
+    from checker.ledger import open_ledger
+
+    expected = report["summary"]["ledger"]["new_deductions"]
+    try:
+        with open_ledger(target) as ledger:
+            added = ledger.record_sweep(report)
+    except LiftcheckError as exc:
+        where = f"（报告已写入 {output}）" if output else ""
+        where_en = f" (the report was written to {output})" if output else ""
+        raise LiftcheckError(f"报告已生成{where}，但账本未更新：{exc.zh}", f"the report is out{where_en}, but the ledger "
+                             f"was not updated: {exc.en}") from None
+    if added != expected:  # another sweep recorded some of the same breaches meanwhile
+        click.echo(f"账本 {target}：实际新增 {added} 项扣分（报告写的是 {expected} 项，期间有其他检查写入）\n"
+                   f"ledger {target}: {added} deductions were new (the report says {expected}; another sweep "
+                   "recorded some meanwhile)", err=True)
 
 
 def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, only, fmt, partitions=1,
@@ -192,20 +256,19 @@ def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file,
 def _emit_report(report: dict, fmt: str, output: Path | None) -> None:
     import json
 
+    from checker.outputs import write_text
     from checker.render import print_report, write_table
 
     if fmt == "html":
         from checker.render import report_html
 
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(report_html(report), encoding="utf-8")
+        write_text(output, report_html(report))
         click.echo(f"报告已写入 {output} / report written to {output}")
         return
     if fmt == "json":
         text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
         if output:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text + "\n", encoding="utf-8")
+            write_text(output, text + "\n")
         else:
             click.echo(text)
         return
@@ -278,13 +341,16 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
 
 @main.command()
 @click.argument("out", type=click.Path(path_type=Path), default=Path("liftcheck-模板.xlsx"))
+@click.option("--force", is_flag=True, help="Overwrite an existing workbook (a filled-in one is lost).")
 @_friendly
-def template(out: Path):
+def template(out: Path, force: bool):
     """生成填报用的 Excel 模板。Write an Excel workbook to fill in: a sheet per record type, Chinese headers."""
+    from checker.outputs import check_output
     from checker.template import write_template
 
     if out.suffix.lower() != ".xlsx":
         raise click.UsageError("模板文件应以 .xlsx 结尾 / the template must end in .xlsx")
+    check_output(out, force=force)
     write_template(out)
     click.echo(f"模板已写入 {out}（每类记录一张表，填好后运行 liftcheck validate {out}）\n"
                f"template written to {out} (a sheet per record type; fill it in, then liftcheck validate {out})")
@@ -292,11 +358,14 @@ def template(out: Path):
 
 @main.command()
 @click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("liftcheck-demo"), show_default=True)
+@click.option("--force", is_flag=True, help="Write into a folder that holds other files (the demo's own are replaced).")
 @_friendly
-def demo(folder: Path):
+def demo(folder: Path, force: bool):
     """生成小样例并运行完整检查。Make a small sample in ./liftcheck-demo and run the main job on it."""
-    from checker.demo import run_demo
+    from checker.demo import DEMO_MARKER, run_demo
+    from checker.outputs import check_output_folder
 
+    check_output_folder(folder, force, owned_marker=DEMO_MARKER)
     sys.exit(run_demo(folder))
 
 
@@ -351,16 +420,18 @@ OLD_LIST_COLUMNS = {"elevator_id": "设备代码", "district": "所在区", "com
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the list to this file.")
 @click.option("--params", "params_file", type=click.Path(path_type=Path))
 @click.option("--skip-invalid", is_flag=True)
+@FORCE
 @_friendly
 def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, output: Path | None,
-             params_file: Path | None, skip_invalid: bool):
+             params_file: Path | None, skip_invalid: bool, force: bool):
     """15年以上老旧住宅电梯清单（四（二））。The list of old residential elevators, as of a date."""
     from checker.dates import quarter_end
     from checker.facts import FactBase
     from checker.load import load_submission
     from checker.metrics import old_list as build_old_list
     from checker.params import load_parameters
-    from checker.pipeline import InvalidSubmission
+    from checker.outputs import check_output, csv_safe
+    from checker.pipeline import InvalidSubmission, require_elevators
     from checker.render import check_table_path, join_lists, print_frame, write_table
     from checker.validate import validate as run_validation
 
@@ -372,10 +443,12 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
     target = None if output is None else output if fmt == "table" else output.with_suffix("." + fmt)
     if target is not None:
         check_table_path(target)
+        check_output(target, [path, params_file], force)
     day = as_of or quarter_end(quarter)
     sub = run_validation(load_submission(path), skip_invalid=skip_invalid)
     if sub.error_count and not skip_invalid:
         raise InvalidSubmission(sub)
+    require_elevators(sub, path)
     listing = build_old_list(FactBase(sub, load_parameters(params_file), day, day), day)
     if target is not None:
         write_table(listing, target)
@@ -386,7 +459,7 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
         click.echo(json.dumps({"as_of": day.isoformat(), "count": listing.height,
                                "elevators": listing.to_dicts()}, ensure_ascii=False, indent=2, default=str))
     elif fmt == "csv":
-        click.echo(join_lists(listing).write_csv(), nl=False)
+        click.echo(csv_safe(join_lists(listing)).write_csv(), nl=False)
     else:
         print_frame(listing.select(list(OLD_LIST_COLUMNS)).rename(OLD_LIST_COLUMNS),
                     f"15年以上老旧住宅电梯清单 Old residential elevators as of {day}（{listing.height:,} 部）",
@@ -438,16 +511,26 @@ def credit():
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path))
 @click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The point schedule (caps, threshold).")
+@FORCE
 @_friendly
 def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, output: Path | None,
-                credit_file: Path | None):
-    """各物业服务企业的扣分合计（按分数排序）。Per-firm totals with their items, ranked."""
+                credit_file: Path | None, force: bool):
+    """各物业服务企业的扣分合计（按分数排序）。Per-firm totals with their items, ranked.
+
+    Reads the ledger without changing it: never creates, migrates or writes to a database."""
     from checker.credit import load_schedule
     from checker.ledger import open_ledger, totals
-    from checker.render import print_credit, write_table
+    from checker.outputs import check_output, csv_safe, write_text
+    from checker.render import check_table_path, print_credit, write_table
 
+    if fmt == "xlsx" and output is None:
+        raise click.UsageError("--format xlsx 需要 -o 文件.xlsx / --format xlsx needs -o FILE.xlsx")
+    if output is not None and fmt != "table":
+        if fmt in ("csv", "xlsx"):
+            check_table_path(output)
+        check_output(output, [_ledger_file(target), credit_file], force)
     schedule = load_schedule(credit_file)
-    with open_ledger(target, must_exist=True) as ledger:
+    with open_ledger(target, must_exist=True, read_only=True) as ledger:
         firms = totals(ledger.deductions(year, org_id), schedule)
     body = {"target": target, "year": year, "org": org_id, "official": schedule.official,
             "notice_zh": schedule.notice_zh, "notice_en": schedule.notice_en, "firms": firms}
@@ -459,10 +542,8 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
                  "revoked_reason": (i.get("revoked") or {}).get("reason"),
                  "revoked_by": (i.get("revoked") or {}).get("by")} for f in firms for i in f["items"]]
         frame = pl.DataFrame(rows) if rows else pl.DataFrame({"org_id": []})
-        if output is None and fmt == "csv":
-            click.echo(frame.write_csv(), nl=False)
-        elif output is None:
-            raise click.UsageError("--format xlsx 需要 -o 文件.xlsx / --format xlsx needs -o FILE.xlsx")
+        if output is None:
+            click.echo(csv_safe(frame).write_csv(), nl=False)
         else:
             write_table(frame, output)
     elif fmt == "json":
@@ -470,7 +551,7 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
 
         text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
         if output:
-            output.write_text(text, encoding="utf-8")
+            write_text(output, text)
         else:
             click.echo(text)
     else:

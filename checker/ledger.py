@@ -12,7 +12,10 @@ migrated only when asked (`liftcheck credit migrate`), since it may need the sub
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 import sqlite3
+import tempfile
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -283,47 +286,247 @@ class Ledger:
         self.conn.close()
 
 
-def _connect(target: str, must_exist: bool = False) -> Ledger:
-    if target.startswith(("postgresql://", "postgres://")):
-        try:
-            import psycopg
-        except ImportError:
-            raise LiftcheckError("使用 PostgreSQL 账本需要安装 psycopg：pip install 'liftcheck[postgres]'",
-                                 "a PostgreSQL ledger needs psycopg: pip install 'liftcheck[postgres]'") from None
-        try:
-            conn = psycopg.connect(target, autocommit=True)
-        except psycopg.Error as exc:
-            raise LiftcheckError(f"无法连接 PostgreSQL 账本：{exc}", f"cannot connect to the PostgreSQL ledger: {exc}") from None
-        return Ledger(conn, "postgres", target)
-    path = Path(target)
-    if must_exist and not path.exists():
-        raise LiftcheckError(f"找不到账本：{path}（先用 liftcheck check … --ledger {path} 记录扣分）",
-                             f"ledger not found: {path} (record deductions first with liftcheck check … --ledger {path})")
-    if path.is_dir():
-        raise LiftcheckError(f"账本路径 {path} 是一个文件夹，应为文件", f"ledger path {path} is a folder, not a file")
-    if not path.parent.exists():
-        raise LiftcheckError(f"账本所在的文件夹不存在：{path.parent}", f"the ledger's folder does not exist: {path.parent}")
+def _is_url(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+def _liftcheck_tables() -> set[str]:
+    """Every table liftcheck's migrations create (read from them, so a new migration counts)."""
+    names = {"schema_version"}
+    for _, statements in MIGRATIONS:
+        for statement in statements:
+            names.update(n.lower() for n in re.findall(r"CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)", statement, re.I))
+    return names
+
+
+def _inspect(conn, kind: str, target: str) -> int | None:
+    """The ledger's schema version, or None for an empty database; anything else is refused
+    untouched: a database holding tables that are not liftcheck's is not a ledger."""
+    from checker.text import visible
+
+    cur = conn.cursor()
     try:
-        conn = sqlite3.connect(path, timeout=60, isolation_level=None)
-        conn.execute("PRAGMA foreign_keys = ON")
+        if kind == "sqlite":
+            cur.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite_%'")
+        else:
+            cur.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        tables = {str(r[0]).lower() for r in cur.fetchall()}
+        if not tables:
+            return None
+        foreign = sorted(tables - _liftcheck_tables())
+        if foreign or "schema_version" not in tables:
+            shown = ", ".join(visible(t) for t in (foreign or sorted(tables))[:8])
+            raise LiftcheckError(f"{visible(target)} 不是 liftcheck 账本（其中有不属于 liftcheck 的表：{shown}），未做任何改动",
+                                 f"{visible(target)} is not a liftcheck ledger (it holds tables that are not liftcheck's: "
+                                 f"{shown}); it was left unchanged")
+        cur.execute("SELECT max(version) FROM schema_version")
+        row = cur.fetchone()
+        version = (row[0] if row else 0) or 0
+    finally:
+        cur.close()
+    if version > SCHEMA_VERSION:
+        raise LiftcheckError(f"账本 {visible(target)} 的版本 {version} 比本程序支持的 {SCHEMA_VERSION} 新，请升级 liftcheck",
+                             f"ledger {visible(target)} is at version {version}, newer than this liftcheck's "
+                             f"{SCHEMA_VERSION}; upgrade liftcheck")
+    return version
+
+
+def _sqlite_path(target: str, must_exist: bool, write: bool) -> Path:
+    """The checks a SQLite ledger path must pass before it is opened (nothing is created here)."""
+    from checker.text import visible
+
+    path = Path(target)
+    shown = visible(path)
+    if must_exist and not path.exists():
+        raise LiftcheckError(f"找不到账本：{shown}（先用 liftcheck check … --ledger {shown} 记录扣分）",
+                             f"ledger not found: {shown} (record deductions first with liftcheck check … --ledger {shown})")
+    if path.is_dir():
+        raise LiftcheckError(f"账本路径 {shown} 是一个文件夹，应为文件", f"ledger path {shown} is a folder, not a file")
+    if not path.parent.exists():
+        raise LiftcheckError(f"账本所在的文件夹不存在：{visible(path.parent)}",
+                             f"the ledger's folder does not exist: {visible(path.parent)}")
+    if path.exists() and not path.is_file():
+        raise LiftcheckError(f"账本路径 {shown} 不是普通文件", f"ledger path {shown} is not a regular file")
+    if write:
+        # the honest test of "can liftcheck write here": open the file for writing (nothing is
+        # written), and make a file beside it, as SQLite's journal will
+        try:
+            if path.exists():
+                os.close(os.open(path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0)))
+            fd, probe = tempfile.mkstemp(dir=path.parent or Path("."), prefix=".liftcheck-probe-")
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as exc:
+            raise LiftcheckError(f"账本 {shown} 只读或所在文件夹不可写（{exc.strerror}），无法记录扣分；未做任何检查",
+                                 f"ledger {shown} is read-only or its folder cannot be written ({exc.strerror}); "
+                                 "deductions cannot be recorded, so nothing was checked") from None
+    return path
+
+
+def _sqlite_read_only(path: Path):
+    """A connection that cannot change the file: SQLite's read-only URI mode."""
+    from urllib.parse import quote
+
+    return sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=60, isolation_level=None)
+
+
+def _pg_connect(target: str, read_only: bool):
+    try:
+        import psycopg
+    except ImportError:
+        raise LiftcheckError("使用 PostgreSQL 账本需要安装 psycopg：pip install 'liftcheck[postgres]'",
+                             "a PostgreSQL ledger needs psycopg: pip install 'liftcheck[postgres]'") from None
+    try:
+        conn = psycopg.connect(target, autocommit=True)
+        if read_only:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        return conn
+    except psycopg.Error as exc:
+        raise LiftcheckError(f"无法连接 PostgreSQL 账本：{exc}", f"cannot connect to the PostgreSQL ledger: {exc}") from None
+
+
+def _not_a_ledger(target: str, exc: Exception) -> LiftcheckError:
+    from checker.text import visible
+
+    return LiftcheckError(f"{visible(target)} 不是 liftcheck 账本：{exc}", f"{visible(target)} is not a liftcheck ledger: {exc}")
+
+
+def check_ledger(target: str, must_exist: bool = False, inputs: list | None = None) -> None:
+    """Before any work: the ledger can be written and is a liftcheck ledger (or absent, or empty).
+
+    Nothing is created or changed here; `inputs` are files the command reads, which a SQLite
+    ledger may not be."""
+    from checker.text import visible
+
+    if _is_url(target):
+        conn = _pg_connect(target, read_only=False)
+        try:
+            cur = conn.execute("SHOW transaction_read_only")
+            if cur.fetchone()[0] == "on":
+                raise LiftcheckError(f"PostgreSQL 账本 {visible(target)} 只读，无法记录扣分；未做任何检查",
+                                     f"the PostgreSQL ledger {visible(target)} is read-only; deductions cannot be "
+                                     "recorded, so nothing was checked")
+            _inspect(conn, "postgres", target)
+        finally:
+            conn.close()
+        return
+    path = _sqlite_path(target, must_exist, write=True)
+    for given in inputs or []:
+        if given is not None and Path(given).exists() and (
+                path.resolve() == Path(given).resolve() or path.resolve().is_relative_to(Path(given).resolve())):
+            raise LiftcheckError(f"账本 {visible(path)} 是本次读取的输入（或在提交的数据文件夹里），不能写入",
+                                 f"the ledger {visible(path)} is an input of this command (or inside the submission "
+                                 "folder); it is not written")
+    if path.exists():
+        try:
+            conn = _sqlite_read_only(path)
+            try:
+                _inspect(conn, "sqlite", target)
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError as exc:
+            raise _not_a_ledger(target, exc) from None
+
+
+def _connect(target: str, must_exist: bool = False, read_only: bool = False) -> Ledger:
+    if _is_url(target):
+        conn = _pg_connect(target, read_only)
+        ledger = Ledger(conn, "postgres", target)
+        try:
+            _inspect(conn, "postgres", target)
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
+    path = _sqlite_path(target, must_exist, write=not read_only)
+    try:
+        if read_only:
+            conn = _sqlite_read_only(path)
+        else:
+            conn = sqlite3.connect(path, timeout=60, isolation_level=None)
+            conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.DatabaseError as exc:
         raise LiftcheckError(f"{path} 不是 liftcheck 账本（SQLite 打不开：{exc}）",
                              f"{path} is not a liftcheck ledger (SQLite cannot open it: {exc})") from None
-    return Ledger(conn, "sqlite", target)
+    ledger = Ledger(conn, "sqlite", target)
+    try:
+        _inspect(conn, "sqlite", target)
+    except sqlite3.DatabaseError as exc:
+        ledger.close()
+        raise _not_a_ledger(target, exc) from None
+    except BaseException:
+        ledger.close()
+        raise
+    return ledger
+
+
+def _read_only_view(ledger: Ledger, target: str) -> Ledger:
+    """A ledger to read from, at the current schema, without changing the stored one.
+
+    An empty database, or one at an older schema, is copied into memory and migrated there
+    (SQLite); PostgreSQL cannot be copied so cheaply: there, an older ledger is refused with
+    what to do."""
+    version = _inspect(ledger.conn, ledger.kind, target)
+    if version == SCHEMA_VERSION:
+        return ledger
+    if ledger.kind == "postgres":
+        from checker.text import visible
+
+        ledger.close()
+        if version is None:
+            raise LiftcheckError(f"{visible(target)} 里还没有 liftcheck 账本（先用 liftcheck check … --ledger 记录扣分）",
+                                 f"{visible(target)} holds no liftcheck ledger yet (record deductions first with "
+                                 "liftcheck check … --ledger)")
+        raise LiftcheckError(f"账本 {visible(target)} 的版本 {version} 旧于 {SCHEMA_VERSION}；只读命令不升级账本。"
+                             "下一次记录扣分（liftcheck check … --ledger，或 credit revoke）会先升级它",
+                             f"ledger {visible(target)} is at version {version}, older than {SCHEMA_VERSION}; a read-only "
+                             "command does not upgrade it. The next command that records (check … --ledger, or "
+                             "credit revoke) upgrades it first")
+    memory = sqlite3.connect(":memory:", isolation_level=None)
+    ledger.conn.backup(memory)
+    ledger.close()
+    copy = Ledger(memory, "sqlite", target)
+    copy.migrate()
+    return copy
 
 
 @contextmanager
-def open_ledger(target: str, migrate_to: int = SCHEMA_VERSION, must_exist: bool = False) -> Iterator[Ledger]:
-    """`must_exist`: reading or revoking needs a ledger that is there; only a sweep creates one."""
-    ledger = _connect(target, must_exist)
+def open_ledger(target: str, migrate_to: int = SCHEMA_VERSION, must_exist: bool = False,
+                read_only: bool = False) -> Iterator[Ledger]:
+    """`must_exist`: reading or revoking needs a ledger that is there; only a sweep creates one.
+    `read_only`: the database is opened so that it cannot change (SQLite mode=ro, a read-only
+    PostgreSQL session) and never migrated."""
+    ledger = _connect(target, must_exist, read_only)
     try:
         try:
-            ledger.migrate(migrate_to)
+            if read_only:
+                ledger = _read_only_view(ledger, target)
+            else:
+                ledger.migrate(migrate_to)
         except sqlite3.DatabaseError as exc:
-            raise LiftcheckError(f"{target} 不是 liftcheck 账本：{exc}", f"{target} is not a liftcheck ledger: {exc}") from None
+            raise _not_a_ledger(target, exc) from None
         yield ledger
     finally:
         ledger.close()
+
+
+def unrecorded(target: str, report: dict) -> int:
+    """How many of a report's deductions the ledger does not hold yet (read only)."""
+    fingerprints = sorted({i["fingerprint"] for firm in report["credit"] for i in firm["items"]})
+    if not fingerprints or (not _is_url(target) and not Path(target).exists()):
+        return len(fingerprints)
+    with open_ledger(target, read_only=True) as ledger:
+        known = 0
+        cur = ledger.conn.cursor()
+        try:
+            for i in range(0, len(fingerprints), 500):
+                chunk = fingerprints[i:i + 500]
+                marks = ", ".join(["%s"] * len(chunk))
+                cur.execute(ledger._sql(f"SELECT count(*) FROM deductions WHERE fingerprint IN ({marks})"), chunk)
+                known += cur.fetchone()[0]
+        finally:
+            cur.close()
+    return len(fingerprints) - known
 
 
 def totals(rows: list[dict], schedule: CreditSchedule, names: dict[str, str] | None = None) -> list[dict]:

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import polars as pl
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from checker.contract import record_types
 from checker.errors import LiftcheckError
 from checker.render_whatif import has_overrides, overrides_rows, print_overrides
+from checker.outputs import XLSX_OPTIONS, atomic_output, csv_safe, write_text
+from checker.text import visible
 from checker.validate import Submission
 
 DISPLAY_CAP = 50
@@ -35,20 +39,27 @@ def check_table_path(path: Path) -> None:
 
 
 def write_table(df: pl.DataFrame, path: Path) -> None:
-    """A full list to a file, by its suffix: .csv, .json, .jsonl or .xlsx."""
+    """A full list to a file, by its suffix: .csv, .json, .jsonl or .xlsx; whole or not at all.
+
+    The path was checked before the work (outputs.check_output). CSV text cells that a
+    spreadsheet would run as formulas are neutralised; xlsx stores every text cell as text."""
     check_table_path(path)
     suffix = path.suffix.lower()
-    path.parent.mkdir(parents=True, exist_ok=True)
     flat = df.with_columns([pl.col(c).cast(pl.String) for c, t in df.schema.items()
                             if t in (pl.Date, pl.Datetime) or isinstance(t, pl.Datetime)])
-    if suffix == ".csv":
-        join_lists(flat).write_csv(path)
-    elif suffix == ".json":
-        path.write_text(json.dumps(flat.to_dicts(), ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    elif suffix == ".jsonl":
-        flat.write_ndjson(path)
-    else:
-        join_lists(flat).write_excel(path, autofit=flat.height < 5000)
+    if suffix == ".json":
+        write_text(path, json.dumps(flat.to_dicts(), ensure_ascii=False, indent=1, default=str))
+        return
+    with atomic_output(path) as tmp:
+        if suffix == ".csv":
+            csv_safe(join_lists(flat)).write_csv(tmp)
+        elif suffix == ".jsonl":
+            flat.write_ndjson(tmp)
+        else:
+            import xlsxwriter
+
+            with xlsxwriter.Workbook(tmp, XLSX_OPTIONS) as wb:
+                join_lists(flat).write_excel(wb, autofit=flat.height < 5000)
 
 
 def validation_summary(sub: Submission) -> dict:
@@ -77,7 +88,7 @@ def print_problems(problems: pl.DataFrame, console: Console, cap: int = DISPLAY_
     table.add_column("Problem (English)", style="dim")
     for row in problems.head(cap).iter_rows(named=True):
         level = "[red]错误[/]" if row["severity"] == "error" else "[yellow]提醒[/]"
-        table.add_row(level, row["message_zh"], row["message_en"])
+        table.add_row(level, Text(visible(row["message_zh"])), Text(visible(row["message_en"])))
     console.print(table)
     if problems.height > cap:
         console.print(f"另有 {problems.height - cap:,} 条问题未显示；用 -o problems.csv 导出全部。"
@@ -88,7 +99,7 @@ def print_validation(sub: Submission, path: Path, console: Console | None = None
     console = console or Console()
     summary = validation_summary(sub)
     types = record_types()
-    table = Table(title=f"提交数据 Submission: {path}")
+    table = Table(title=f"提交数据 Submission: {escape(visible(path))}")
     table.add_column("记录类型 Record type")
     table.add_column("条数 Records", justify="right")
     table.add_column("拒收 Rejected", justify="right")
@@ -143,7 +154,7 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
         table.add_column("条款 Clause")
         table.add_column("说明 Message")
         for v in group[: cap - shown]:
-            table.add_row(v["rule_id"], v["clause"], v["message_zh"])
+            table.add_row(v["rule_id"], v["clause"], Text(visible(v["message_zh"])))
         shown += min(len(group), cap - shown)
         console.print(table)
     if s["violations"] > shown:
@@ -156,7 +167,7 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
         rates.add_column("已闭环 / 隐患 Closed / hazards", justify="right")
         rates.add_column("闭环率 Rate", justify="right")
         for name, r in [*loop["by_district"].items(), ("全市 overall", loop["overall"])]:
-            rates.add_row(name, f"{r['closed']} / {r['hazards']}", f"{r['rate']:.1%}")
+            rates.add_row(Text(visible(name)), f"{r['closed']} / {r['hazards']}", f"{r['rate']:.1%}")
         console.print(rates)
     if report["credit"]:
         credit = Table(title=f"信用扣分 Credit deductions — {report['credit_schedule']['notice_zh']}")
@@ -164,7 +175,7 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
         credit.add_column("扣分 Points", justify="right")
         credit.add_column("条数 Items", justify="right")
         for f in report["credit"][:15]:
-            credit.add_row(f"{f['name'] or ''} {f['org_id']}", str(f["points"]), str(len(f["items"])))
+            credit.add_row(Text(visible(f"{f['name'] or ''} {f['org_id']}")), str(f["points"]), str(len(f["items"])))
         console.print(credit)
     if report.get("unjudged"):
         table = Table(title=f"未评判 Unjudged（{len(report['unjudged'])} 部电梯）")
@@ -270,12 +281,12 @@ def print_frame(df: pl.DataFrame, title: str, columns: list[str], console: Conso
     table = Table(title=title)
     for c in columns:
         table.add_column(c)
-    def cell(v) -> str:
+    def cell(v) -> Text:
         if v is None:
-            return ""
+            return Text("")
         if isinstance(v, bool):
-            return "是" if v else "否"
-        return ", ".join(map(str, v)) if isinstance(v, list) else str(v)
+            return Text("是" if v else "否")
+        return Text(visible(", ".join(map(str, v)) if isinstance(v, list) else str(v)))
 
     for row in df.head(cap).select(columns).iter_rows():
         table.add_row(*[cell(v) for v in row])
@@ -287,8 +298,8 @@ def print_frame(df: pl.DataFrame, title: str, columns: list[str], console: Conso
 def print_fund_verdict(verdict: dict, console: Console | None = None) -> None:
     console = console or Console()
     head = "[green]依据充分，可以受理[/] approvable" if verdict["approvable"] else "[red]依据不足[/] not approvable"
-    console.print(f"维修资金应急通道申请 {verdict['application_id']}（电梯 {verdict['elevator_id']}，{verdict['applied_on']}，"
-                  f"依据 {verdict['assessment_id'] or '未填写'}）：{head}")
+    console.print(f"维修资金应急通道申请 {escape(visible(verdict['application_id']))}（电梯 {escape(visible(verdict['elevator_id']))}，"
+                  f"{verdict['applied_on']}，依据 {escape(visible(verdict['assessment_id'] or '未填写'))}）：{head}")
     table = Table()
     table.add_column("")
     table.add_column("条件 Prerequisite")
@@ -297,8 +308,8 @@ def print_fund_verdict(verdict: dict, console: Console | None = None) -> None:
         text = f"{c['zh']} / {c['en']}" if c["holds"] is False else f"[dim]{c['id']}[/]"
         table.add_row(mark, text)
     console.print(table)
-    console.print(verdict["message_zh"])
-    console.print(f"[dim]{verdict['message_en']}[/]")
+    console.print(Text(visible(verdict["message_zh"])))
+    console.print(Text(visible(verdict["message_en"]), style="dim"))
     console.print(f"[dim]条款 {verdict['clause']['ref']}：{verdict['clause']['text']}[/]")
 
 
@@ -311,17 +322,17 @@ def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> N
         table.add_column(col)
     for rank, f in enumerate(body["firms"][:cap], start=1):
         years = "，".join(f"{y}: {p}" for y, p in f["points_by_year"].items())
-        table.add_row(str(rank), f"{f['name'] or ''} {f['org_id']}", str(f["points"]), years, str(f["revoked_points"]),
+        table.add_row(str(rank), Text(visible(f"{f['name'] or ''} {f['org_id']}")), str(f["points"]), years, str(f["revoked_points"]),
                       str(len(f["items"])), "[red]是[/]" if f["dishonest_register"] else "")
     console.print(table)
     if len(body["firms"]) == 1:
-        items = Table(title=f"扣分明细 Items: {body['firms'][0]['org_id']}")
+        items = Table(title=f"扣分明细 Items: {escape(visible(body['firms'][0]['org_id']))}")
         for col in ("规则 Rule", "主体 Subject", "期间 Period", "分 Points", "指纹 Fingerprint", "撤销 Revoked"):
             items.add_column(col)
         for i in body["firms"][0]["items"][:200]:
             rev = i.get("revoked")
-            items.add_row(i["rule_id"], i["subject"], i["period_key"], str(i["points"]), i["fingerprint"],
-                          f"{rev['by']} {rev['at']}：{rev['reason']}" if rev else "")
+            items.add_row(i["rule_id"], Text(visible(i["subject"])), i["period_key"], str(i["points"]), i["fingerprint"],
+                          Text(visible(f"{rev['by']} {rev['at']}：{rev['reason']}")) if rev else "")
         console.print(items)
     if not body["firms"]:
         console.print("账本中没有扣分 / no deductions in the ledger")

@@ -501,7 +501,9 @@ def write(tables: dict[str, pl.DataFrame], out: Path, fmt: str = "csv", chinese_
         path = out / "submission.xlsx"
         import xlsxwriter
 
-        with xlsxwriter.Workbook(path) as wb:
+        from checker.outputs import XLSX_OPTIONS
+
+        with xlsxwriter.Workbook(path, XLSX_OPTIONS) as wb:
             for name, df in tables.items():
                 headers(name, _as_text(df)).write_excel(wb, worksheet=name, autofit=df.height < 5000)
         return [path]

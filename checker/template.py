@@ -14,13 +14,21 @@ import xlsxwriter
 
 from checker.contract import record_types
 from checker.load import INSTRUCTIONS_SHEET
+from checker.outputs import XLSX_OPTIONS, atomic_output
+
 _KIND_ZH = {"string": "文字", "enum": "从下拉列表选择", "integer": "整数", "number": "数字", "boolean": "是/否",
             "date": "日期（如 2024-01-05）", "datetime": "日期时间（如 2024-01-05 10:30）", "list": "多个值用 ; 分隔"}
 
 
 def write_template(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with xlsxwriter.Workbook(path) as wb:
+    """The workbook, written whole or not at all (the command checked the path first)."""
+    with atomic_output(path) as tmp:
+        _write(tmp)
+    return path
+
+
+def _write(path: Path) -> None:
+    with xlsxwriter.Workbook(path, XLSX_OPTIONS) as wb:
         bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         required = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
         date = wb.add_format({"num_format": "yyyy-mm-dd"})
@@ -65,4 +73,3 @@ def write_template(path: Path) -> Path:
                     ws.data_validation(1, col, 100_000, col, {"validate": "list", "source": list(f.enum_labels.values())})
                 elif f.kind == "boolean":
                     ws.data_validation(1, col, 100_000, col, {"validate": "list", "source": ["是", "否"]})
-    return path

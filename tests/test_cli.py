@@ -243,4 +243,5 @@ def test_an_unwritable_path_is_the_users_error_not_an_internal_one(tmp_path):
     blocker.write_text("x")
     r = run("sample", blocker / "out", "--elevators", "3")
     assert r.exit_code == 2
-    assert f"Error: cannot read or write {blocker / 'out'}" in r.output and "Internal error" not in r.output
+    assert f"Error: output path {blocker / 'out'}: {blocker} is not a folder" in r.output
+    assert "Internal error" not in r.output
