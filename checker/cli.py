@@ -106,6 +106,9 @@ def validate(path: Path, fmt: str, output: Path | None, force: bool):
         click.echo(validation_json(submission))
     else:
         print_validation(submission, path)
+        if submission.record_counts.get("elevators", 0) == 0:
+            click.echo("提醒：没有电梯记录（elevators），check 将无法评判这份数据\n"
+                       "note: no elevators: check cannot judge this submission", err=True)
     sys.exit(EXIT_CANNOT_JUDGE if submission.error_count else EXIT_OK)
 
 
@@ -431,7 +434,7 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
     from checker.metrics import old_list as build_old_list
     from checker.params import load_parameters
     from checker.outputs import check_output, csv_safe
-    from checker.pipeline import InvalidSubmission, require_elevators
+    from checker.pipeline import require_elevators
     from checker.render import check_table_path, join_lists, print_frame, write_table
     from checker.validate import validate as run_validation
 
@@ -446,9 +449,7 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
         check_output(target, [path, params_file], force)
     day = as_of or quarter_end(quarter)
     sub = run_validation(load_submission(path), skip_invalid=skip_invalid)
-    if sub.error_count and not skip_invalid:
-        raise InvalidSubmission(sub)
-    require_elevators(sub, path)
+    require_elevators(sub, path, skip_invalid)
     listing = build_old_list(FactBase(sub, load_parameters(params_file), day, day), day)
     if target is not None:
         write_table(listing, target)

@@ -10,7 +10,7 @@ from checker.engine import evaluate
 from checker.errors import LiftcheckError
 from checker.load import load_submission
 from checker.params import load_parameters
-from checker.pipeline import InvalidSubmission, require_elevators
+from checker.pipeline import require_elevators
 from checker.rulebook import load_rulebook
 from checker.validate import validate
 from checker.wording import render_static
@@ -20,8 +20,6 @@ RULE = "FUND-EMERGENCY-BASIS"
 
 def judge_application(path: Path, application_id: str, params_file: Path | None = None) -> dict:
     sub = validate(load_submission(path))
-    if sub.error_count:
-        raise InvalidSubmission(sub)
     require_elevators(sub, path)
     if "fund_applications" not in sub.present_types:
         raise LiftcheckError("提交的数据中没有维修资金申请（fund_applications）", "the submission has no fund_applications")

@@ -343,6 +343,8 @@ def _read_csv(data: bytes, name: str) -> tuple[pl.DataFrame, _Layout | None, boo
     if b"\r" in data and b"\n" not in data:   # classic Mac line ends: one line to polars otherwise
         data = data.replace(b"\r", b"\n")
     arr = np.frombuffer(data, dtype=np.uint8)
+    if data.count(b'"') % 2:   # a quote never closed swallows every line after it into one cell
+        raise _csv_problem(data, arr, name, "unbalanced quotes")
     try:
         df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as exc:

@@ -68,8 +68,13 @@ class NothingToJudge(LiftcheckError):
         self.submission = submission
 
 
-def require_elevators(submission: Submission, path: Path) -> None:
-    """Refuse to judge a submission that holds no elevator that may be judged."""
+def require_elevators(submission: Submission, path: Path, skip_invalid: bool = False) -> None:
+    """Refuse a submission that holds no elevator at all (before its other errors, which follow
+    from that), and judge none whose every elevator was rejected."""
+    if submission.record_counts.get("elevators", 0) == 0:
+        raise NothingToJudge(submission, path)
+    if submission.error_count and not skip_invalid:
+        raise InvalidSubmission(submission)
     if submission.table("elevators").height == 0:
         raise NothingToJudge(submission, path)
 
@@ -97,11 +102,10 @@ def rule_book_and_parameters(start: dt.date, end: dt.date, params_file: Path | N
 
 
 def judged_submission(path: Path, skip_invalid: bool = False) -> Submission:
-    """Load and validate once; refuse a submission with errors unless told to judge the valid records."""
+    """Load and validate once; refuse a submission without elevators, or with errors unless told
+    to judge the valid records."""
     submission = validate(load_submission(path), skip_invalid=skip_invalid)
-    if submission.error_count and not skip_invalid:
-        raise InvalidSubmission(submission)
-    require_elevators(submission, path)
+    require_elevators(submission, path, skip_invalid)
     return submission
 
 
