@@ -12,6 +12,7 @@ problems of their cell, so the record they belong to is never judged on a value 
 
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import math
@@ -26,7 +27,7 @@ import polars as pl
 
 from checker.contract import RecordType, record_type_for_name
 from checker.errors import LiftcheckError
-from checker.text import visible
+from checker.text import PY_CONTROL_CLASS, visible
 
 FILE_COL = "_file"
 ROW_COL = "_row"
@@ -63,6 +64,9 @@ class SourceFile:
     # validator may skip looking for them cell by cell (the city-scale CSV path).
     free_of_controls: bool = False
     cell_problems: list[CellProblem] = field(default_factory=list)
+    # field -> problem code for a whole column that may not be read (a damaged header): every
+    # value in it is an error of its cell
+    column_problems: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,36 +87,64 @@ def _problem(file: str, row: int | None, field_name: str, value: str, code: str,
             "value": value, "code": code, "expected_zh": zh, "expected_en": en}
 
 
-def _header_map(rt: RecordType, columns: list[str], display: str, raw: RawSubmission) -> dict[str, str]:
-    """Map the file's column headers (English names or Chinese labels) to field names."""
+def _header_map(rt: RecordType, columns: list[str], source: SourceFile, raw: RawSubmission,
+                header_row: int = 1) -> dict[str, str]:
+    """Map the file's column headers (English names or Chinese labels) to field names.
+
+    A header that matches no field is reported: a warning when it is simply another column,
+    an error when it holds control characters or is a near miss of a field the file lacks
+    (households_s\x00rved, 服务户数（梯户比): reading on would drop that field's values
+    without a word, and so change verdicts. A near miss is read as the field it resembles,
+    and every value under it is a problem of its cell, so no record is judged on it."""
+    display, kind = source.display, source.row_kind
     by_header = rt.headers()
+    lowered = {h.lower(): n for h, n in by_header.items()}
     mapping: dict[str, str] = {}
+    unknown: list[tuple[str, str]] = []
     for col in columns:
         # polars renames a repeated header "date" to "date_duplicated_0": it is still "date"
         header = re.sub(r"_duplicated_[0-9]+$", "", col.strip().lstrip("\ufeff"))
         name = by_header.get(header)
         if name is None:
-            raw.file_problems.append(_problem(display, 1, col, col, "unknown_column",
-                                              f"未知列，已忽略（{rt.name} 没有这个字段）",
-                                              f"unknown column, ignored ({rt.name} has no such field)",
-                                              severity="warning"))
+            unknown.append((col, header))
             continue
         if name in mapping.values():
-            raw.file_problems.append(_problem(display, 1, name, header, "duplicate_column",
-                                              "同一字段出现了两列", "the same field appears in two columns"))
+            raw.file_problems.append(_problem(display, header_row, name, header, "duplicate_column",
+                                              "同一字段出现了两列", "the same field appears in two columns",
+                                              row_kind=kind))
             continue
         mapping[col] = name
+    for col, header in unknown:
+        near = difflib.get_close_matches(header.lower(), list(lowered), n=1, cutoff=0.75)
+        near_field = lowered[near[0]] if near and lowered[near[0]] not in mapping.values() else None
+        if near_field is not None:
+            mapping[col] = near_field
+            source.column_problems[near_field] = "near_header"
+            raw.file_problems.append(_problem(display, header_row, col, col, "near_header",
+                                              f"不是字段名，像是 {near_field}（{rt.field(near_field).label}）写错了，"
+                                              f"而文件里没有 {near_field} 这一列：请改正表头（这一列的值都未采用）",
+                                              f"not a field name; it looks like a damaged {near_field} "
+                                              f"({rt.field(near_field).label}), which the file lacks: correct the header "
+                                              "(no value under it was taken)", row_kind=kind))
+        elif re.search(PY_CONTROL_CLASS, header):
+            raw.file_problems.append(_problem(display, header_row, col, col, "bad_header",
+                                              "表头含有控制字符，这一列无法对应到字段",
+                                              "the header holds control characters; the column matches no field",
+                                              row_kind=kind))
+        else:
+            raw.file_problems.append(_problem(display, header_row, col, col, "unknown_column",
+                                              f"未知列，已忽略（{rt.name} 没有这个字段）",
+                                              f"unknown column, ignored ({rt.name} has no such field)",
+                                              severity="warning", row_kind=kind))
     return mapping
 
 
 def _conform(rt: RecordType, df: pl.DataFrame, display: str, raw: RawSubmission, first_row: int,
-             mapping: dict[str, str] | None = None, keep_rows: set[int] = frozenset()) -> pl.DataFrame:
+             mapping: dict[str, str], keep_rows: set[int] = frozenset()) -> pl.DataFrame:
     """Rename headers to field names, add absent fields as nulls, attach file and row.
 
     `keep_rows`: rows that look blank only because a cell could not be read (a formula
     without a saved value): they are records with a problem, not blank rows."""
-    if mapping is None:
-        mapping = _header_map(rt, [c for c in df.columns if c not in (FILE_COL, ROW_COL)], display, raw)
     if ROW_COL not in df.columns:  # numbered before any column is dropped, so no row can vanish
         df = df.with_row_index(ROW_COL, offset=first_row).with_columns(pl.col(ROW_COL).cast(pl.Int64))
     # Spreadsheets leave blank rows (",,,," or an empty line): no data in any column, so not a
@@ -359,7 +391,7 @@ def _csv_source(rt: RecordType, data: bytes, name: str, raw: RawSubmission) -> t
     df, layout, clean = _read_csv(data, name)
     source = SourceFile(name, rt.name, "line", canonical=False, free_of_controls=clean)
     columns = list(df.columns)
-    mapping = _header_map(rt, columns, name, raw)
+    mapping = _header_map(rt, columns, source, raw)
     if layout is not None and layout.lines is not None:
         df = df.with_columns(pl.Series(ROW_COL, layout.lines, dtype=pl.Int64))
     if layout is not None and layout.fields is not None:
@@ -663,7 +695,7 @@ def _read_workbook(data: bytes, name: str, raw: RawSubmission) -> None:
         rt = record_type_for_name(sheet.name)
         display = visible(f"{name}[{sheet.name}]")
         source = SourceFile(display, rt.name, "row", canonical=False)
-        mapping = _header_map(rt, list(sheet.frame.columns), display, raw)
+        mapping = _header_map(rt, list(sheet.frame.columns), source, raw, header_row=sheet.header_row)
         frame = sheet.frame
         if sheet.hidden:
             raw.file_problems.append(_problem(display, None, "", sheet.name, "hidden_sheet",

@@ -86,6 +86,7 @@ def _expected(f: Field, canonical: bool) -> dict[str, tuple[str, str]]:
         "formula": ("单元格是公式，但没有保存计算结果（请在 Excel 中打开、重新计算并保存，或直接填写数值）",
                     "the cell holds a formula without a saved value (open, recalculate and save it in Excel, or type the value)"),
         "error_value": ("单元格是错误值，不是数据", "the cell holds an error value, not data"),
+        "near_header": ("这一列的表头写错了（见表头的问题），值未采用", "the column's header is damaged (see the header's problem); not taken"),
         "pattern": ("格式不对（应为 6 位数字）" if f.name == "rescue_code" else f"格式不对（{f.pattern}）",
                     "wrong format (expected 6 digits)" if f.name == "rescue_code" else f"wrong format ({f.pattern})"),
         "duplicate_id": ("编号重复，应唯一", "duplicate id; it must be unique"),
@@ -249,7 +250,9 @@ def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFr
         control = (pl.lit(None, pl.String) if source.free_of_controls else
                    pl.when(pl.col(n).str.contains(CONTROL_CLASS_NO_TAB if f.free_text else CONTROL_CLASS))
                    .then(pl.lit("control")))
-        first_codes.append(pl.coalesce(loader[0] if loader else pl.lit(None, pl.String), control)
+        column = (pl.when(pl.col(n).is_not_null()).then(pl.lit(source.column_problems[n]))
+                  if n in source.column_problems else pl.lit(None, pl.String))
+        first_codes.append(pl.coalesce(loader[0] if loader else pl.lit(None, pl.String), column, control)
                            .alias(ERR_PREFIX + n))
         raw_value = pl.when(control.is_not_null()).then(pl.col(n)).otherwise(pl.col(n).str.strip_chars().replace("", None))
         shown.append((pl.coalesce(loader[1], raw_value) if loader else raw_value).alias("_raw_" + n))

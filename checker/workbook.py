@@ -124,7 +124,7 @@ def _xml(zf: zipfile.ZipFile, part: str, name: str):
         return fromstring(zf.read(part), forbid_dtd=True)
     except KeyError:
         return None
-    except (DefusedXmlException, ParseError) as exc:
+    except (DefusedXmlException, ParseError, LookupError, ValueError) as exc:   # LookupError: encoding="UTF-9"
         raise _damaged(name, f"{part}: {exc}") from None
 
 
@@ -233,7 +233,7 @@ def _scan_sheet(zf: zipfile.ZipFile, part: str, name: str, full: bool) -> tuple[
                     elem.clear()
                     if rows_parent is not None:
                         rows_parent.clear()
-    except (DefusedXmlException, ParseError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+    except (DefusedXmlException, ParseError, LookupError, ValueError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
         raise _damaged(name, f"{part}: {exc}") from None
     return first_row, bad
 

@@ -286,8 +286,22 @@ case("tab-in-note-is-read-csv", "csv", [], edit=cell("daily_checks", 3, "note", 
      same_as=nothing)
 case("escape-in-org-name-json", "json", [loc("json", "organizations", 0, "name"), "\\x1b]0;pwned\\x07"],
      edit=cell("organizations", 0, "name", "甲物业\x1b]0;pwned\x07"))
-case("escape-in-header-csv", "csv", ["daily_checks.csv line 1, field not\\x1bes", "unknown column"],
-     raw=replace_bytes("daily_checks.csv", b"note", b"not\x1bes"), outcome="read", same_as=nothing)
+case("escape-sequence-header-csv", "csv", ["daily_checks.csv line 1, field \\x1b[2J", "the header holds control characters"],
+     raw=replace_bytes("daily_checks.csv", b"note", b"\x1b[2J"), same_as=nothing)
+case("damaged-note-header-csv", "csv", ["daily_checks.csv line 1, field not\\x1bes", "looks like a damaged note",
+                                        "daily_checks.csv line 2, field note"],
+     raw=replace_bytes("daily_checks.csv", b"note", b"not\x1bes"),
+     same_as=lambda t: t.__setitem__("daily_checks", [r for r in t["daily_checks"] if "note" not in r]))
+# found by the corruption property: a damaged header dropped a field with only a warning
+case("nul-in-header-csv", "csv", ["elevators.csv line 1, field households_\\x00erved",
+                                  "looks like a damaged households_served", "field households_served", "not taken"],
+     raw=replace_bytes("elevators.csv", b"households_served", b"households_\x00erved"))
+case("near-miss-header-csv", "csv", ["elevators.csv line 1, field households_srved",
+                                     "looks like a damaged households_served"],
+     raw=replace_bytes("elevators.csv", b"households_served", b"households_srved"))
+case("near-miss-chinese-header-xlsx", "xlsx", ["book.xlsx[elevators] row 1, field 服务户数（梯户", "row 2, field households_served",
+                                               "looks like a damaged households_served"],
+     raw=_openpyxl_edit(lambda wb: wb["elevators"].cell(row=1, column=9).__setattr__("value", "服务户数（梯户")))
 # a quoted line break keeps every later line number true
 case("quoted-crlf-shifts-no-line-number-csv", "csv", ["daily_checks.csv line 9, field inspector", "\\x1b"],
      edit=lambda t: (cell("daily_checks", 3, "note", "正常\r\n复查")(t), cell("daily_checks", 6, "inspector", "王\x1b伟")(t)),
