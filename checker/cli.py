@@ -207,7 +207,8 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
 
 
 def _ledger_file(target: str | None) -> Path | None:
-    return Path(target) if target and "://" not in target else None
+    """A SQLite ledger is an input an output may not overwrite (a folder is the ledger check's to refuse)."""
+    return Path(target) if target and "://" not in target and not Path(target).is_dir() else None
 
 
 def _print_warnings(submission) -> None:

@@ -515,7 +515,10 @@ def unrecorded(target: str, report: dict) -> int:
     fingerprints = sorted({i["fingerprint"] for firm in report["credit"] for i in firm["items"]})
     if not fingerprints or (not _is_url(target) and not Path(target).exists()):
         return len(fingerprints)
-    with open_ledger(target, read_only=True) as ledger:
+    ledger = _connect(target, read_only=True)
+    try:
+        if _inspect(ledger.conn, ledger.kind, target) is None:   # an empty database: all are new
+            return len(fingerprints)
         known = 0
         cur = ledger.conn.cursor()
         try:
@@ -526,7 +529,9 @@ def unrecorded(target: str, report: dict) -> int:
                 known += cur.fetchone()[0]
         finally:
             cur.close()
-    return len(fingerprints) - known
+        return len(fingerprints) - known
+    finally:
+        ledger.close()
 
 
 def totals(rows: list[dict], schedule: CreditSchedule, names: dict[str, str] | None = None) -> list[dict]:
