@@ -87,7 +87,7 @@ def _problem(file: str, row: int | None, field_name: str, value: str, code: str,
             "value": value, "code": code, "expected_zh": zh, "expected_en": en}
 
 
-def _header_map(rt: RecordType, columns: list[str], source: SourceFile, raw: RawSubmission,
+def _header_map(rt: RecordType, df: pl.DataFrame, source: SourceFile, raw: RawSubmission,
                 header_row: int = 1) -> dict[str, str]:
     """Map the file's column headers (English names or Chinese labels) to field names.
 
@@ -101,7 +101,7 @@ def _header_map(rt: RecordType, columns: list[str], source: SourceFile, raw: Raw
     lowered = {h.lower(): n for h, n in by_header.items()}
     mapping: dict[str, str] = {}
     unknown: list[tuple[str, str]] = []
-    for col in columns:
+    for col in [c for c in df.columns if c not in (FILE_COL, ROW_COL)]:
         # polars renames a repeated header "date" to "date_duplicated_0": it is still "date"
         header = re.sub(r"_duplicated_[0-9]+$", "", col.strip().lstrip("\ufeff"))
         name = by_header.get(header)
@@ -117,7 +117,12 @@ def _header_map(rt: RecordType, columns: list[str], source: SourceFile, raw: Raw
     for col, header in unknown:
         near = difflib.get_close_matches(header.lower(), list(lowered), n=1, cutoff=0.75)
         near_field = lowered[near[0]] if near and lowered[near[0]] not in mapping.values() else None
-        if near_field is not None:
+        if near_field is not None and df.get_column(col).null_count() == df.height:
+            raw.file_problems.append(_problem(display, header_row, col, col, "near_header",
+                                              f"不是字段名，像是 {near_field} 写错了；这一列是空的，已忽略",
+                                              f"not a field name; it looks like a damaged {near_field}; the column is "
+                                              "empty and was ignored", severity="warning", row_kind=kind))
+        elif near_field is not None:
             mapping[col] = near_field
             source.column_problems[near_field] = "near_header"
             raw.file_problems.append(_problem(display, header_row, col, col, "near_header",
@@ -391,7 +396,7 @@ def _csv_source(rt: RecordType, data: bytes, name: str, raw: RawSubmission) -> t
     df, layout, clean = _read_csv(data, name)
     source = SourceFile(name, rt.name, "line", canonical=False, free_of_controls=clean)
     columns = list(df.columns)
-    mapping = _header_map(rt, columns, source, raw)
+    mapping = _header_map(rt, df, source, raw)
     if layout is not None and layout.lines is not None:
         df = df.with_columns(pl.Series(ROW_COL, layout.lines, dtype=pl.Int64))
     if layout is not None and layout.fields is not None:
@@ -695,7 +700,7 @@ def _read_workbook(data: bytes, name: str, raw: RawSubmission) -> None:
         rt = record_type_for_name(sheet.name)
         display = visible(f"{name}[{sheet.name}]")
         source = SourceFile(display, rt.name, "row", canonical=False)
-        mapping = _header_map(rt, list(sheet.frame.columns), source, raw, header_row=sheet.header_row)
+        mapping = _header_map(rt, sheet.frame, source, raw, header_row=sheet.header_row)
         frame = sheet.frame
         if sheet.hidden:
             raw.file_problems.append(_problem(display, None, "", sheet.name, "hidden_sheet",

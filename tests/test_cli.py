@@ -32,7 +32,7 @@ def run(*args: str):
 def test_check_json_contract_and_exit_1_on_violations(sample):
     r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json")
     assert r.exit_code == 1
-    report = json.loads(r.output)
+    report = json.loads(r.stdout)
     assert set(report) >= {"period", "ruleset", "parameters", "violations", "pending", "rules", "summary", "credit", "metrics"}
     assert report["ruleset"]["digest"].startswith("sha256:") and len(report["ruleset"]["digest"]) == 71
     v = report["violations"][0]
@@ -57,7 +57,7 @@ def test_check_exit_0_when_clean(tmp_path):
     folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS, "elevators": [elevator()]})
     r = run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "json")
     assert r.exit_code == 0, r.output
-    report = json.loads(r.output)
+    report = json.loads(r.stdout)
     assert report["violations"] == []
     assert [r["rule_id"] for r in report["rules"] if r["evaluated"]] == ["MAINT-PROVIDER"]
     assert len(report["summary"]["not_evaluated"]) == 20
@@ -73,7 +73,7 @@ def test_invalid_input_is_refused_with_exit_2_and_skip_invalid_judges_the_rest(t
     assert 'elevators.csv line 3, field commissioned_on' in r.output
     r = run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "json", "--skip-invalid")
     assert r.exit_code == 1
-    report = json.loads(r.output)
+    report = json.loads(r.stdout)
     assert [v["subject"] for v in report["violations"]] == ["E1"]
     assert [p["row"] for p in report["rejected"]] == [3]
 
@@ -93,7 +93,7 @@ def test_params_file_overrides_and_refuses_unknown_names_and_wrong_types(sample,
     good = tmp_path / "p.yaml"
     good.write_text("maintenance.dense_max_interval_days: 12\nold.boundary: exclusive\n", encoding="utf-8")
     r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json", "--params", good)
-    params = json.loads(r.output)["parameters"]
+    params = json.loads(r.stdout)["parameters"]
     assert params["maintenance.dense_max_interval_days"]["value"] == 12 and params["old.boundary"]["value"] == "exclusive"
     bad = tmp_path / "bad.yaml"
     bad.write_text("maintenance.dense_max_interval: 12\n", encoding="utf-8")
@@ -119,19 +119,19 @@ def test_wrong_path_and_malformed_file(tmp_path):
 def test_ledger_round_trip_through_the_commands(sample, tmp_path):
     ledger = tmp_path / "ledger.sqlite"
     first = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json", "--ledger", ledger)
-    report = json.loads(first.output)
+    report = json.loads(first.stdout)
     items = sum(len(f["items"]) for f in report["credit"])
     assert report["summary"]["ledger"]["new_deductions"] == items > 0
     again = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json",
                            "--ledger", ledger).output)
     assert again["summary"]["ledger"]["new_deductions"] == 0
-    totals = json.loads(run("credit", ledger, "--format", "json").output)
+    totals = json.loads(run("credit", ledger, "--format", "json").stdout)
     assert [f["points"] for f in totals["firms"]] == [f["points"] for f in report["credit"]]
     assert totals["official"] is False and totals["notice_zh"].startswith("默认分值，非官方")
     fingerprint = report["credit"][0]["items"][0]["fingerprint"]
     r = run("credit", "revoke", ledger, fingerprint, "--reason", "申诉成立", "--by", "张三")
     assert r.exit_code == 0 and f"revoked {fingerprint}" in r.output
-    firm = json.loads(run("credit", ledger, "--org", report["credit"][0]["org_id"], "--format", "json").output)["firms"][0]
+    firm = json.loads(run("credit", ledger, "--org", report["credit"][0]["org_id"], "--format", "json").stdout)["firms"][0]
     item = next(i for i in firm["items"] if i["fingerprint"] == fingerprint)
     assert item["revoked"]["reason"] == "申诉成立" and item["revoked"]["by"] == "张三"
     table = run("credit", ledger)
@@ -149,7 +149,7 @@ def test_an_unwritable_output_name_is_refused_before_any_work(sample, tmp_path):
 
 def test_old_list_for_a_quarter(sample, tmp_path):
     r = run("old-list", sample, "--quarter", "2024Q3", "--format", "json")
-    body = json.loads(r.output)
+    body = json.loads(r.stdout)
     assert r.exit_code == 0 and body["as_of"] == "2024-09-30" and body["count"] == len(body["elevators"]) > 0
     assert all(e["age_years"] >= 15 for e in body["elevators"])
     out = tmp_path / "old.xlsx"
@@ -165,7 +165,7 @@ def test_fund_check_exit_codes(sample):
                             "--rule", "FUND-EMERGENCY-BASIS").output)
     bad = {v["subject"] for v in report["violations"]}
     r = run("fund-check", sample, "ZJ0000000", "--format", "json")
-    verdict = json.loads(r.output)
+    verdict = json.loads(r.stdout)
     assert r.exit_code == 1 and verdict["unmet"] == ["report_exists"] and "ZJ0000000" in bad
     # prerequisites read with the parameters in force, never a placeholder
     assert [c["holds"] for c in verdict["prerequisites"]] == [False, None, None, None, None]
@@ -184,7 +184,7 @@ def test_rules_commands():
 
 def test_coverage_has_no_gaps():
     r = run("coverage", "--format", "json")
-    cov = json.loads(r.output)
+    cov = json.loads(r.stdout)
     assert r.exit_code == 0 and cov["problems"] == []
     assert {x["rule_id"] for x in cov["rules"] if x["scenarios"]} == {x["rule_id"] for x in cov["rules"]}
 
@@ -220,7 +220,7 @@ def test_html_report_is_escaped_and_complete(sample, tmp_path):
     r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "html", "-o", out)
     assert r.exit_code == 1 and f"report written to {out}" in r.output
     html = out.read_text(encoding="utf-8")
-    report = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json").output)
+    report = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json").stdout)
     assert html.count('<td class="muted">') >= len(report["violations"])  # one fingerprint cell per violation
     assert all(v["fingerprint"] in html for v in report["violations"])
     assert "默认分值，非官方" in html
