@@ -123,7 +123,7 @@ def test_ledger_round_trip_through_the_commands(sample, tmp_path):
     items = sum(len(f["items"]) for f in report["credit"])
     assert report["summary"]["ledger"]["new_deductions"] == items > 0
     again = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json",
-                           "--ledger", ledger).output)
+                           "--ledger", ledger).stdout)
     assert again["summary"]["ledger"]["new_deductions"] == 0
     totals = json.loads(run("credit", ledger, "--format", "json").stdout)
     assert [f["points"] for f in totals["firms"]] == [f["points"] for f in report["credit"]]
@@ -162,7 +162,7 @@ def test_old_list_for_a_quarter(sample, tmp_path):
 
 def test_fund_check_exit_codes(sample):
     report = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json",
-                            "--rule", "FUND-EMERGENCY-BASIS").output)
+                            "--rule", "FUND-EMERGENCY-BASIS").stdout)
     bad = {v["subject"] for v in report["violations"]}
     r = run("fund-check", sample, "ZJ0000000", "--format", "json")
     verdict = json.loads(r.stdout)
