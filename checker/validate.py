@@ -204,7 +204,7 @@ def _parse(f: Field, canonical: bool, iso_only: bool = False) -> tuple[pl.Expr, 
         raise ValueError(f.kind)
     if f.pattern is not None:
         bad = pl.coalesce(bad, pl.when(present & ~v.str.contains(f.pattern)).then(pl.lit("pattern")))
-    if _reads_digits(f):
+    if _reads_digits(f) and not iso_only:   # iso_only: every value is ASCII digits already
         bad = pl.coalesce(pl.when(present & v.str.contains(FOREIGN_DIGIT_CLASS)).then(pl.lit("digits")), bad)
     if f.default is not None:
         parsed = parsed.fill_null(pl.lit(f.default))
@@ -243,24 +243,30 @@ def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFr
     Before parsing: a cell the loader could not read carries its own code; control
     characters are looked for in the raw value (unless the loader's byte scan found none in
     the whole file); full-width digits are read as 0-9, with a warning column."""
-    first_codes, shown, cells, widened = [], [], [], []
+    first_codes, originals, shown, cells, widened = [], [], [], [], []
     for f in rt.fields:
         n = f.name
         loader = _cell_problems(source, n)
-        control = (pl.lit(None, pl.String) if source.free_of_controls else
+        control = (None if source.free_of_controls else
                    pl.when(pl.col(n).str.contains(CONTROL_CLASS_NO_TAB if f.free_text else CONTROL_CLASS))
                    .then(pl.lit("control")))
         column = (pl.when(pl.col(n).is_not_null()).then(pl.lit(source.column_problems[n]))
-                  if n in source.column_problems else pl.lit(None, pl.String))
-        first_codes.append(pl.coalesce(loader[0] if loader else pl.lit(None, pl.String), column, control)
-                           .alias(ERR_PREFIX + n))
-        raw_value = pl.when(control.is_not_null()).then(pl.col(n)).otherwise(pl.col(n).str.strip_chars().replace("", None))
+                  if n in source.column_problems else None)
+        codes = [c for c in (loader[0] if loader else None, column, control) if c is not None]
+        first_codes.append((pl.coalesce(codes) if codes else pl.lit(None, pl.String)).alias(ERR_PREFIX + n))
+        # the value shown in messages: stripped, except where control characters are the problem
+        raw_value = pl.col(n)
+        if control is not None:
+            originals.append(pl.col(n).alias("_orig_" + n))
+            raw_value = pl.when(pl.col(ERR_PREFIX + n) == "control").then(pl.col("_orig_" + n)).otherwise(pl.col(n))
         shown.append((pl.coalesce(loader[1], raw_value) if loader else raw_value).alias("_raw_" + n))
         cells.append((loader[2] if loader else pl.lit(None, pl.String)).alias(CELL_PREFIX + n))
-    stripped = frame.with_columns(
-        [pl.col(n).str.strip_chars().replace("", None).alias(n) for n in rt.field_names] + first_codes + shown + cells)
+    stripped = (frame.with_columns(first_codes + originals)
+                .with_columns([pl.col(n).str.strip_chars().replace("", None).alias(n) for n in rt.field_names])
+                .with_columns(shown + cells))
     for f in rt.fields:
-        if _reads_digits(f) and stripped.get_column(f.name).str.contains("[０-９]").any():
+        if (_reads_digits(f) and source.may_hold_fullwidth
+                and stripped.get_column(f.name).str.contains("[０-９]").any()):
             widened.append(f.name)
     stripped = stripped.with_columns(
         [pl.col(n).str.contains("[０-９]").fill_null(False).alias(WARN_PREFIX + n) for n in widened]
