@@ -298,10 +298,11 @@ def _emit_report(report: dict, fmt: str, output: Path | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "html"]), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="json/xlsx/html: write the comparison here.")
 @click.option("--skip-invalid", is_flag=True, help="Judge the valid records only.")
+@FORCE
 @_friendly
 def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | None, proposal_rules: Path | None,
             params_file: Path | None, rules_dir: Path | None, credit_file: Path | None, fmt: str,
-            output: Path | None, skip_invalid: bool):
+            output: Path | None, skip_invalid: bool, force: bool):
     """比较两种措辞对同一批记录的结论（先看结论）。Compare the base rule book with a proposal over the same records.
 
     Exit status: 0 the comparison was made (differences are its content) · 2 it could not be made.
@@ -319,6 +320,10 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
     if output is not None and output.suffix.lower() not in suffixes[fmt]:
         raise LiftcheckError(f"{output.name}：--format {fmt} 的输出文件应以 {' 或 '.join(suffixes[fmt])} 结尾",
                              f"{output.name}: the output of --format {fmt} must end in {' or '.join(suffixes[fmt])}")
+    if output is not None:
+        from checker.outputs import check_output
+
+        check_output(output, [path, proposal_params, params_file, credit_file], force)
     comparison = run_compare(path, start, end, proposal_params, proposal_rules, params_file, rules_dir,
                              credit_file, skip_invalid)
     if fmt == "table":
@@ -328,17 +333,19 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
     elif fmt == "json" and output is None:
         click.echo(json.dumps(comparison, ensure_ascii=False, indent=2, default=str))
     else:
-        output.parent.mkdir(parents=True, exist_ok=True)
+        from checker.outputs import atomic_output, write_text
+
         if fmt == "json":
-            output.write_text(json.dumps(comparison, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+            write_text(output, json.dumps(comparison, ensure_ascii=False, indent=2, default=str) + "\n")
         elif fmt == "xlsx":
             from checker.render_whatif import write_comparison_xlsx
 
-            write_comparison_xlsx(comparison, output)
+            with atomic_output(output) as tmp:
+                write_comparison_xlsx(comparison, tmp)
         else:
             from checker.render_whatif import comparison_html
 
-            output.write_text(comparison_html(comparison), encoding="utf-8")
+            write_text(output, comparison_html(comparison))
         click.echo(f"{comparison['conclusion_zh']}\n{comparison['conclusion_en']}\n比较已写入 {output} / comparison written to {output}")
     sys.exit(EXIT_OK)
 

@@ -206,7 +206,9 @@ def write_comparison_xlsx(c: dict, path) -> None:
                                     "base_responsible": "基准责任方", "proposal_responsible": "拟议责任方",
                                     "base_evidence": "基准证据", "proposal_evidence": "拟议证据",
                                     "base_message": "基准说明", "proposal_message": "拟议说明", "fingerprint": "指纹"})
-    with xlsxwriter.Workbook(path) as workbook:
+    from checker.outputs import XLSX_OPTIONS
+
+    with xlsxwriter.Workbook(path, XLSX_OPTIONS) as workbook:
         for name, df in sheets.items():
             df.write_excel(workbook, worksheet=name, autofit=df.height < 5000)
 

@@ -50,6 +50,13 @@ def _clean(result) -> str:
     return out
 
 
+def _proposal(data: Path) -> Path:
+    """A parameter file beside the submission: the proposal `compare` judges against the base."""
+    path = data.parent / "proposal.yaml"
+    path.write_text("maintenance.dense_max_interval_days: 12\n", encoding="utf-8")
+    return path
+
+
 # every command that writes a file: (name, args given the submission and the output path)
 WRITERS = {
     "check-csv": lambda d, o: ["check", d, *PERIOD, "-o", o.with_suffix(".csv")],
@@ -61,6 +68,10 @@ WRITERS = {
     "old-list-xlsx": lambda d, o: ["old-list", d, "--as-of", "2024-03-31", "-o", o.with_suffix(".xlsx")],
     "old-list-csv": lambda d, o: ["old-list", d, "--as-of", "2024-03-31", "--format", "csv", "-o", o.with_suffix(".csv")],
     "template": lambda d, o: ["template", o.with_suffix(".xlsx")],
+    "compare-json": lambda d, o: ["compare", d, *PERIOD, "--proposal-params", _proposal(d), "--format", "json",
+                                  "-o", o.with_suffix(".json")],
+    "compare-xlsx": lambda d, o: ["compare", d, *PERIOD, "--proposal-params", _proposal(d), "--format", "xlsx",
+                                  "-o", o.with_suffix(".xlsx")],
 }
 
 
