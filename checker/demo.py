@@ -14,12 +14,14 @@ from checker.sample import SampleSpec, generate, write
 
 DEMO_FROM = dt.date(2024, 1, 1)
 DEMO_TO = dt.date(2024, 12, 31)
+# The demo's sample: also what `liftcheck serve` shows on an empty database.
+DEMO_SPEC = SampleSpec(elevators=120, start=DEMO_FROM, end=DEMO_TO, seed=2024)
 
 
 def run_demo(folder: Path) -> int:
     console = Console()
     data = folder / "submission"
-    tables = generate(SampleSpec(elevators=120, start=DEMO_FROM, end=DEMO_TO, seed=2024))
+    tables = generate(DEMO_SPEC)
     write(tables, data)
     console.print(f"[bold]样例数据 sample[/]：{sum(df.height for df in tables.values()):,} 条记录 records → {data}")
     console.print(f"[bold]检查 check[/]：liftcheck check {data} --from {DEMO_FROM} --to {DEMO_TO}")

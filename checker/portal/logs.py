@@ -43,6 +43,7 @@ def configure_logging(stream=None, level: int = logging.INFO) -> logging.Handler
         logger.handlers = [handler]
         logger.setLevel(level)
         logger.propagate = False
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …" on every start is noise
     logging.getLogger("uvicorn.access").disabled = True   # the portal logs requests itself, without query strings
     return handler
 
