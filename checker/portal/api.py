@@ -138,21 +138,17 @@ def pending(request: Request, p: Principal = Depends(api_user)):
 
 @router.get("/orgs/{org_id}", response_model=OrgSummary, tags=["单位 organisations"], responses=NOT_FOUND)
 def organisation(request: Request, org_id: str, p: Principal = Depends(api_user)):
+    """一个单位（范围内）：电梯数、其负责的违规和待履行义务、信用扣分。An organisation, within the caller's scope."""
     portal = get_portal(request)
     snap = portal.snapshot_for(p)
-    views.find_org(snap, p, org_id)
+    view = views.org_view(snap, p, org_id)
     stored = portal.store.read_typed("organizations", _org_is(org_id)).to_dicts()[0]
-    as_unit = Principal(None, "", "use_unit", org_id)
-    as_maintainer = Principal(None, "", "maintenance_unit", org_id)
-    sees = p.role in access.CAN_SEE_VIOLATIONS
     return OrgSummary(
         organization=_record(Organization, stored),
-        elevators=views.scoped_elevators(snap, as_unit).height + views.scoped_elevators(snap, as_maintainer).height,
-        violations=(views.scoped_violations(snap, as_unit).height if sees else None),
-        pending=(views.scoped_pending(snap, as_unit).height + views.scoped_pending(snap, as_maintainer).height
-                 if sees else None),
-        credit=views.credit_of(snap, org_id) if p.role in access.CAN_SEE_CREDIT else None,
-        credit_applies=stored["kind"] == "property_service_enterprise")
+        elevators=view["elevators_used"] + view["elevators_maintained"],
+        violations=view["violations"].height if view["violations"] is not None else None,
+        pending=view["pending"].height if view["pending"] is not None else None,
+        credit=view["credit"], credit_applies=view["credit_applies"])
 
 
 def _org_is(org_id: str):

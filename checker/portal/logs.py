@@ -48,5 +48,12 @@ def configure_logging(stream=None, level: int = logging.INFO) -> logging.Handler
     return handler
 
 
+# Until configure_logging runs (tests, library use), events go to the standard `logging`
+# loggers as JSON text and follow their configuration (silent below WARNING by default).
+structlog.configure(processors=[structlog.stdlib.add_log_level, redact,
+                                structlog.processors.JSONRenderer(ensure_ascii=False, default=str)],
+                    logger_factory=structlog.stdlib.LoggerFactory(), cache_logger_on_first_use=False)
+
+
 def get_logger(name: str = "liftcheck.portal"):
     return structlog.get_logger(name)

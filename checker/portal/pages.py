@@ -259,17 +259,10 @@ def pending(request: Request, format: str = "html", p: Principal = Depends(page_
 @router.get("/orgs/{org_id}", response_class=HTMLResponse)
 def organisation(request: Request, org_id: str, p: Principal = Depends(page_user)):
     snap = get_portal(request).snapshot_for(p)
-    org = views.find_org(snap, p, org_id)
-    as_unit = access.Principal(None, org["name"], "use_unit", org_id)
-    as_maintainer = access.Principal(None, org["name"], "maintenance_unit", org_id)
-    sees = p.role in access.CAN_SEE_VIOLATIONS
-    v = views.scoped_violations(snap, as_unit) if sees else None
-    credit = views.credit_of(snap, org_id) if p.role in access.CAN_SEE_CREDIT else None
+    view = views.org_view(snap, p, org_id)
+    v = view["violations"]
     return render(request, "org.html", {
-        "snap": snap, "org": org, "credit": credit, "credit_applies": org["kind"] == "property_service_enterprise",
-        "sees_credit": p.role in access.CAN_SEE_CREDIT,
-        "elevators_used": views.scoped_elevators(snap, as_unit).height,
-        "elevators_maintained": views.scoped_elevators(snap, as_maintainer).height,
+        "snap": snap, **view, "sees_credit": p.role in access.CAN_SEE_CREDIT,
         "violations": views.records_of(v.head(200)) if v is not None else None,
         "violations_total": v.height if v is not None else None})
 

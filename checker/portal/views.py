@@ -157,6 +157,29 @@ def find_org(snap: Snapshot, p: Principal, org_id: str) -> dict:
     return hit.row(0, named=True)
 
 
+def org_view(snap: Snapshot, p: Principal, org_id: str) -> dict:
+    """An organisation as the caller may see it: its elevators and the violations it answers
+    for, within the caller's scope (a district sees the firm's doings in the district only)."""
+    org = find_org(snap, p, org_id)
+    in_scope = scoped_elevators(snap, p)
+    used = in_scope.filter(pl.col("use_unit_id") == org_id)
+    maintained = in_scope.filter(pl.col("maintenance_unit_id") == org_id)
+    answerable = Principal(None, org["name"], "use_unit", org_id)
+    sees = p.role in access.CAN_SEE_VIOLATIONS
+    v = scoped_violations(snap, answerable) if sees else None
+    pend = None
+    if sees:
+        pend = pl.concat([scoped_pending(snap, Principal(None, "", "use_unit", org_id)),
+                          scoped_pending(snap, Principal(None, "", "maintenance_unit", org_id))], how="diagonal_relaxed")
+    if p.role == "district_government" and v is not None:
+        v = v.filter(pl.col("district") == p.district)
+        pend = pend.filter(pl.col("elevator_id").is_in(in_scope.get_column("elevator_id").implode()))
+    return {"org": org, "elevators_used": used.height, "elevators_maintained": maintained.height,
+            "violations": v, "pending": pend,
+            "credit": credit_of(snap, org_id) if p.role in access.CAN_SEE_CREDIT else None,
+            "credit_applies": org["kind"] == "property_service_enterprise"}
+
+
 def credit_of(snap: Snapshot, org_id: str) -> CreditEntry | None:
     for entry in snap.report.get("credit", []):
         if entry.get("org_id") == org_id:
