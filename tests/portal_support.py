@@ -85,6 +85,19 @@ class Harness:
         return pl.read_csv(self.data / "elevators.csv", infer_schema=False)
 
 
+def clone(golden: Harness, path: Path, **config) -> Harness:
+    """A copy of a SQLite harness's database behind a new app: a fresh portal in a blink."""
+    import shutil
+
+    import sqlalchemy as sa
+
+    with golden.store.engine.connect() as conn:
+        conn.execute(sa.text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    shutil.copyfile(golden.store.engine.url.database, path)
+    app = create_app(PortalConfig(db=str(path), **config))
+    return Harness(app, golden.data, dict(golden.tokens))
+
+
 def build(db: str, data: Path, **config) -> Harness:
     """A portal on `db` holding the demo sample, with every account of ACCOUNTS."""
     app = create_app(PortalConfig(db=db, **config))

@@ -316,7 +316,7 @@ def upload(request: Request, file: UploadFile = File(...), p: Principal = Depend
     except LiftcheckError as exc:
         return render(request, "upload.html", {"result": None, "refused": exc, "limits": portal.config.upload,
                                                "allowed": _allowed_types(p)}, status=400)
-    problems = result.problems.sort("file", "row", nulls_first=True, maintain_order=True)
+    problems = result.problems.sort("file", "row", nulls_last=False, maintain_order=True)
     groups: dict[str, list[dict]] = {}
     for row in problems.iter_rows(named=True):
         groups.setdefault(row["file"], []).append(row)

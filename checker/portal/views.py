@@ -235,6 +235,7 @@ def statistics(snap: Snapshot, district: str | None = None) -> Statistics:
         total = {k: sum(r[k] for r in rows) for k in ("elevators", "old", "screened", "applied", "assessed",
                                                        "hazards", "closed", "violations")}
         overall = snap.report.get("metrics", {}).get("closed_loop_rate", {}).get("overall", {})
+        total["violations"] = v.height   # with the unit-level ones, which belong to no district
         rows.append({"district": "全市合计", **total, "screening_coverage": _rate(total["screened"], total["old"]),
                      "assessment_coverage": _rate(total["assessed"], total["old"]),
                      "closed_loop_rate": overall.get("rate")})
