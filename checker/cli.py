@@ -629,7 +629,7 @@ def users_add(name: str, role: str, org_id: str | None, district: str | None, db
     click.echo(f"已创建用户 {account.user.name}（{role}）/ created user {account.user.name} ({role})")
     click.echo(f"一次性密码 one-time password: {account.password}  （首次登录须修改 / must be changed at first sign-in）")
     click.echo(f"API 令牌 token: {account.token}")
-    click.echo("以上密码和令牌只显示这一次 / the password and token are shown only this once")
+    click.echo("以上密码和令牌只显示这一次，请妥善转交 / both are shown only this once")
 
 
 @users.command("list")
