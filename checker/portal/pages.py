@@ -34,7 +34,8 @@ PAGE_SIZE = 100
 def render(request: Request, name: str, context: dict, status: int = 200, headers: dict | None = None) -> HTMLResponse:
     portal: Portal = get_portal(request)
     p = getattr(request.state, "principal", None) or session_principal(request)
-    base = {"request": request, "me": p, "csrf": auth.csrf_token(request.session), "roles": access.ROLES,
+    # made on first use: an owner's page has no form and needs no session cookie
+    base = {"request": request, "me": p, "csrf": lambda: auth.csrf_token(request.session), "roles": access.ROLES,
             "flash": request.session.pop("flash", None), "access": access, "snapshot": None, "stale": False}
     snap = context.get("snap")
     if snap is not None:

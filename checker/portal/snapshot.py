@@ -58,6 +58,7 @@ class Snapshot:
     index: dict[str, int] = field(default_factory=dict)        # elevator_id -> row of `elevators`
     by_rescue_code: dict[str, str] = field(default_factory=dict)
     # what the old-elevator list of another day needs (small tables only) and its parameters
+    overdue_hazards: frozenset = frozenset()   # hazard ids the pipeline found overdue (HAZARD-OVERDUE)
     list_submission: Submission | None = None
     params: ParameterSet | None = None
     _old_lists: dict = field(default_factory=dict)
@@ -189,6 +190,9 @@ def _tables(run, version: int, scope: str, start: dt.date, end: dt.date, seconds
                     list_submission=Submission(
                         tables={n: sub.table(n) for n in LIST_TABLES}, present_types=set(sub.present_types),
                         problems=sub.problems.clear()))
+    if violations.height:
+        snap.overdue_hazards = frozenset(
+            violations.filter(pl.col("rule_id") == "HAZARD-OVERDUE").get_column("subject").to_list())
     ids = elevators.get_column("elevator_id").to_list()
     snap.index = {eid: i for i, eid in enumerate(ids)}
     codes = elevators.select("rescue_code", "elevator_id").drop_nulls()

@@ -75,8 +75,7 @@ def public_facts(snap: Snapshot, elevator_id: str) -> PublicElevator:
     row = snap.elevator(elevator_id)
     if row is None:
         raise NotVisible(elevator_id)
-    overdue = set(snap.violations.filter(pl.col("rule_id") == "HAZARD-OVERDUE").get_column("subject").to_list()) \
-        if snap.violations.height else set()
+    overdue = snap.overdue_hazards
     hazards = []
     for h in snap.hazards.filter(pl.col("elevator_id") == elevator_id).iter_rows(named=True):
         progress = "overdue" if h["progress"] != "rectified" and h["hazard_id"] in overdue else h["progress"]
