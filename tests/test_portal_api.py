@@ -397,3 +397,14 @@ def test_no_password_token_or_cookie_reaches_the_log(fresh):
     for secret in ("wrong-secret-pw", PASSWORD, fresh.tokens["use_unit"], cookie, "t0k"):
         assert secret and secret not in text
     assert '"password": "[redacted]"' in text
+
+
+def test_report_items_with_keys_the_report_gains_later_pass_through_unchanged(cli_run):
+    from checker.portal.snapshot import _frame
+    from checker.verdicts import Violation
+
+    items = [dict(v, names={"use_unit": "甲物业", "elevator": None}, responsible_role="town_government")
+             for v in cli_run.report["violations"][:3]]
+    back = views.records_of(_frame(items))
+    assert back == items
+    assert Violation(**back[0]).evidence == items[0]["evidence"]

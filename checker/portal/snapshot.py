@@ -181,7 +181,7 @@ def _tables(run, version: int, scope: str, start: dt.date, end: dt.date, seconds
                  .join(open_counts, on="elevator_id", how="left")
                  .with_columns(pl.col("open_hazards").fill_null(0))
                  .sort("district", "community", "elevator_id"))
-    violations = _frame(report["violations"], evidence=True)
+    violations = _frame(report["violations"])
     pending = _frame(report["pending"])
     snap = Snapshot(version=version, scope=scope, start=start, end=end, report=report, elevators=elevators,
                     hazards=hazards, old=old_list(facts, end), violations=violations, pending=pending,
@@ -203,16 +203,18 @@ def _tables(run, version: int, scope: str, start: dt.date, end: dt.date, seconds
     return snap
 
 
-def _frame(items: list[dict], evidence: bool = False) -> pl.DataFrame:
-    """Report items as a frame; nested values (evidence) as JSON text. Keys the report gains
-    later (the lead adds some) come along as further columns."""
+# Report items travel as frames; a nested value (evidence, and whatever nested keys the report
+# gains) is kept as JSON text behind this mark, and turned back by views.records_of.
+NESTED_MARK = "\x00json:"
+
+
+def _frame(items: list[dict]) -> pl.DataFrame:
+    """Report items as a frame. Keys the report gains later come along as further columns."""
     if not items:
-        return pl.DataFrame(schema={"rule_id": pl.String, "elevator_id": pl.String, "use_unit_id": pl.String,
-                                    "district": pl.String, "responsible_role": pl.String,
-                                    "responsible_org_id": pl.String, "subject": pl.String, "period_key": pl.String,
-                                    "message_zh": pl.String, "evidence": pl.String, "severity": pl.String,
-                                    "due_on": pl.String, "title": pl.String, "clause": pl.String})
-    rows = [{k: (json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else v)
+        return pl.DataFrame(schema={c: pl.String for c in (
+            "rule_id", "title", "clause", "severity", "responsible_role", "responsible_org_id", "elevator_id",
+            "use_unit_id", "district", "subject", "period_key", "message_zh", "evidence", "due_on", "arises_on")})
+    rows = [{k: (NESTED_MARK + json.dumps(v, ensure_ascii=False, default=str) if isinstance(v, (dict, list)) else v)
              for k, v in item.items()} for item in items]
     return pl.DataFrame(rows, infer_schema_length=None)
 

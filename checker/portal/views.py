@@ -18,7 +18,7 @@ from checker.portal import access
 from checker.portal.access import Principal
 from checker.portal.models import (CreditEntry, PublicAssessment, PublicElevator, PublicHazard, Statistics,
                                    Table)
-from checker.portal.snapshot import Snapshot
+from checker.portal.snapshot import NESTED_MARK, Snapshot
 from checker.rulebook import load_rulebook
 
 
@@ -187,11 +187,12 @@ def credit_of(snap: Snapshot, org_id: str) -> CreditEntry | None:
 
 
 def records_of(frame: pl.DataFrame) -> list[dict]:
-    """Frame rows back as report items: evidence JSON text becomes a mapping again."""
+    """Frame rows back as report items: nested values (evidence …) become mappings again."""
     out = []
     for row in frame.iter_rows(named=True):
-        if isinstance(row.get("evidence"), str):
-            row["evidence"] = json.loads(row["evidence"])
+        for key, value in row.items():
+            if isinstance(value, str) and value.startswith(NESTED_MARK):
+                row[key] = json.loads(value[len(NESTED_MARK):])
         out.append(row)
     return out
 
