@@ -35,9 +35,9 @@ def _record(model, row: dict):
 # ---- public: owners ---------------------------------------------------------------------------
 
 @router.get("/public/lookup", response_model=PublicElevator, tags=["业主 owners"], responses=NOT_FOUND)
-def public_lookup(request: Request, code: str):
+async def public_lookup(request: Request, code: str):
     """按设备代码或应急救援识别码查询电梯的公开信息。Look an elevator up by 设备代码 or rescue code."""
-    snap = get_portal(request).snapshots.city()
+    snap = await get_portal(request).owner_snapshot()
     elevator_id = views.lookup_code(snap, code)
     if elevator_id is None:
         raise views.NotVisible(code)
@@ -45,9 +45,9 @@ def public_lookup(request: Request, code: str):
 
 
 @router.get("/public/elevators/{elevator_id}", response_model=PublicElevator, tags=["业主 owners"], responses=NOT_FOUND)
-def public_elevator(request: Request, elevator_id: str):
+async def public_elevator(request: Request, elevator_id: str):
     """一部电梯的公开信息（无个人信息、无信用扣分）。Public facts of one elevator."""
-    return views.public_facts(get_portal(request).snapshots.city(), elevator_id)
+    return views.public_facts(await get_portal(request).owner_snapshot(), elevator_id)
 
 
 # ---- accounts ------------------------------------------------------------------------------------

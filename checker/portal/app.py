@@ -76,6 +76,39 @@ class BodyLimit:
                 await _too_large(scope, send, limit)
 
 
+class RequestLog:
+    """One JSON line per request — method, path (no query string), status, time, account id and
+    role — and a few protective headers. Plain ASGI: no task per request, as BaseHTTPMiddleware has."""
+
+    HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+               (b"referrer-policy", b"same-origin")]
+
+    def __init__(self, app):
+        self.app = app
+        self.log = get_logger("liftcheck.portal.access")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        t0 = time.perf_counter()
+        status = 500
+
+        async def wrapped(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = list(message.get("headers", [])) + self.HEADERS
+            await send(message)
+
+        try:
+            await self.app(scope, receive, wrapped)
+        finally:
+            p = scope.get("state", {}).get("principal")
+            self.log.info("request", method=scope["method"], path=scope["path"], status=status,
+                          ms=round((time.perf_counter() - t0) * 1000, 1), user_id=getattr(p, "user_id", None),
+                          role=getattr(p, "role", "owner"))
+
+
 class _TooLarge(Exception):
     pass
 
@@ -106,21 +139,8 @@ def create_app(config: PortalConfig | None = None, portal: Portal | None = None)
                   version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.portal = portal
     app.state.templates = templates()
-    log = get_logger("liftcheck.portal.access")
 
-    @app.middleware("http")
-    async def request_log(request: Request, call_next):
-        t0 = time.perf_counter()
-        response = await call_next(request)
-        p = getattr(request.state, "principal", None)
-        log.info("request", method=request.method, path=request.url.path, status=response.status_code,
-                 ms=round((time.perf_counter() - t0) * 1000, 1), user_id=getattr(p, "user_id", None),
-                 role=getattr(p, "role", "owner"))
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
+    app.add_middleware(RequestLog)
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="liftcheck_session",
                        max_age=config.session_hours * 3600, same_site="lax", https_only=config.secure_cookies)
     app.add_middleware(BodyLimit, uploads=config.upload.max_upload_bytes, forms=config.max_form_bytes)

@@ -38,6 +38,16 @@ class Portal:
         self.snapshots = Snapshots(self.store, today=config.today, sync_seconds=config.sync_seconds)
         self.limiter = auth.LoginLimiter(config.login_per_address, config.login_per_account)
 
+    async def owner_snapshot(self) -> Snapshot:
+        """The city snapshot for an owner's lookup, on the event loop when it is ready (no
+        thread hop for the many small lookups), else computed in the thread pool."""
+        snap = self.snapshots.ready()
+        if snap is None:
+            from starlette.concurrency import run_in_threadpool
+
+            snap = await run_in_threadpool(self.snapshots.city)
+        return snap
+
     def snapshot_for(self, p: Principal) -> Snapshot:
         if p.is_org:
             return self.snapshots.for_org(p.role, p.org_id)

@@ -70,8 +70,8 @@ def index(request: Request):
 
 
 @router.get("/lookup", response_class=HTMLResponse)
-def lookup(request: Request, code: str = ""):
-    snap = get_portal(request).snapshots.city()
+async def lookup(request: Request, code: str = ""):
+    snap = await get_portal(request).owner_snapshot()
     elevator_id = views.lookup_code(snap, code)
     if elevator_id is None:
         return render(request, "index.html", {"snap": snap, "code": code, "not_found": bool(code.strip())},
@@ -80,8 +80,8 @@ def lookup(request: Request, code: str = ""):
 
 
 @router.get("/public/elevators/{elevator_id}", response_class=HTMLResponse)
-def public_elevator(request: Request, elevator_id: str):
-    snap = get_portal(request).snapshots.city()
+async def public_elevator(request: Request, elevator_id: str):
+    snap = await get_portal(request).owner_snapshot()
     facts = views.public_facts(snap, elevator_id)
     return render(request, "public_elevator.html", {"snap": snap, "e": facts})
 

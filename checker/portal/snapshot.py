@@ -59,6 +59,8 @@ class Snapshot:
     by_rescue_code: dict[str, str] = field(default_factory=dict)
     # what the old-elevator list of another day needs (small tables only) and its parameters
     overdue_hazards: frozenset = frozenset()   # hazard ids the pipeline found overdue (HAZARD-OVERDUE)
+    hazards_of: dict = field(default_factory=dict)     # elevator_id -> its hazard rows (few per elevator)
+    public: dict = field(default_factory=dict)         # elevator_id -> PublicElevator, made on first lookup
     list_submission: Submission | None = None
     params: ParameterSet | None = None
     _old_lists: dict = field(default_factory=dict)
@@ -119,10 +121,11 @@ def units_of(role: str, org_id: str) -> sa.Select:
     return sa.select(sa.literal(org_id))
 
 
-def compute(store: Store, today: dt.date, scope: str = "city", where: dict | None = None) -> Snapshot:
+def compute(store: Store, today: dt.date, scope: str = "city", where: dict | None = None,
+            period: tuple[dt.date, dt.date] | None = None) -> Snapshot:
     t0 = time.perf_counter()
     version = store.data_version(max_age=0)
-    start, end = portal_period(store, today)
+    start, end = period or portal_period(store, today)
     present = {name for name, table in RECORD_TABLES.items()
                if store.scalar(sa.select(sa.literal(1)).select_from(table).limit(1))}
     text = store.read_text(where)
@@ -193,6 +196,8 @@ def _tables(run, version: int, scope: str, start: dt.date, end: dt.date, seconds
     if violations.height:
         snap.overdue_hazards = frozenset(
             violations.filter(pl.col("rule_id") == "HAZARD-OVERDUE").get_column("subject").to_list())
+    for row in hazards.iter_rows(named=True):   # thousands a year: one small list per elevator
+        snap.hazards_of.setdefault(row["elevator_id"], []).append(row)
     ids = elevators.get_column("elevator_id").to_list()
     snap.index = {eid: i for i, eid in enumerate(ids)}
     codes = elevators.select("rescue_code", "elevator_id").drop_nulls()
@@ -238,13 +243,21 @@ class Snapshots:
         self._parts: OrderedDict[tuple, Snapshot] = OrderedDict()
         self._kept = partitions_kept
         self._background: threading.Thread | None = None
+        self._period: tuple[int, tuple[dt.date, dt.date]] | None = None
         self.last_error: str | None = None
+
+    def period(self) -> tuple[dt.date, dt.date]:
+        """The judged period, found once per data version (it scans the dated records)."""
+        version = self.store.data_version()
+        if self._period is None or self._period[0] != version:
+            self._period = (version, portal_period(self.store, self.today()))
+        return self._period[1]
 
     def _refresh_city(self) -> Snapshot:
         with self._city_lock:
             version = self.store.data_version(max_age=0)
             if self._city is None or self._city.version != version:
-                self._city = compute(self.store, self.today())
+                self._city = compute(self.store, self.today(), period=self.period())
             return self._city
 
     def _background_refresh(self) -> None:
@@ -268,6 +281,16 @@ class Snapshots:
             self._background.start()
         return snap
 
+    def ready(self) -> Snapshot | None:
+        """The city snapshot when it can be served without computing now (current, or stale
+        while the background recomputes it); None when the caller must compute it (city())."""
+        snap = self._city
+        if snap is None:
+            return None
+        if snap.version == self.store.data_version():
+            return snap
+        return None if snap.computed_in <= self.sync_seconds else self.city()
+
     def is_current(self, snap: Snapshot) -> bool:
         return snap.version == self.store.data_version()
 
@@ -282,7 +305,7 @@ class Snapshots:
             snap = self._parts.get(key)
             if snap is None:
                 snap = compute(self.store, self.today(), scope=f"{role}:{org_id}",
-                               where=_partition_where(self.store, units_of(role, org_id)))
+                               where=_partition_where(self.store, units_of(role, org_id)), period=self.period())
                 self._parts[key] = snap
                 while len(self._parts) > self._kept:
                     self._parts.popitem(last=False)

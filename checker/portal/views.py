@@ -72,12 +72,20 @@ def lookup_code(snap: Snapshot, code: str) -> str | None:
 
 
 def public_facts(snap: Snapshot, elevator_id: str) -> PublicElevator:
+    """What an owner may know, made once per elevator and snapshot (owners' lookups are many)."""
+    facts = snap.public.get(elevator_id)
+    if facts is None:
+        facts = snap.public[elevator_id] = _public_facts(snap, elevator_id)
+    return facts
+
+
+def _public_facts(snap: Snapshot, elevator_id: str) -> PublicElevator:
     row = snap.elevator(elevator_id)
     if row is None:
         raise NotVisible(elevator_id)
     overdue = snap.overdue_hazards
     hazards = []
-    for h in snap.hazards.filter(pl.col("elevator_id") == elevator_id).iter_rows(named=True):
+    for h in snap.hazards_of.get(elevator_id, []):
         progress = "overdue" if h["progress"] != "rectified" and h["hazard_id"] in overdue else h["progress"]
         hazards.append(PublicHazard(
             hazard_id=h["hazard_id"], found_on=h["found_on"], severity=h["severity"],
