@@ -114,8 +114,12 @@ def adbc_uri(url: sa.URL) -> tuple[str, str]:
 
 
 def make_engine(url: str) -> sa.Engine:
-    engine = sa.create_engine(url, pool_pre_ping=True, future=True,
-                              **({"connect_args": {"timeout": 30}} if url.startswith("sqlite") else {}))
+    if url.startswith("sqlite"):
+        # A connection per use: a pooled SQLite connection can keep a finished SELECT's read
+        # snapshot (WAL) and so miss what the bulk writer (another connection, ADBC) committed.
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args={"timeout": 30})
+    else:
+        engine = sa.create_engine(url, pool_pre_ping=True)
     if engine.dialect.name == "sqlite":
         @sa.event.listens_for(engine, "connect")
         def _pragmas(conn, _record):  # readers keep reading while an upload is written

@@ -146,7 +146,10 @@ def compute(store: Store, today: dt.date, scope: str = "city", where: dict | Non
 
 def _tables(run, version: int, scope: str, start: dt.date, end: dt.date, seconds: float) -> Snapshot:
     sub, facts, report = run.submission, run.evaluation.facts, run.report
-    e_facts = facts.elevators.select(
+    e = facts.elevators
+    # old and dense on the period's last day, by rules/definitions.yaml (as metrics.old_list does)
+    e_facts = e.with_columns(facts.define("old(period_to)", e.columns).alias("old"),
+                             facts.define("dense(period_to)", e.columns).alias("dense")).select(
         "elevator_id", "age_years", "old", "dense", "latest_screening_on", "latest_risk_level")
     inspections = sub.table("inspections").filter(pl.col("date") <= end).sort("date")
     cycle = run.params["inspection.cycle_months"].expr(pl.col("date"))

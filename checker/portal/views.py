@@ -35,9 +35,13 @@ SEVERITY_ZH = {"serious": "严重", "major": "较重", "general": "一般", "not
 
 
 @lru_cache(maxsize=1)
-def responsible_of() -> dict[str, str]:
-    """rule id -> the role that answers for it (rules/*.yaml)."""
-    return {rule.id: rule.responsible for rule in load_rulebook()}
+def rules_of_party() -> dict[str, list[str]]:
+    """party -> the rules it may answer for (rules/*.yaml `responsible`: one party, or one per case)."""
+    out: dict[str, list[str]] = {}
+    for rule in load_rulebook():
+        for party in rule.parties:
+            out.setdefault(party, []).append(rule.id)
+    return out
 
 
 # ---- elevators ------------------------------------------------------------------------------
@@ -130,12 +134,14 @@ def scoped_pending(snap: Snapshot, p: Principal, elevator_id: str | None = None)
     pending = snap.pending
     if p.role not in access.CAN_SEE_VIOLATIONS or pending.height == 0:
         return pending.clear()
-    role = pl.col("rule_id").replace_strict(responsible_of(), default=None, return_dtype=pl.String)
+    # A pending item names no party; a firm sees those of rules it may answer for, about its own
+    # elevators or unit (where the party depends on the case, e.g. affordable housing, it sees them too).
+    answers = pl.col("rule_id").is_in(rules_of_party().get(p.role, []))
     mine = scoped_elevators(snap, p).get_column("elevator_id")
     if p.role == "use_unit":
-        keep = (role == "use_unit") & (pl.col("use_unit_id") == p.org_id)
+        keep = answers & (pl.col("use_unit_id") == p.org_id)
     elif p.role == "maintenance_unit":
-        keep = (role == "maintenance_unit") & pl.col("elevator_id").is_in(mine.implode())
+        keep = answers & pl.col("elevator_id").is_in(mine.implode())
     elif p.role == "district_government":
         units = scoped_elevators(snap, p).get_column("use_unit_id").unique()
         keep = pl.col("elevator_id").is_in(mine.implode()) | (
