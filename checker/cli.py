@@ -598,9 +598,18 @@ def serve(path: Path | None, db: str | None, host: str, port: int):
     from checker.portal import require_portal_dependencies
 
     require_portal_dependencies()
+    from checker.pipeline import InvalidSubmission
     from checker.portal.server import serve as run_server
 
-    run_server(path, db, host, port, click.echo)
+    try:
+        run_server(path, db, host, port, click.echo)
+    except InvalidSubmission as exc:  # PATH is imported whole or not at all: show every problem
+        from rich.console import Console
+
+        from checker.render import print_problems
+
+        print_problems(exc.submission.problems, Console(stderr=True))
+        raise
 
 
 @main.group()

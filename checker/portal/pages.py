@@ -89,7 +89,7 @@ async def public_elevator(request: Request, elevator_id: str):
 @router.get("/healthz")
 def healthz(request: Request):
     portal = get_portal(request)
-    snap = portal.snapshots._city
+    snap = portal.snapshots.latest
     return {"status": "ok", "data_version": portal.store.data_version(),
             "snapshot_version": snap.version if snap else None,
             "snapshot_seconds": round(snap.computed_in, 3) if snap else None,

@@ -26,6 +26,7 @@ from typing import Callable
 import polars as pl
 import sqlalchemy as sa
 
+from checker.errors import LiftcheckError
 from checker.facts import FactBase
 from checker.metrics import old_list
 from checker.params import ParameterSet
@@ -294,6 +295,11 @@ class Snapshots:
             return snap
         return None if snap.computed_in <= self.sync_seconds else self.city()
 
+    @property
+    def latest(self) -> Snapshot | None:
+        """The newest city snapshot computed, if any (for /healthz), without computing one."""
+        return self._city
+
     def is_current(self, snap: Snapshot) -> bool:
         return snap.version == self.store.data_version()
 
@@ -307,8 +313,11 @@ class Snapshots:
         with self._part_lock:
             snap = self._parts.get(key)
             if snap is None:
-                snap = compute(self.store, self.today(), scope=f"{role}:{org_id}",
-                               where=_partition_where(self.store, units_of(role, org_id)), period=self.period())
+                try:
+                    snap = compute(self.store, self.today(), scope=f"{role}:{org_id}",
+                                   where=_partition_where(self.store, units_of(role, org_id)), period=self.period())
+                except LiftcheckError:   # e.g. a firm with no elevator yet: nothing of its own to judge
+                    return city
                 self._parts[key] = snap
                 while len(self._parts) > self._kept:
                     self._parts.popitem(last=False)
