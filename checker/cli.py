@@ -667,5 +667,84 @@ def coverage(fmt: str, features_dir: Path | None):
     sys.exit(EXIT_VIOLATIONS if cov["problems"] else EXIT_OK)
 
 
+# ---- the portal (云小站, 四（四）): needs the `portal` extra -------------------------------------------
+
+_ROLES = ["use_unit", "maintenance_unit", "inspection_agency", "market_regulator", "district_government",
+          "housing_department"]
+_DB_HELP = "The portal database: a SQLite file (default liftcheck-portal.sqlite) or postgresql://…"
+
+
+@main.command()
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@click.option("--db", "db", help=_DB_HELP)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@_friendly
+def serve(path: Path | None, db: str | None, host: str, port: int):
+    """运行“云小站”门户（业主查询、单位办事、监管统计）。Run the portal.
+
+    PATH is loaded into an empty database; with no PATH an empty database gets the demo sample.
+    """
+    from checker.portal import require_portal_dependencies
+
+    require_portal_dependencies()
+    from checker.pipeline import InvalidSubmission
+    from checker.portal.server import serve as run_server
+
+    try:
+        run_server(path, db, host, port, click.echo)
+    except InvalidSubmission as exc:  # PATH is imported whole or not at all: show every problem
+        from rich.console import Console
+
+        from checker.render import print_problems
+
+        print_problems(exc.submission.problems, Console(stderr=True))
+        raise
+
+
+@main.group()
+def users():
+    """门户账号。Portal accounts: liftcheck users add NAME --role ROLE."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(_ROLES), required=True)
+@click.option("--org", "org_id", help="统一社会信用代码 (use_unit, maintenance_unit; optional for inspection_agency).")
+@click.option("--district", help="The district of a district_government account, e.g. 玄武区.")
+@click.option("--db", "db", help=_DB_HELP)
+@_friendly
+def users_add(name: str, role: str, org_id: str | None, district: str | None, db: str | None):
+    """新建账号：打印一次性密码和 API 令牌（只显示这一次）。Create an account; prints its password and token once."""
+    from checker.portal import require_portal_dependencies
+
+    require_portal_dependencies()
+    from checker.portal.server import add_user
+
+    account, known = add_user(db, name, role, org_id, district)
+    if not known:
+        click.echo(f"注意：单位 {org_id} 还不在数据中（可由该单位上传后出现）/ note: organisation {org_id} is not in the data yet",
+                   err=True)
+    click.echo(f"已创建用户 {account.user.name}（{role}）/ created user {account.user.name} ({role})")
+    click.echo(f"一次性密码 one-time password: {account.password}  （首次登录须修改 / must be changed at first sign-in）")
+    click.echo(f"API 令牌 token: {account.token}")
+    click.echo("以上密码和令牌只显示这一次，请妥善转交 / both are shown only this once")
+
+
+@users.command("list")
+@click.option("--db", "db", help=_DB_HELP)
+@_friendly
+def users_list(db: str | None):
+    """列出账号（不含密码和令牌）。List the accounts (no passwords or tokens)."""
+    from checker.portal import require_portal_dependencies
+
+    require_portal_dependencies()
+    from checker.portal.server import list_users
+
+    for u in list_users(db):
+        where = u["org_id"] or u["district"] or ""
+        click.echo(f"{u['name']}\t{u['role']}\t{where}\t{'须改密码 must change password' if u['must_change_password'] else ''}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -18,6 +18,8 @@ DEMO_TO = dt.date(2024, 12, 31)
 # The demo's own folder says so: `liftcheck demo` may regenerate a folder holding this file
 # (its whole job), and refuses any other non-empty folder unless --force is given.
 DEMO_MARKER = ".liftcheck-demo"
+# The demo's sample: also what `liftcheck serve` shows on an empty database.
+DEMO_SPEC = SampleSpec(elevators=120, start=DEMO_FROM, end=DEMO_TO, seed=2024)
 
 
 def run_demo(folder: Path) -> int:
@@ -25,7 +27,7 @@ def run_demo(folder: Path) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / DEMO_MARKER).write_text("written by liftcheck demo; the folder may be regenerated\n", encoding="utf-8")
     data = folder / "submission"
-    tables = generate(SampleSpec(elevators=120, start=DEMO_FROM, end=DEMO_TO, seed=2024))
+    tables = generate(DEMO_SPEC)
     write(tables, data)
     console.print(f"[bold]样例数据 sample[/]：{sum(df.height for df in tables.values()):,} 条记录 records → {data}")
     console.print(f"[bold]检查 check[/]：liftcheck check {data} --from {DEMO_FROM} --to {DEMO_TO}")

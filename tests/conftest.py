@@ -97,3 +97,38 @@ def daily(elevator_id: str, dates: list[str]) -> list[dict]:
 def visits(elevator_id: str, dates: list[str], **fields) -> list[dict]:
     return [{"elevator_id": elevator_id, "date": d, "maintenance_unit_id": MAINTAINER, "kind": "half_month", **fields}
             for d in dates]
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url():
+    """A PostgreSQL server for this test session (tests/pg.py), or LIFTCHECK_TEST_POSTGRES_URL's."""
+    import os
+
+    url = os.environ.get("LIFTCHECK_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from pg import Server
+
+    try:
+        server = Server()
+        url = server.start()
+    except Exception as exc:  # noqa: BLE001 - reported as the skip (or failure) reason
+        if os.environ.get("LIFTCHECK_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required here but could not be started: {exc}")
+        pytest.skip(f"no PostgreSQL server: {exc}")
+    yield url
+    server.stop()
+
+
+@pytest.fixture
+def postgres_database(postgres_admin_url):
+    """A fresh, empty database on the session's server: its URL."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return postgres_admin_url.rsplit("/", 1)[0] + "/" + name
