@@ -2,17 +2,21 @@
 
 Headers are the Chinese labels (what the loader reads back), each with a note giving the
 English name, whether it is required and what it takes; coded fields get dropdowns of
-their Chinese names, yes/no fields 是/否, date columns a date format. The first sheet,
-填写说明, explains the workbook; the loader knows it and does not read it as records.
+their Chinese names, yes/no fields 是/否, date columns a date format, and every text column
+(ids above all: a 16-digit 设备代码 typed into a General cell becomes 3.11E+15) the text
+format "@". The first sheet, 填写说明, explains the workbook; the loader knows it and does
+not read it as records. An existing file is never overwritten: it may be filled in already.
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import xlsxwriter
 
 from checker.contract import record_types
+from checker.errors import LiftcheckError
 from checker.load import INSTRUCTIONS_SHEET
 from checker.outputs import XLSX_OPTIONS, atomic_output
 
@@ -20,8 +24,32 @@ _KIND_ZH = {"string": "文字", "enum": "从下拉列表选择", "integer": "整
             "date": "日期（如 2024-01-05）", "datetime": "日期时间（如 2024-01-05 10:30）", "list": "多个值用 ; 分隔"}
 
 
+GUIDE = [
+    ("liftcheck 数据填报模板", "南京市老旧住宅电梯安全评估及整治意见（征求意见稿）合规自查"),
+    ("怎样填", "每个工作表是一类记录。第一行是表头，不要改动；从第二行起每行一条记录。"
+              "橙色表头为必填，蓝色为选填。把鼠标停在表头上可看到字段说明（英文字段名、是否必填、怎样填）。"),
+    ("必填的表", "「单位」和「电梯」两张表必须填写；其他表按实际记录填写。"),
+    ("没有记录的表", "保留工作表、只留表头 = 提交了这类记录，但一条也没有，照常评判"
+                   "（例如每日检查表是空的，就是每天都缺检查）。"
+                   "删除整张工作表 = 没有提交这类记录，依赖它的规则列为“未评判”。两者结论不同，请按实际选择。"),
+    ("编号和日期", "编号列（设备代码、统一社会信用代码等）已设为文本格式，可直接输入或粘贴，长数字不会变成 3.11E+15；"
+                 "粘贴时请选“只粘贴值”，以免带入原来的格式。日期列已设为日期格式，输入 2024-01-05 即可。"),
+    ("检查", "liftcheck validate 本文件.xlsx  —— 列出每个问题（工作表、行、字段、值、应填什么）\n"
+            "liftcheck check 本文件.xlsx --from 2024-01-01 --to 2024-12-31 -o 违规清单.xlsx"),
+]
+
+
+def refuse_existing(path: Path) -> None:
+    """A clerk's filled-in workbook is never overwritten: there is no --force for the template."""
+    if os.path.lexists(path) and not os.path.isdir(path):  # a folder is check_output's to refuse
+        raise LiftcheckError(f"{path} 已存在，不会覆盖（它可能是已填好的数据）；请换一个文件名，或先把它移走",
+                             f"{path} exists and is never overwritten (it may hold data already filled in); "
+                             "choose another name or move it away first")
+
+
 def write_template(path: Path) -> Path:
-    """The workbook, written whole or not at all (the command checked the path first)."""
+    """The workbook, written whole or not at all, and never over an existing file."""
+    refuse_existing(path)
     with atomic_output(path) as tmp:
         _write(tmp)
     return path
@@ -33,19 +61,12 @@ def _write(path: Path) -> None:
         required = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
         date = wb.add_format({"num_format": "yyyy-mm-dd"})
         stamp = wb.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
+        text = wb.add_format({"num_format": "@"})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
         guide = wb.add_worksheet(INSTRUCTIONS_SHEET)
         guide.set_column(0, 0, 34)
         guide.set_column(1, 1, 90)
-        lines = [
-            ("liftcheck 数据填报模板", "南京市老旧住宅电梯安全评估及整治意见（征求意见稿）合规自查"),
-            ("怎样填", "每个工作表是一类记录，第一行是表头（不要改动），从第二行起每行一条记录。"
-                      "橙色表头为必填。把鼠标停在表头上可看到字段说明。没有的记录类型，整张表留空即可删除。"),
-            ("检查", "liftcheck validate 本文件.xlsx  —— 列出每个问题（工作表、行、字段、值、应填什么）\n"
-                    "liftcheck check 本文件.xlsx --from 2024-01-01 --to 2024-12-31 -o 违规清单.xlsx"),
-            ("注意", "某类记录整张表删除 = 没有提交该类记录，依赖它的规则“未评判”；"
-                    "保留空表 = 提交了但一条也没有，照常评判（例如每天都缺每日检查）。"),
-        ]
+        lines = GUIDE
         for row, (a, b) in enumerate(lines):
             guide.write(row, 0, a, bold)
             guide.write(row, 1, b, wrap)
@@ -59,8 +80,8 @@ def _write(path: Path) -> None:
             ws.freeze_panes(1, 0)
             for col, f in enumerate(rt.fields):
                 ws.write(0, col, f.label, required if f.required else bold)
-                ws.set_column(col, col, max(12, len(f.label) * 2 + 2),
-                              date if f.kind == "date" else stamp if f.kind == "datetime" else None)
+                ws.set_column(col, col, max(12, len(f.label) * 2 + 2, 20 if f.kind == "string" else 0),
+                              {"date": date, "datetime": stamp, "integer": None, "number": None}.get(f.kind, text))
                 note = [f"{f.name}", "必填" if f.required else "选填", _KIND_ZH[f.kind]]
                 if f.ref:
                     note.append(f"须与「{record_types()[f.ref].label}」中的编号一致")
