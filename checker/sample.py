@@ -482,8 +482,10 @@ EXCEL_MAX_ROWS = 1_048_575
 
 
 def write(tables: dict[str, pl.DataFrame], out: Path, fmt: str = "csv", chinese_headers: bool = False) -> list[Path]:
-    """Write a submission: one file per type (csv/jsonl) or one workbook (xlsx)."""
-    out.mkdir(parents=True, exist_ok=True)
+    """Write a submission: one file per type (csv/jsonl) into the folder `out`, or one workbook
+    (xlsx): `out` itself when it ends in .xlsx, else out/submission.xlsx."""
+    workbook = fmt == "xlsx" and out.suffix.lower() == ".xlsx"
+    (out.parent if workbook else out).mkdir(parents=True, exist_ok=True)
     types = record_types()
     written = []
 
@@ -498,7 +500,7 @@ def write(tables: dict[str, pl.DataFrame], out: Path, fmt: str = "csv", chinese_
             name, rows = next(iter(too_big.items()))
             raise LiftcheckError(f"{name} 有 {rows} 行，超过 Excel 单表上限 {EXCEL_MAX_ROWS} 行；请改用 --format csv",
                                  f"{name} has {rows} rows, over Excel's {EXCEL_MAX_ROWS}-row sheet limit; use --format csv")
-        path = out / "submission.xlsx"
+        path = out if workbook else out / "submission.xlsx"
         import xlsxwriter
 
         from checker.outputs import XLSX_OPTIONS
