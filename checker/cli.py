@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -53,6 +54,194 @@ def _friendly(func):
     return wrapper
 
 
+# ---- click in Chinese and English ----------------------------------------------------------
+# click writes its own messages (a missing argument, a bad choice, an unknown option) in
+# English. They are caught where click would print them and shown in Chinese first, then
+# click's own English; help headings are bilingual too.
+
+_CLICK_ZH = [
+    (r"^Missing argument '(?P<a>.+)'\.?$", "缺少参数 {a}"),
+    (r"^Missing option '(?P<a>.+)'\.?$", "缺少选项 {a}"),
+    (r"^Missing parameter: (?P<a>.+)$", "缺少参数 {a}"),
+    (r"^Missing command\.?$", "缺少子命令"),
+    (r"^No such option '(?P<a>[^']+)'\.?\s*(?:\(?Did you mean (?:one of: )?(?P<b>.+?)\?\)?)?$", "没有选项 {a}{b}"),
+    (r"^No such command '(?P<a>[^']+)'\.?\s*(?:\(?Did you mean (?:one of: )?(?P<b>.+?)\?\)?)?$", "没有命令 {a}{b}"),
+    (r"^Option '(?P<a>.+)' requires (?:an argument|\d+ arguments)\.?$", "选项 {a} 后面需要给出值"),
+    (r"^Option '(?P<a>.+)' does not take a value\.?$", "选项 {a} 不接受值"),
+    (r"^Got unexpected extra arguments? \((?P<a>.+)\)$", "多余的参数：{a}"),
+    (r"^Invalid value for (?P<a>.+?): (?P<b>.+)$", "{a} 的值无效：{b}"),
+    (r"^Invalid value: (?P<b>.+)$", "值无效：{b}"),
+]
+_VALUE_ZH = [
+    (r"^'(?P<a>.*)' is not one of (?P<b>.+)\.$", "「{a}」不是可选值之一（可选：{b}）"),
+    (r"^'(?P<a>.*)' is not '(?P<b>.+)'\.$", "「{a}」不是可选值 {b}"),
+    (r"^'(?P<a>.*)' is not a valid integer\.$", "「{a}」不是整数"),
+    (r"^'(?P<a>.*)' is not a valid float\.$", "「{a}」不是数字"),
+    (r"^(?P<a>.+) is not in the range (?P<b>.+)\.$", "{a} 超出范围（{b}）"),
+    (r"^(?:Path|File|Directory) '(?P<a>.+)' does not exist\.$", "路径 {a} 不存在"),
+]
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def _bilingual(message: str) -> tuple[str, str]:
+    """click's message as (Chinese, English). liftcheck's own messages are "中文 / English"."""
+    import re
+
+    message = message.strip()
+    for pattern, zh in _CLICK_ZH:
+        m = re.match(pattern, message, re.S)
+        if not m:
+            continue
+        parts = {k: (v or "").replace("'", "") for k, v in m.groupdict().items()}
+        b = m.groupdict().get("b") or ""
+        if "Did you mean" in message:
+            parts["b"] = f"，是否想用 {'、'.join(x.strip() for x in parts['b'].split(','))}？" if b else ""
+        elif _has_chinese(b) and " / " in b:   # a value liftcheck's own type refused, in both languages
+            zh_part, en_part = b.split(" / ", 1)
+            return zh.format(a=parts.get("a", ""), b=zh_part), message.replace(b, en_part)
+        elif b:
+            for vp, vzh in _VALUE_ZH:
+                vm = re.match(vp, b)
+                if vm:
+                    parts["b"] = vzh.format(**{k: v.replace("'", "") for k, v in vm.groupdict().items()})
+                    break
+        return zh.format(**parts), message
+    if _has_chinese(message) and len(message.split(" / ")) == 2:
+        zh, en = message.split(" / ")
+        return zh, en
+    return ("命令行用法有误（见下方英文说明）" if not _has_chinese(message) else message), message
+
+
+def show_usage_error(exc: click.UsageError) -> None:
+    ctx = exc.ctx
+    if ctx is not None:
+        click.echo(ctx.get_usage(), err=True)
+        command = ctx.command_path
+        click.echo(f"运行 {command} -h 查看帮助 / Try '{command} -h' for help.\n", err=True)
+    zh, en = _bilingual(exc.format_message())
+    click.echo(f"错误：{zh}\nError: {en}", err=True)
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _two_paragraphs(text: str, width: int) -> str:
+    """"中文说明。English help." as Chinese lines wrapped by display width (click counts a Chinese
+    character as one column; it takes two), then English lines."""
+    import re
+
+    cjk = [i for i, ch in enumerate(text) if _display_width(ch) == 2]
+    if not cjk or cjk[-1] == len(text) - 1:
+        return text
+    zh, en = text[: cjk[-1] + 1], text[cjk[-1] + 1:].strip()
+    lines, line = [], ""
+    for token in re.findall(r"[\x21-\x7e]+|\s+|.", zh):
+        if line and _display_width(line + token) > width:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    lines.append(line.rstrip())
+    import textwrap
+
+    return "\b\n" + "\n".join(lines + textwrap.wrap(en, width))
+
+
+class LiftcheckCommand(click.Command):
+    """A command whose help headings and help option read in Chinese and English."""
+
+    def get_help_option(self, ctx):
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = "显示本帮助并退出。Show this message and exit."
+        return option
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage(ctx.command_path, " ".join(self.collect_usage_pieces(ctx)), prefix="用法 Usage: ")
+
+    def format_help(self, ctx, formatter):
+        self.format_usage(ctx, formatter)
+        self.format_help_text(ctx, formatter)
+        self.format_options(ctx, formatter)
+        self.format_epilog(ctx, formatter)
+
+    def format_options(self, ctx, formatter):
+        """Arguments, then options, each help in Chinese then English."""
+        params = [(p, r) for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        if not params:
+            return
+        first_col = min(max(len(r[0]) for _, r in params), 30) + 2
+        width = max(formatter.width - formatter.current_indent - first_col - 2, 10)
+        for title, wanted in (("参数 Arguments", True), ("选项 Options", False)):
+            rows = [(term, _two_paragraphs(text, width)) for p, (term, text) in params
+                    if isinstance(p, click.Argument) == wanted]
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class LiftcheckGroup(LiftcheckCommand, click.Group):
+    """The `liftcheck` group: bilingual help, and click's own usage errors in Chinese and English."""
+
+    command_class = LiftcheckCommand
+    group_class = type  # subgroups are LiftcheckGroups too
+
+    def format_options(self, ctx, formatter):
+        LiftcheckCommand.format_options(self, ctx, formatter)
+        commands = [(name, cmd) for name in self.list_commands(ctx) if (cmd := self.get_command(ctx, name)) is not None
+                    and not cmd.hidden]
+        if commands:
+            width = max(formatter.width - formatter.current_indent - max(len(n) for n, _ in commands) - 4, 10)
+            with formatter.section("命令 Commands"):
+                formatter.write_dl([(name, _two_paragraphs(cmd.get_short_help_str(200), width))
+                                    for name, cmd in commands])
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("已中断 / Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+class HelpArgument(click.Argument):
+    """An argument with help, listed with the options (click before 8.5 had none)."""
+
+    def __init__(self, *args, help: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.help = help
+
+    def get_help_record(self, ctx):
+        try:
+            metavar = self.make_metavar(ctx)
+        except TypeError:  # click < 8.2
+            metavar = self.make_metavar()
+        return metavar, self.help or ""
+
+
+def argument(*args, **kwargs):
+    return click.argument(*args, cls=HelpArgument, **kwargs)
+
+
+SUBMISSION = "提交的数据：CSV 文件夹或 .xlsx 工作簿。The submission: a folder of CSV files or an .xlsx workbook."
+LEDGER = "账本：SQLite 文件或 PostgreSQL 地址。The ledger: a SQLite file or a PostgreSQL URL."
+
+
 class DateParam(click.ParamType):
     name = "DATE"
 
@@ -61,47 +250,120 @@ class DateParam(click.ParamType):
             return value
         from checker.dates import parse_date
 
+        # click names the option as the user typed it (--from), so the message need not
         try:
-            return parse_date(value, f"--{param.name.replace('_', '-')}" if param else "date")
-        except LiftcheckError as exc:
-            self.fail(f"{exc.zh} / {exc.en}", param, ctx)
+            return parse_date(value)
+        except LiftcheckError:
+            self.fail(f"「{value}」不是有效日期（应为 YYYY-MM-DD） / {value!r} is not a valid date (expected YYYY-MM-DD)",
+                      param, ctx)
 
 
 DATE = DateParam()
-
+LANG = click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True,
+                    help="表格文件（.xlsx、.csv）的语言：表头、级别、责任方等用中文或英文。"
+                         "Language of .xlsx/.csv outputs: headers and names in Chinese or English.")
+CSV_ENCODING = click.option("--csv-encoding", type=click.Choice(["utf-8-bom", "utf-8"]), default="utf-8-bom",
+                            show_default=True,
+                            help="CSV 的编码：默认带 BOM 的 UTF-8，中文版 Excel 直接打开不乱码；utf-8 为不带 BOM。"
+                                 "CSV encoding: UTF-8 with a BOM (Chinese Excel opens it as is) or plain utf-8.")
 FORCE = click.option("--force", is_flag=True,
-                     help="Overwrite an existing output file (never an input: those are refused even with --force).")
+                     help="覆盖已存在的输出文件（输入文件永远不会被覆盖，加 --force 也不行）。"
+                          "Overwrite an existing output file (never an input: those are refused even with --force).")
+PARAMS = click.option("--params", "params_file", type=click.Path(path_type=Path),
+                      help="参数覆盖文件（YAML：参数名 → 取值）。YAML overrides: dotted parameter name → value.")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="liftcheck")
+@click.group(cls=LiftcheckGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="liftcheck", help="显示版本并退出。Show the version and exit.")
 def main():
     """liftcheck：南京老旧住宅电梯安全评估及整治意见的规则即代码检查工具。
 
     Rules-as-code compliance checker for old residential elevators in Nanjing.
-    Exit status: 0 clean · 1 violations · 2 could not judge.
+    退出状态 Exit status: 0 无违规 clean · 1 有违规 violations · 2 无法评判 could not judge.
     """
 
 
+# ---- progress and notices ----------------------------------------------------------------
+
+STAGES = {"load": "读取 load", "validate": "校验 validate", "derive": "推导 derive", "evaluate": "推导、评判 evaluate",
+          "report": "汇总 report"}
+
+
+class _Stages:
+    """Progress of the long stages, on stderr; each stage a line, the rules counted as they are judged."""
+
+    def __init__(self, bar=None):
+        self.bar = bar
+        self.task = None
+
+    def stage(self, name: str) -> None:
+        if self.bar is None:
+            return
+        if self.task is not None:
+            self.bar.update(self.task, total=1, completed=1)
+        self.task = self.bar.add_task(STAGES[name], total=None)
+
+    def rule(self, rule_id: str, total: int) -> None:
+        if self.bar is not None and self.task is not None:
+            self.bar.update(self.task, total=total, advance=1, description=f"{STAGES['evaluate']} · {rule_id}")
+
+
+@contextlib.contextmanager
+def _progress():
+    """Bars only for a person at a terminal: never in a pipe, a log or a test."""
+    if not sys.stderr.isatty():
+        yield _Stages()
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=Console(stderr=True), transient=True) as bar:
+        yield _Stages(bar)
+
+
+def _say(text: str, data_on_stdout: bool = False) -> None:
+    """A notice for the person: on stdout, unless stdout carries data (JSON, CSV)."""
+    click.echo(text, err=data_on_stdout)
+
+
+def _load_and_validate(path: Path, skip_invalid: bool, stages: _Stages):
+    from checker.load import load_submission
+    from checker.validate import validate as run_validation
+
+    stages.stage("load")
+    raw = load_submission(path)
+    stages.stage("validate")
+    return run_validation(raw, skip_invalid=skip_invalid)
+
+
+# ---- commands ----------------------------------------------------------------------------
+
+TABLE_FILE = "（.csv、.xlsx、.json 或 .jsonl）"
+
+
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write every problem to this file (.csv or .json).")
+@argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="输出形式：终端表格或 JSON。Output: a table for people or JSON.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help=f"把全部问题写入文件{TABLE_FILE}。Write every problem to this file (.csv, .xlsx, .json, .jsonl).")
+@LANG
+@CSV_ENCODING
 @FORCE
 @_friendly
-def validate(path: Path, fmt: str, output: Path | None, force: bool):
-    """校验提交的数据（文件夹或 .xlsx）。Validate a submission: exit 0 valid, 2 not."""
-    from checker.load import load_submission
+def validate(path: Path, fmt: str, output: Path | None, lang: str, csv_encoding: str, force: bool):
+    """校验提交的数据（文件夹或 .xlsx）：退出状态 0 有效，2 无效。Validate a submission: exit 0 valid, 2 not."""
     from checker.outputs import check_output
-    from checker.render import check_table_path, print_validation, validation_json, write_table
-    from checker.validate import validate as run_validation
+    from checker.render import check_table_path, print_validation, validation_json, write_problems
 
     if output is not None:
         check_table_path(output)
         check_output(output, [path], force)
-    submission = run_validation(load_submission(path))
+    with _progress() as stages:
+        submission = _load_and_validate(path, False, stages)
     if output:
-        write_table(submission.problems, output)
+        write_problems(submission.problems, output, lang, csv_encoding)
     if fmt == "json":
         click.echo(validation_json(submission))
     else:
@@ -109,60 +371,102 @@ def validate(path: Path, fmt: str, output: Path | None, force: bool):
         if submission.record_counts.get("elevators", 0) == 0:
             click.echo("提醒：没有电梯记录（elevators），check 将无法评判这份数据\n"
                        "note: no elevators: check cannot judge this submission", err=True)
+    if output:
+        _say(f"全部问题（{submission.problems.height:,} 条）已写入 {output} / every problem "
+             f"({submission.problems.height:,}) written to {output}", data_on_stdout=fmt == "json")
     sys.exit(EXIT_CANNOT_JUDGE if submission.error_count else EXIT_OK)
 
 
 @main.command()
-@click.argument("out", type=click.Path(path_type=Path))
-@click.option("--elevators", type=click.IntRange(min=1), default=200, show_default=True)
-@click.option("--from", "start", type=DATE, default="2024-01-01", show_default=True)
-@click.option("--to", "end", type=DATE, default="2024-12-31", show_default=True)
-@click.option("--seed", type=int, default=1, show_default=True)
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]), default="csv", show_default=True)
-@click.option("--chinese-headers", is_flag=True, help="Use the Chinese labels as column headers (CSV, xlsx).")
-@click.option("--force", is_flag=True, help="Write into a folder that already holds files (same names are replaced).")
+@argument("out", type=click.Path(path_type=Path),
+          help="写到哪里：文件夹，或 .xlsx 工作簿。Where to write: a folder, or an .xlsx workbook.")
+@click.option("--elevators", type=click.IntRange(min=1), default=200, show_default=True,
+              help="电梯数量。How many elevators.")
+@click.option("--from", "start", type=DATE, default="2024-01-01", show_default=True,
+              help="记录的第一天。First day of the records.")
+@click.option("--to", "end", type=DATE, default="2024-12-31", show_default=True,
+              help="记录的最后一天。Last day of the records.")
+@click.option("--seed", type=int, default=1, show_default=True, help="随机种子（同一种子得到同一份数据）。Random seed.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "xlsx"]),
+              help="csv、jsonl（每类记录一个文件）或 xlsx（一个工作簿）；OUT 以 .xlsx 结尾时默认 xlsx，否则 csv。"
+                   "csv or jsonl (a file per record type) or xlsx (one workbook); default xlsx when OUT ends in .xlsx, else csv.")
+@click.option("--chinese-headers", is_flag=True,
+              help="用中文标签作表头（CSV、xlsx）。Use the Chinese labels as column headers (CSV, xlsx).")
+@click.option("--force", is_flag=True,
+              help="写入已有文件的文件夹（同名文件被替换），或覆盖已有的 .xlsx。"
+                   "Write into a folder that already holds files (same names are replaced), or over an existing .xlsx.")
 @_friendly
-def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, fmt: str, chinese_headers: bool,
+def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, fmt: str | None, chinese_headers: bool,
            force: bool):
-    """生成一份逼真的样例数据。Write a realistic, deterministic sample submission."""
-    from checker.outputs import check_output_folder
+    """生成一份逼真的样例数据：OUT 为文件夹，或 .xlsx 工作簿。Write a realistic, deterministic sample submission.
+
+    OUT 是 .xlsx 文件名时写入这个工作簿；是文件夹时 csv/jsonl 每类记录一个文件，xlsx 写入 OUT/submission.xlsx。
+    OUT ending in .xlsx is the workbook itself; a folder gets a file per record type, or submission.xlsx.
+    """
+    from checker.outputs import check_output, check_output_folder
     from checker.sample import SampleSpec, generate, write
 
-    check_output_folder(out, force)
+    workbook = out.suffix.lower() == ".xlsx"
+    fmt = fmt or ("xlsx" if workbook else "csv")
+    if workbook and fmt != "xlsx":
+        raise click.UsageError(f"{out.name} 是 .xlsx 文件名，与 --format {fmt} 不符（{fmt} 写入一个文件夹）/ "
+                               f"{out.name} is an .xlsx name but --format {fmt} writes a folder")
+    if workbook:
+        check_output(out, force=force)
+    else:
+        check_output_folder(out, force)
     tables = generate(SampleSpec(elevators, start, end, seed))
     paths = write(tables, out, fmt, chinese_headers)
     total = sum(df.height for df in tables.values())
-    click.echo(f"已生成 {len(paths)} 个文件，共 {total:,} 条记录 → {out}\n"
-               f"wrote {len(paths)} file(s), {total:,} records → {out}")
+    where = paths[0] if fmt == "xlsx" else out
+    click.echo(f"已生成 {len(paths)} 个文件，共 {total:,} 条记录 → {where}\n"
+               f"wrote {len(paths)} file(s), {total:,} records → {where}")
+
+
+REPORT_SUFFIXES = {"json": (".json",), "html": (".html", ".htm")}
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--from", "start", type=DATE, required=True, help="First day of the period (included).")
-@click.option("--to", "end", type=DATE, required=True, help="Last day of the period (included).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True)
-@click.option("--params", "params_file", type=click.Path(path_type=Path), help="YAML overrides: dotted name → value.")
+@argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
+@click.option("--from", "start", type=DATE, required=True,
+              help="检查期间的第一天（含），如 2024-01-01。First day of the period (included).")
+@click.option("--to", "end", type=DATE, required=True,
+              help="检查期间的最后一天（含），如 2024-12-31。Last day of the period (included).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "html"]), default="table", show_default=True,
+              help="table：终端表格（可加 -o 导出违规清单）；json：完整报告；html：带图表的网页报告（须 -o）。"
+                   "table for people (-o exports the violations), json the full report, html a page with charts (needs -o).")
+@PARAMS
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
-              help="A folder of rule files laid over the shipped ones (replace, add, or disable with a reason).")
-@click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The official credit-point schedule.")
+              help="覆盖在发布规则之上的规则文件夹（替换、新增或注明理由停用），用于试算。"
+                   "A folder of rule files laid over the shipped ones (replace, add, or disable with a reason).")
+@click.option("--credit", "credit_file", type=click.Path(path_type=Path),
+              help="官方扣分标准（YAML）；不给出时使用默认分值（非官方）。The official credit-point schedule.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="json/html: write the report here. table: write every violation here (.csv/.json/.xlsx).")
-@click.option("--skip-invalid", is_flag=True, help="Judge the valid records; list every rejected one in the report.")
-@click.option("--rule", "only", multiple=True, help="Evaluate only this rule (repeatable).")
-@click.option("--ledger", "ledger_target", help="Record the deductions in this ledger (SQLite path or PostgreSQL URL).")
+              help="json/html：报告写入此文件。table：违规清单写入 .xlsx（中文工作簿）、.csv、.json 或 .jsonl。"
+                   "json/html: write the report here. table: write the violations here (.xlsx workbook, .csv, .json, .jsonl).")
+@click.option("--skip-invalid", is_flag=True,
+              help="只评判有效的记录；被拒收的记录和因此未评判的电梯列入报告。"
+                   "Judge the valid records; list every rejected one, and the elevators it touches, in the report.")
+@click.option("--rule", "only", multiple=True,
+              help="只评判这条规则（可重复）。Evaluate only this rule (repeatable).")
+@click.option("--ledger", "ledger_target",
+              help="把扣分记入账本（SQLite 文件或 PostgreSQL 地址）；同一违规只扣一次。"
+                   "Record the deductions in this ledger (SQLite path or PostgreSQL URL); a violation deducts once.")
 @click.option("--partitions", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Evaluate use-unit partitions in parallel (same verdicts).")
+              help="按使用单位分片并行评判（结论相同）。Evaluate use-unit partitions in parallel (same verdicts).")
+@LANG
+@CSV_ENCODING
 @FORCE
 @_friendly
 def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, rules_dir: Path | None,
           credit_file: Path | None, output: Path | None, skip_invalid: bool, only: tuple[str, ...],
-          ledger_target: str | None, partitions: int, force: bool):
+          ledger_target: str | None, partitions: int, lang: str, csv_encoding: str, force: bool):
     """按规则检查提交的数据。Check a submission against the rules for a period.
 
-    Exit status: 0 no violation · 1 violations · 2 could not judge.
+    退出状态 Exit status: 0 无违规 no violation · 1 有违规 violations · 2 无法评判 could not judge.
     """
     from checker.outputs import check_output
-    from checker.pipeline import InvalidSubmission
+    from checker.pipeline import InvalidSubmission, run_check
     from checker.render import check_table_path, print_problems
 
     if fmt == "html" and output is None:
@@ -172,17 +476,23 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
                              "the credit ledger records sweeps by the published rules only; a --rules overlay is "
                              "for trying wordings and cannot be used with --ledger")
     # every output is checked before the work starts: the report file, then the ledger
+    if output is not None and fmt == "table":
+        check_table_path(output)
     if output is not None:
-        if fmt == "table":
-            check_table_path(output)
         check_output(output, [path, params_file, credit_file, _ledger_file(ledger_target)], force)
+    if output is not None and fmt != "table" and output.suffix.lower() not in REPORT_SUFFIXES[fmt]:
+        raise click.UsageError(f"--format {fmt} 的报告应写入 {' 或 '.join(REPORT_SUFFIXES[fmt])} 文件，而不是 {output.name}"
+                               f"（Excel 违规清单用 --format table -o 文件.xlsx）/ the {fmt} report goes to a "
+                               f"{' or '.join(REPORT_SUFFIXES[fmt])} file, not {output.name} "
+                               "(for the Excel workbook use --format table -o FILE.xlsx)")
     if ledger_target:
         from checker.ledger import check_ledger
 
         check_ledger(ledger_target, inputs=[path, params_file, credit_file])
     try:
-        run = _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, list(only), fmt, partitions,
-                                 rules_dir)
+        with _progress() as stages:
+            run = run_check(path, start, end, params_file, skip_invalid, credit_file, list(only) or None,
+                            progress=stages.rule, stage=stages.stage, partitions=partitions, rules_dir=rules_dir)
     except InvalidSubmission as exc:
         if fmt == "json":
             from checker.render import validation_json
@@ -200,9 +510,13 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
 
         report["summary"]["ledger"] = {"target": ledger_target, "new_deductions": unrecorded(ledger_target, report)}
     # the report first, the ledger last: a report that cannot be written leaves the ledger as it was
-    _emit_report(report, fmt, output)
+    _emit_report(run, fmt, output, lang, csv_encoding)
     if ledger_target:
-        _record(ledger_target, report, output)
+        added = _record(ledger_target, report, output)
+        items = sum(len(f["items"]) for f in report["credit"])
+        _say(f"已记入账本 {ledger_target}：新增扣分 {added} 项，另有 {items - added} 项此前已记入（同一违规只扣一次）\n"
+             f"recorded in ledger {ledger_target}: {added} new deduction(s), {items - added} already recorded "
+             "(a violation deducts once)", data_on_stdout=fmt == "json" and output is None)
     sys.exit(EXIT_VIOLATIONS if report["violations"] else EXIT_OK)
 
 
@@ -224,7 +538,7 @@ def _print_warnings(submission) -> None:
         print_problems(warnings, Console(stderr=True))
 
 
-def _record(target: str, report: dict, output: Path | None) -> None:
+def _record(target: str, report: dict, output: Path | None) -> int:
     from checker.ledger import open_ledger
 
     expected = report["summary"]["ledger"]["new_deductions"]
@@ -240,64 +554,65 @@ def _record(target: str, report: dict, output: Path | None) -> None:
         click.echo(f"账本 {target}：实际新增 {added} 项扣分（报告写的是 {expected} 项，期间有其他检查写入）\n"
                    f"ledger {target}: {added} deductions were new (the report says {expected}; another sweep "
                    "recorded some meanwhile)", err=True)
+    return added
 
 
-def _run_with_progress(path, start, end, params_file, skip_invalid, credit_file, only, fmt, partitions=1,
-                       rules_dir=None):
-    from checker.pipeline import run_check
+def _prerequisite_wording(run, lang: str) -> dict[str, dict[str, str]]:
+    """Each prerequisite rule's failure wording, as of the period's end, for the evidence column."""
+    from checker.wording import render_static
 
-    if fmt != "table" or not sys.stderr.isatty() or partitions > 1:  # bars only for people at a terminal
-        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None, partitions=partitions,
-                         rules_dir=rules_dir)
-    from rich.progress import Progress
-
-    with Progress(transient=True) as bar:
-        task = bar.add_task("评判规则 judging rules", total=None)
-        return run_check(path, start, end, params_file, skip_invalid, credit_file, only or None, rules_dir=rules_dir,
-                         progress=lambda rule_id, total: bar.update(task, total=total, advance=1))
+    end = dt.date.fromisoformat(run.report["period"]["to"])
+    return {rule.id: {p["id"]: render_static(p[lang], run.params, end, lang) for p in rule.prerequisites}
+            for rule in run.book if rule.body.get("kind") == "prerequisites"}
 
 
-def _emit_report(report: dict, fmt: str, output: Path | None) -> None:
+def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: str) -> None:
     import json
 
     from checker.outputs import write_text
-    from checker.render import print_report, write_table
+    from checker.render import print_report, write_violations
 
+    report = run.report
     if fmt == "html":
         from checker.render import report_html
 
-        write_text(output, report_html(report))
-        click.echo(f"报告已写入 {output} / report written to {output}")
+        write_text(output, report_html(report, _prerequisite_wording(run, "zh")))
+        _say(f"报告（含图表）已写入 {output} / report written to {output}")
         return
     if fmt == "json":
         text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
         if output:
             write_text(output, text + "\n")
+            _say(f"完整报告已写入 {output} / report written to {output}")
         else:
             click.echo(text)
         return
     print_report(report)
     if output:
-        import polars as pl
-
-        rows = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v) for k, v in r.items()}
-                for r in report["violations"]]
-        write_table(pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame({"rule_id": []}), output)
-        click.echo(f"全部违规已写入 {output} / every violation written to {output}")
+        what = write_violations(report, output, lang, csv_encoding, _prerequisite_wording(run, lang))
+        _say(f"{what[0]}已写入 {output} / {what[1]} written to {output}")
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--from", "start", type=DATE, required=True, help="First day of the period (included).")
-@click.option("--to", "end", type=DATE, required=True, help="Last day of the period (included).")
-@click.option("--proposal-params", type=click.Path(path_type=Path), help="The proposal's parameter values (YAML).")
-@click.option("--proposal-rules", type=click.Path(path_type=Path), help="The proposal's rule files, laid over the base.")
-@click.option("--params", "params_file", type=click.Path(path_type=Path), help="The base's parameters (default: shipped).")
-@click.option("--rules", "rules_dir", type=click.Path(path_type=Path), help="The base's rule overlay (default: none).")
-@click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The official credit-point schedule.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "html"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="json/xlsx/html: write the comparison here.")
-@click.option("--skip-invalid", is_flag=True, help="Judge the valid records only.")
+@argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
+@click.option("--from", "start", type=DATE, required=True,
+              help="检查期间的第一天（含）。First day of the period (included).")
+@click.option("--to", "end", type=DATE, required=True, help="检查期间的最后一天（含）。Last day of the period (included).")
+@click.option("--proposal-params", type=click.Path(path_type=Path),
+              help="提议方案的参数取值（YAML）。The proposal's parameter values (YAML).")
+@click.option("--proposal-rules", type=click.Path(path_type=Path),
+              help="提议方案的规则文件，叠加在基准之上。The proposal's rule files, laid over the base.")
+@click.option("--params", "params_file", type=click.Path(path_type=Path),
+              help="基准的参数（默认为发布的参数）。The base's parameters (default: shipped).")
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
+              help="基准的规则覆盖文件夹（默认无）。The base's rule overlay (default: none).")
+@click.option("--credit", "credit_file", type=click.Path(path_type=Path),
+              help="官方扣分标准（YAML）。The official credit-point schedule.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "html"]), default="table", show_default=True,
+              help="终端表格、JSON、Excel 工作簿或网页（后三者可写文件）。A table, JSON, a workbook or a page.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="json/xlsx/html：比较结果写入此文件。json/xlsx/html: write the comparison here.")
+@click.option("--skip-invalid", is_flag=True, help="只评判有效的记录。Judge the valid records only.")
 @FORCE
 @_friendly
 def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | None, proposal_rules: Path | None,
@@ -305,7 +620,7 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
             output: Path | None, skip_invalid: bool, force: bool):
     """比较两种措辞对同一批记录的结论（先看结论）。Compare the base rule book with a proposal over the same records.
 
-    Exit status: 0 the comparison was made (differences are its content) · 2 it could not be made.
+    退出状态 Exit status: 0 比较已完成（差异即结果）the comparison was made · 2 无法比较 it could not be made.
     """
     import json
 
@@ -351,28 +666,36 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
 
 
 @main.command()
-@click.argument("out", type=click.Path(path_type=Path), default=Path("liftcheck-模板.xlsx"))
-@click.option("--force", is_flag=True, help="Overwrite an existing workbook (a filled-in one is lost).")
+@argument("out", type=click.Path(path_type=Path), default=Path("liftcheck-模板.xlsx"),
+          help="模板文件名（.xlsx，默认 liftcheck-模板.xlsx）。The workbook to write (.xlsx).")
 @_friendly
-def template(out: Path, force: bool):
-    """生成填报用的 Excel 模板。Write an Excel workbook to fill in: a sheet per record type, Chinese headers."""
+def template(out: Path):
+    """生成填报用的 Excel 模板（不会覆盖已有文件）。Write an Excel workbook to fill in (never over an existing file).
+
+    每类记录一张表，中文表头、下拉选项、字段说明；编号列为文本格式，日期列为日期格式。
+    A sheet per record type with Chinese headers, dropdowns and notes; id columns are text, dates are dates.
+    """
     from checker.outputs import check_output
-    from checker.template import write_template
+    from checker.template import refuse_existing, write_template
 
     if out.suffix.lower() != ".xlsx":
         raise click.UsageError("模板文件应以 .xlsx 结尾 / the template must end in .xlsx")
-    check_output(out, force=force)
+    refuse_existing(out)  # before the general check, which would offer a --force the template does not have
+    check_output(out)
     write_template(out)
     click.echo(f"模板已写入 {out}（每类记录一张表，填好后运行 liftcheck validate {out}）\n"
                f"template written to {out} (a sheet per record type; fill it in, then liftcheck validate {out})")
 
 
 @main.command()
-@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("liftcheck-demo"), show_default=True)
-@click.option("--force", is_flag=True, help="Write into a folder that holds other files (the demo's own are replaced).")
+@click.option("--dir", "folder", type=click.Path(path_type=Path), default=Path("liftcheck-demo"), show_default=True,
+              help="样例和报告写入的文件夹。Where the sample and its report go.")
+@click.option("--force", is_flag=True,
+              help="写入含有其他文件的文件夹（样例自己的文件会被替换）。"
+                   "Write into a folder that holds other files (the demo's own are replaced).")
 @_friendly
 def demo(folder: Path, force: bool):
-    """生成小样例并运行完整检查。Make a small sample in ./liftcheck-demo and run the main job on it."""
+    """生成小样例并运行完整检查，最后列出可以接着试的命令。Make a small sample and run the main job on it."""
     from checker.demo import DEMO_MARKER, run_demo
     from checker.outputs import check_output_folder
 
@@ -386,7 +709,8 @@ def rules():
 
 
 @rules.command("list")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="终端表格或 JSON。A table or JSON.")
 @_friendly
 def rules_list(fmt: str):
     """列出全部规则。List every rule."""
@@ -403,48 +727,43 @@ def rules_list(fmt: str):
 
 
 @rules.command("show")
-@click.argument("rule_id")
+@argument("rule_id", help="规则编号，如 MAINT-INTERVAL-DENSE。A rule id.")
 @_friendly
 def rules_show(rule_id: str):
     """一条规则的说明：检查什么、为什么、条款原文、参数、正反例。Explain one rule."""
+    from checker.engine import definitions_used
     from checker.params import load_parameters
     from checker.render import print_rule
     from checker.rulebook import load_rulebook
-
-    from checker.engine import definitions_used
 
     rule, params = load_rulebook().get(rule_id), load_parameters()
     print_rule(rule, params, definitions_used(rule, params))
 
 
-OLD_LIST_COLUMNS = {"elevator_id": "设备代码", "district": "所在区", "community": "小区", "use_unit_id": "使用单位",
-                    "age_years": "投用年限", "affordable_housing": "保障房", "dense": "高梯户比",
-                    "latest_screening_on": "最近筛查", "latest_risk_level": "风险等级", "assessment_status": "全面评估",
-                    "open_hazards": "未整改隐患"}
-
-
 @main.command("old-list")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.option("--as-of", "as_of", type=DATE, help="The day the list is drawn up for.")
-@click.option("--quarter", help="A quarter such as 2024Q3: its last day is the date.")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the list to this file.")
-@click.option("--params", "params_file", type=click.Path(path_type=Path))
-@click.option("--skip-invalid", is_flag=True)
+@argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
+@click.option("--as-of", "as_of", type=DATE, help="清单的日期。The day the list is drawn up for.")
+@click.option("--quarter", help="季度，如 2024Q3（取季度最后一天）。A quarter such as 2024Q3: its last day is the date.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True,
+              help="终端表格、JSON、CSV 或 Excel 工作簿（须 -o）。A table, JSON, CSV or an Excel workbook (needs -o).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="把清单写入文件（--format 决定类型；table 时按文件后缀）。Write the list to this file.")
+@PARAMS
+@click.option("--skip-invalid", is_flag=True, help="只用有效的记录。Use the valid records only.")
+@LANG
+@CSV_ENCODING
 @FORCE
 @_friendly
 def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, output: Path | None,
-             params_file: Path | None, skip_invalid: bool, force: bool):
+             params_file: Path | None, skip_invalid: bool, lang: str, csv_encoding: str, force: bool):
     """15年以上老旧住宅电梯清单（四（二））。The list of old residential elevators, as of a date."""
     from checker.dates import quarter_end
     from checker.facts import FactBase
-    from checker.load import load_submission
     from checker.metrics import old_list as build_old_list
+    from checker.outputs import check_output
     from checker.params import load_parameters
-    from checker.outputs import check_output, csv_safe
     from checker.pipeline import require_elevators
-    from checker.render import check_table_path, join_lists, print_frame, write_table
-    from checker.validate import validate as run_validation
+    from checker.render import check_table_path, print_old_list, write_old_list
 
     if (as_of is None) == (quarter is None):
         raise click.UsageError("请给出 --as-of DATE 或 --quarter 2024Q3 之一 / give exactly one of --as-of or --quarter")
@@ -456,11 +775,14 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
         check_table_path(target)
         check_output(target, [path, params_file], force)
     day = as_of or quarter_end(quarter)
-    sub = run_validation(load_submission(path), skip_invalid=skip_invalid)
-    require_elevators(sub, path, skip_invalid)
-    listing = build_old_list(FactBase(sub, load_parameters(params_file), day, day), day)
+    params = load_parameters(params_file)
+    with _progress() as stages:
+        sub = _load_and_validate(path, skip_invalid, stages)
+        require_elevators(sub, path, skip_invalid)
+        stages.stage("derive")
+        listing = build_old_list(FactBase(sub, params, day, day), day)
     if target is not None:
-        write_table(listing, target)
+        write_old_list(listing, target, day, lang, csv_encoding)
         click.echo(f"老旧电梯清单 {listing.height:,} 部 → {target} / old-elevator list: {listing.height:,} elevators → {target}")
     elif fmt == "json":
         import json
@@ -468,28 +790,35 @@ def old_list(path: Path, as_of: dt.date | None, quarter: str | None, fmt: str, o
         click.echo(json.dumps({"as_of": day.isoformat(), "count": listing.height,
                                "elevators": listing.to_dicts()}, ensure_ascii=False, indent=2, default=str))
     elif fmt == "csv":
-        click.echo(csv_safe(join_lists(listing)).write_csv(), nl=False)
+        from checker.office import csv_text, old_list_table
+
+        click.echo(csv_text(old_list_table(listing, lang), lang, _stdout_encoding(csv_encoding)), nl=False)
     else:
-        print_frame(listing.select(list(OLD_LIST_COLUMNS)).rename(OLD_LIST_COLUMNS),
-                    f"15年以上老旧住宅电梯清单 Old residential elevators as of {day}（{listing.height:,} 部）",
-                    list(OLD_LIST_COLUMNS.values()))
+        print_old_list(listing, day)
+
+
+def _stdout_encoding(encoding: str) -> str:
+    """CSV on a terminal needs no BOM (it is read there, not opened in Excel); redirected, it keeps one."""
+    return "utf-8" if sys.stdout.isatty() else encoding
 
 
 @main.command("fund-check")
-@click.argument("path", type=click.Path(path_type=Path))
-@click.argument("application_id")
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--params", "params_file", type=click.Path(path_type=Path))
+@argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
+@argument("application_id", help="维修资金申请编号，如 ZJ0000000。The fund application's id.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
+              help="终端表格或 JSON。A table or JSON.")
+@PARAMS
 @_friendly
 def fund_check(path: Path, application_id: str, fmt: str, params_file: Path | None):
     """维修资金应急通道申请的依据是否充分（四（三））。Judge one emergency-channel fund application.
 
-    Exit status: 0 every prerequisite holds · 1 some do not · 2 could not judge.
+    退出状态 Exit status: 0 每项条件都满足 every prerequisite holds · 1 有不满足的 some do not · 2 无法评判 could not judge.
     """
     from checker.funds import judge_application
     from checker.render import print_fund_verdict
 
-    verdict = judge_application(path, application_id, params_file)
+    with _progress() as stages:
+        verdict = judge_application(path, application_id, params_file, stage=stages.stage)
     if fmt == "json":
         import json
 
@@ -499,7 +828,7 @@ def fund_check(path: Path, application_id: str, fmt: str, params_file: Path | No
     sys.exit(EXIT_OK if verdict["approvable"] else EXIT_VIOLATIONS)
 
 
-class _DefaultCommandGroup(click.Group):
+class _DefaultCommandGroup(LiftcheckGroup):
     """`liftcheck credit TARGET …` shows totals; `liftcheck credit revoke …` reverses a deduction."""
 
     def resolve_command(self, ctx, args):
@@ -510,27 +839,35 @@ class _DefaultCommandGroup(click.Group):
 
 @main.group(cls=_DefaultCommandGroup)
 def credit():
-    """信用扣分账本。The credit ledger: liftcheck credit TARGET, liftcheck credit revoke TARGET FINGERPRINT."""
+    """信用扣分账本：liftcheck credit 账本、liftcheck credit revoke 账本 指纹。
+    The credit ledger: liftcheck credit TARGET, liftcheck credit revoke TARGET FINGERPRINT."""
 
 
 @credit.command("show")
-@click.argument("target")
-@click.option("--year", type=int)
-@click.option("--org", "org_id")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path))
-@click.option("--credit", "credit_file", type=click.Path(path_type=Path), help="The point schedule (caps, threshold).")
+@argument("target", help=LEDGER)
+@click.option("--year", type=int, help="只看这一年度的扣分。Only this year's deductions.")
+@click.option("--org", "org_id", help="只看这家企业（统一社会信用代码）。Only this firm (its org id).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "xlsx"]), default="table", show_default=True,
+              help="终端表格、JSON、CSV 或 Excel 工作簿（须 -o）。A table, JSON, CSV or an Excel workbook (needs -o).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="写入文件（json、csv、xlsx）。Write to this file (json, csv, xlsx).")
+@click.option("--credit", "credit_file", type=click.Path(path_type=Path),
+              help="扣分标准（年度上限、失信名录门槛）。The point schedule (caps, threshold).")
+@LANG
+@CSV_ENCODING
 @FORCE
 @_friendly
 def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, output: Path | None,
-                credit_file: Path | None, force: bool):
-    """各物业服务企业的扣分合计（按分数排序）。Per-firm totals with their items, ranked.
+                credit_file: Path | None, lang: str, csv_encoding: str, force: bool):
+    """各物业服务企业的扣分合计（按分数排序），附企业名称和每一项扣分。Per-firm totals with names and items, ranked.
 
-    Reads the ledger without changing it: never creates, migrates or writes to a database."""
+    只读账本，从不创建、迁移或写入数据库。Reads the ledger without changing it: never creates, migrates or
+    writes to a database."""
     from checker.credit import load_schedule
     from checker.ledger import open_ledger, totals
-    from checker.outputs import check_output, csv_safe, write_text
-    from checker.render import check_table_path, print_credit, write_table
+    from checker.office import credit_items_table, csv_text, write_credit_workbook, write_csv
+    from checker.outputs import atomic_output, check_output, write_text
+    from checker.render import check_table_path, print_credit
 
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx 需要 -o 文件.xlsx / --format xlsx needs -o FILE.xlsx")
@@ -540,38 +877,44 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
         check_output(output, [_ledger_file(target), credit_file], force)
     schedule = load_schedule(credit_file)
     with open_ledger(target, must_exist=True, read_only=True) as ledger:
-        firms = totals(ledger.deductions(year, org_id), schedule)
+        rows = ledger.deductions(year, org_id)
+        in_ledger = ledger.deductions() if not rows and (year is not None or org_id is not None) else rows
+    firms = totals(rows, schedule)
     body = {"target": target, "year": year, "org": org_id, "official": schedule.official,
-            "notice_zh": schedule.notice_zh, "notice_en": schedule.notice_en, "firms": firms}
-    if fmt in ("csv", "xlsx"):
-        import polars as pl
-
-        rows = [{"org_id": f["org_id"], "firm_points": f["points"], "dishonest_register": f["dishonest_register"],
-                 **{k: v for k, v in i.items() if k != "revoked"},
-                 "revoked_reason": (i.get("revoked") or {}).get("reason"),
-                 "revoked_by": (i.get("revoked") or {}).get("by")} for f in firms for i in f["items"]]
-        frame = pl.DataFrame(rows) if rows else pl.DataFrame({"org_id": []})
-        if output is None:
-            click.echo(csv_safe(frame).write_csv(), nl=False)
-        else:
-            write_table(frame, output)
+            "notice_zh": schedule.notice_zh, "notice_en": schedule.notice_en, "firms": firms,
+            "ledger_deductions": len(in_ledger)}
+    if fmt == "xlsx":
+        with atomic_output(output) as tmp:
+            write_credit_workbook(body, tmp, lang)
+        _say(f"扣分工作簿已写入 {output}（{len(firms)} 家企业）/ credit workbook written to {output} ({len(firms)} firms)")
+    elif fmt == "csv" and output is not None:
+        with atomic_output(output) as tmp:
+            write_csv(credit_items_table(firms, lang), tmp, lang, csv_encoding)
+        _say(f"扣分明细已写入 {output} / credit items written to {output}")
+    elif fmt == "csv":
+        click.echo(csv_text(credit_items_table(firms, lang), lang, _stdout_encoding(csv_encoding)), nl=False)
     elif fmt == "json":
         import json
 
         text = json.dumps(body, ensure_ascii=False, indent=2, default=str)
         if output:
-            write_text(output, text)
+            write_text(output, text + "\n")
+            _say(f"扣分合计已写入 {output} / credit totals written to {output}")
         else:
             click.echo(text)
     else:
         print_credit(body)
+    if not firms and fmt != "table":
+        from checker.render import no_deductions_text
+
+        _say(no_deductions_text(body), data_on_stdout=True)
 
 
 @credit.command("migrate")
-@click.argument("target")
+@argument("target", help=LEDGER)
 @click.option("--data", "data", type=click.Path(path_type=Path),
               help="提交的数据，用来找出 INSPECTION-VALID 失效的第一天 / the submission, to find each inspection lapse's first day.")
-@click.option("--params", "params_file", type=click.Path(path_type=Path))
+@PARAMS
 @_friendly
 def credit_migrate(target: str, data: Path | None, params_file: Path | None):
     """把旧指纹方案的扣分改为 Revision 2 的违规身份，合并重复扣分，保留全部历史。
@@ -593,10 +936,10 @@ def credit_migrate(target: str, data: Path | None, params_file: Path | None):
 
 
 @credit.command("revoke")
-@click.argument("target")
-@click.argument("fingerprint")
-@click.option("--reason", required=True, help="Why the deduction is reversed (e.g. the appeal's outcome).")
-@click.option("--by", "by", required=True, help="Who reverses it.")
+@argument("target", help=LEDGER)
+@argument("fingerprint", help="要撤销的扣分的违规指纹。The deduction's fingerprint.")
+@click.option("--reason", required=True, help="撤销理由（如申诉结果）。Why the deduction is reversed (e.g. the appeal's outcome).")
+@click.option("--by", "by", required=True, help="经办人。Who reverses it.")
 @_friendly
 def credit_revoke(target: str, fingerprint: str, reason: str, by: str):
     """撤销一项扣分（申诉），保留记录。Reverse a deduction on appeal; nothing is deleted."""
@@ -608,9 +951,11 @@ def credit_revoke(target: str, fingerprint: str, reason: str, by: str):
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@argument("path", required=False, type=click.Path(path_type=Path),
+          help="功能文件或文件夹（默认内置的 features/）。A feature file or folder.")
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
-              help="Run the scenarios against the shipped rules with this overlay folder laid over them.")
+              help="用这个覆盖文件夹叠加在发布规则之上运行场景。"
+                   "Run the scenarios against the shipped rules with this overlay folder laid over them.")
 @_friendly
 def features(path: Path | None, rules_dir: Path | None):
     """运行中文场景（Gherkin）。Run the drafters' Chinese features; exit 0 when all pass, 2 when a file is miswritten."""
@@ -620,8 +965,10 @@ def features(path: Path | None, rules_dir: Path | None):
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True)
-@click.option("--features", "features_dir", type=click.Path(path_type=Path), help="Another features folder.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "md"]), default="table", show_default=True,
+              help="终端表格、JSON 或 Markdown。A table, JSON or Markdown.")
+@click.option("--features", "features_dir", type=click.Path(path_type=Path),
+              help="另一个场景文件夹。Another features folder.")
 @_friendly
 def coverage(fmt: str, features_dir: Path | None):
     """意见稿逐句覆盖：句子 → 规则 → 场景。Every sentence of the draft: encoded by rules, or why not; exit 1 when anything is flagged."""
@@ -671,14 +1018,16 @@ def coverage(fmt: str, features_dir: Path | None):
 
 _ROLES = ["use_unit", "maintenance_unit", "inspection_agency", "market_regulator", "district_government",
           "housing_department"]
-_DB_HELP = "The portal database: a SQLite file (default liftcheck-portal.sqlite) or postgresql://…"
+_DB_HELP = ("门户数据库：SQLite 文件（默认 liftcheck-portal.sqlite）或 postgresql://…。"
+            "The portal database: a SQLite file (default liftcheck-portal.sqlite) or postgresql://…")
 
 
 @main.command()
-@click.argument("path", required=False, type=click.Path(path_type=Path))
+@argument("path", required=False, type=click.Path(path_type=Path),
+          help="导入空数据库的提交数据（不给出时导入样例）。A submission to load into an empty database (default: the demo sample).")
 @click.option("--db", "db", help=_DB_HELP)
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址。The address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口。The port.")
 @_friendly
 def serve(path: Path | None, db: str | None, host: str, port: int):
     """运行“云小站”门户（业主查询、单位办事、监管统计）。Run the portal.
@@ -708,10 +1057,13 @@ def users():
 
 
 @users.command("add")
-@click.argument("name")
-@click.option("--role", type=click.Choice(_ROLES), required=True)
-@click.option("--org", "org_id", help="统一社会信用代码 (use_unit, maintenance_unit; optional for inspection_agency).")
-@click.option("--district", help="The district of a district_government account, e.g. 玄武区.")
+@argument("name", help="账号名。The account's name.")
+@click.option("--role", type=click.Choice(_ROLES), required=True,
+              help="角色：使用单位、维保单位、检验机构、市场监管、区政府、房产部门。The account's role.")
+@click.option("--org", "org_id",
+              help="单位的统一社会信用代码（使用单位、维保单位必填）。The organisation's id (use_unit, maintenance_unit; "
+                   "optional for inspection_agency).")
+@click.option("--district", help="区政府账号所在的区，如 玄武区。The district of a district_government account.")
 @click.option("--db", "db", help=_DB_HELP)
 @_friendly
 def users_add(name: str, role: str, org_id: str | None, district: str | None, db: str | None):

@@ -58,7 +58,7 @@ def old_list(facts: FactBase, as_of: dt.date) -> pl.DataFrame:
            .with_columns(status.alias("assessment_status"),
                          pl.col("open_hazards").fill_null(0), pl.col("open_major_hazards").fill_null(0),
                          pl.col("open_hazard_ids").fill_null([]))
-           .select("elevator_id", "district", "subdistrict", "community", "use_unit_id", "commissioned_on",
+           .select("elevator_id", "district", "subdistrict", "community", "use_unit_id", "use_unit_name", "commissioned_on",
                    "age_years", "status", "affordable_housing", "households_served", "dense",
                    "latest_screening_on", "latest_risk_level", "latest_assessment_id", "assessment_status",
                    "assessment_completed_on", "assessment_conclusion", "open_hazards", "open_major_hazards",

@@ -101,10 +101,14 @@ def rule_book_and_parameters(start: dt.date, end: dt.date, params_file: Path | N
     return book, params
 
 
-def judged_submission(path: Path, skip_invalid: bool = False) -> Submission:
+def judged_submission(path: Path, skip_invalid: bool = False, stage=None) -> Submission:
     """Load and validate once; refuse a submission without elevators, or with errors unless told
     to judge the valid records."""
-    submission = validate(load_submission(path), skip_invalid=skip_invalid)
+    stage = stage or (lambda name: None)
+    stage("load")
+    raw = load_submission(path)
+    stage("validate")
+    submission = validate(raw, skip_invalid=skip_invalid)
     require_elevators(submission, path, skip_invalid)
     return submission
 
@@ -112,13 +116,18 @@ def judged_submission(path: Path, skip_invalid: bool = False) -> Submission:
 def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None = None,
               skip_invalid: bool = False, credit_file: Path | None = None, only: list[str] | None = None,
               param_values: dict | None = None, progress=None, timings: dict | None = None,
-              partitions: int = 1, rules_dir: Path | None = None) -> CheckRun:
+              partitions: int = 1, rules_dir: Path | None = None, stage=None) -> CheckRun:
+    """`progress(rule_id, total)` after each rule; `stage(name)` as each stage begins
+    ("load", "validate", "evaluate", "report"): the command line shows them as progress."""
+    stage = stage or (lambda name: None)
     book, params = rule_book_and_parameters(start, end, params_file, rules_dir, param_values)
     schedule = load_schedule(credit_file, book)
-    submission = judged_submission(path, skip_invalid)
+    submission = judged_submission(path, skip_invalid, stage)
+    stage("evaluate")
     if partitions > 1:
         evaluation = evaluate_partitioned(submission, book, params, start, end, partitions, only=only)
     else:
         evaluation = evaluate(submission, book, params, start, end, only=only, progress=progress, timings=timings)
+    stage("report")
     report = build_report(evaluation, book, params, schedule, include_rejected=skip_invalid)
     return CheckRun(submission, evaluation, report, book, params)

@@ -14,6 +14,7 @@ from rich.text import Text
 
 from checker.contract import record_types
 from checker.errors import LiftcheckError
+from checker.labels import value_text
 from checker.render_whatif import has_overrides, overrides_rows, print_overrides
 from checker.outputs import XLSX_OPTIONS, atomic_output, csv_safe, write_text
 from checker.text import visible
@@ -39,7 +40,8 @@ def check_table_path(path: Path) -> None:
 
 
 def write_table(df: pl.DataFrame, path: Path) -> None:
-    """A full list to a file, by its suffix: .csv, .json, .jsonl or .xlsx; whole or not at all.
+    """A full list for machines, by its suffix: .json or .jsonl (people's .csv and .xlsx: office.py);
+    .csv and .xlsx as they are (checker/metrics frames); whole or not at all.
 
     The path was checked before the work (outputs.check_output). CSV text cells that a
     spreadsheet would run as formulas are neutralised; xlsx stores every text cell as text."""
@@ -62,6 +64,62 @@ def write_table(df: pl.DataFrame, path: Path) -> None:
                 join_lists(flat).write_excel(wb, autofit=flat.height < 5000)
 
 
+def _people_file(path: Path) -> bool:
+    return path.suffix.lower() in (".csv", ".xlsx")
+
+
+def write_problems(problems: pl.DataFrame, path: Path, lang: str = "zh", encoding: str = "utf-8-bom") -> None:
+    """validate -o: .csv and .xlsx in the reader's language, .json/.jsonl as they are; whole or not at all."""
+    from checker import office
+
+    if not _people_file(path):
+        return write_table(problems, path)
+    table = office.problems_table(problems, lang)
+    with atomic_output(path) as tmp:
+        if path.suffix.lower() == ".csv":
+            office.write_csv(table, tmp, lang, encoding)
+        else:
+            office.write_table_workbook(table, tmp, "problems", lang)
+
+
+def write_violations(report: dict, path: Path, lang: str = "zh", encoding: str = "utf-8-bom",
+                     prerequisites: dict | None = None) -> tuple[str, str]:
+    """check -o: the workbook (.xlsx), the violation list (.csv), or the violations as JSON; whole
+    or not at all. Returns what was written, in Chinese and English."""
+    from checker import office
+
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        with atomic_output(path) as tmp:
+            office.write_check_workbook(report, tmp, lang, prerequisites)
+        return (f"检查工作簿（概览、违规清单、待办事项、未评判、信用扣分、参数与口径；违规 {len(report['violations']):,} 条）",
+                f"the check workbook ({len(report['violations']):,} violations)")
+    if suffix == ".csv":
+        with atomic_output(path) as tmp:
+            office.write_csv(office.violations_table(report, lang, prerequisites), tmp, lang, encoding)
+    else:
+        rows = [{k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v) for k, v in r.items()}
+                for r in report["violations"]]
+        write_table(pl.DataFrame(rows, infer_schema_length=None) if rows else pl.DataFrame({"rule_id": []}), path)
+    return f"全部违规（{len(report['violations']):,} 条）", f"every violation ({len(report['violations']):,})"
+
+
+def write_old_list(listing: pl.DataFrame, path: Path, day: dt.date, lang: str = "zh", encoding: str = "utf-8-bom") -> None:
+    """old-list -o: .csv and .xlsx in the reader's language with names, .json/.jsonl as they are."""
+    from checker import office
+
+    if not _people_file(path):
+        return write_table(listing, path)
+    table = office.old_list_table(listing, lang)
+    with atomic_output(path) as tmp:
+        if path.suffix.lower() == ".csv":
+            office.write_csv(table, tmp, lang, encoding)
+        else:
+            title = (f"15年以上老旧住宅电梯清单（截至 {day}，共 {listing.height:,} 部）" if lang == "zh"
+                     else f"Old residential elevators as of {day} ({listing.height:,})")
+            office.write_table_workbook(table, tmp, "old_list", lang, title)
+
+
 def validation_summary(sub: Submission) -> dict:
     return {
         "valid": sub.error_count == 0,
@@ -79,30 +137,72 @@ def validation_json(sub: Submission) -> str:
     return json.dumps(body, ensure_ascii=False, indent=2)
 
 
+# ---- terminal: nothing important cut off at 80 columns ------------------------------------
+# Ids, fingerprints and parameter names are shown whole (or folded onto the next line, never
+# cut with "…"); Chinese text folds like English. Below NARROW columns, lists of violations
+# are printed one block per item instead of as a table.
+
+NARROW = 110
+
+
+def _table(title: str | None = None, **kwargs) -> Table:
+    return Table(title=title, **kwargs)
+
+
+def _col(table: Table, header: str, *, ident: bool = False, **kwargs) -> None:
+    """A text column that folds long words (a Chinese run is one long word to rich); an id
+    column is shown whole (no_wrap: rich narrows the other columns instead)."""
+    kwargs["no_wrap"] = ident or kwargs.get("no_wrap", False)
+    table.add_column(header, overflow="fold", **kwargs)
+
+
+def _indented(console: Console, text: str, indent: int = 2) -> None:
+    """One item's detail line of a narrow listing: wrapped lines keep the indent."""
+    from rich.padding import Padding
+    from rich.text import Text
+
+    console.print(Padding(Text.from_markup(text, overflow="fold"), (0, 0, 0, indent)))
+
+
+def _s(value) -> str:
+    """Data shown inside rich markup: control characters escaped (visible) and brackets too, so a
+    name such as "[/]" is shown as typed, never read as markup."""
+    return escape(visible("" if value is None else value))
+
+
+def _name_id(name: str | None, org_id: str | None) -> str:
+    return " ".join(_s(x) for x in (name, org_id) if x) or ""
+
+
 def print_problems(problems: pl.DataFrame, console: Console, cap: int = DISPLAY_CAP) -> None:
     if problems.height == 0:
         return
-    table = Table(title="问题 Problems", show_lines=False)
-    table.add_column("级别", style="bold")
-    table.add_column("问题（中文）")
-    table.add_column("Problem (English)", style="dim")
+    narrow = console.width < NARROW
+    table = _table("问题 Problems")
+    _col(table, "级别", style="bold", no_wrap=True)
+    _col(table, "问题（中文）")
+    if not narrow:
+        _col(table, "Problem (English)", style="dim")
     for row in problems.head(cap).iter_rows(named=True):
         level = "[red]错误[/]" if row["severity"] == "error" else "[yellow]提醒[/]"
-        table.add_row(level, Text(visible(row["message_zh"])), Text(visible(row["message_en"])))
+        if narrow:
+            table.add_row(level, f"{_s(row['message_zh'])}\n[dim]{_s(row['message_en'])}[/]")
+        else:
+            table.add_row(level, Text(visible(row["message_zh"])), Text(visible(row["message_en"])))
     console.print(table)
     if problems.height > cap:
-        console.print(f"另有 {problems.height - cap:,} 条问题未显示；用 -o problems.csv 导出全部。"
-                      f" ({problems.height - cap:,} more not shown; use -o problems.csv for all of them.)")
+        console.print(f"另有 {problems.height - cap:,} 条问题未显示；用 -o problems.xlsx 导出全部。"
+                      f" ({problems.height - cap:,} more not shown; use -o problems.xlsx for all of them.)")
 
 
 def print_validation(sub: Submission, path: Path, console: Console | None = None) -> None:
     console = console or Console()
     summary = validation_summary(sub)
     types = record_types()
-    table = Table(title=f"提交数据 Submission: {escape(visible(path))}")
-    table.add_column("记录类型 Record type")
-    table.add_column("条数 Records", justify="right")
-    table.add_column("拒收 Rejected", justify="right")
+    table = _table(f"提交数据 Submission: {_s(path)}")
+    _col(table, "记录类型 Record type")
+    _col(table, "条数 Records", justify="right")
+    _col(table, "拒收 Rejected", justify="right")
     for name, rt in types.items():
         if name in sub.present_types:
             table.add_row(f"{rt.label} {name}", f"{sub.record_counts.get(name, 0):,}",
@@ -121,25 +221,59 @@ SEVERITY_STYLE = {"serious": "bold red", "major": "red", "general": "yellow", "n
 SEVERITY_LABEL = {"serious": "严重 serious", "major": "较重 major", "general": "一般 general", "notice": "提示 notice"}
 
 
+def _responsible(v: dict) -> str:
+    from checker.rulebook import RESPONSIBLE_ZH
+
+    role = RESPONSIBLE_ZH.get(v["responsible_role"], v["responsible_role"])
+    who = _name_id(v["responsible_name"], v["responsible_org_id"])
+    return f"{role}：{who}" if who and who != role else role
+
+
+def _print_violations(group: list[dict], severity: str, console: Console) -> None:
+    title = f"{SEVERITY_LABEL[severity]}（{len(group):,}）"
+    if console.width < NARROW:
+        console.print(f"[{SEVERITY_STYLE[severity]}]■ {title}[/]")
+        for v in group:
+            console.print(f"[bold]{_s(v['rule_id'])}[/] · 条款 {_s(v['clause'])} · {_responsible(v)}", overflow="fold")
+            _indented(console, _s(v["message_zh"]))
+            _indented(console, f"[dim]指纹 {v['fingerprint']}[/]")
+        return
+    table = _table(title, title_style=SEVERITY_STYLE[severity])
+    _col(table, "规则 Rule", ident=True)
+    _col(table, "条款 Clause", no_wrap=True)
+    _col(table, "责任方 Responsible")
+    _col(table, "说明 Message")
+    _col(table, "指纹 Fingerprint", ident=True, style="dim")
+    for v in group:
+        table.add_row(_s(v["rule_id"]), _s(v["clause"]), _responsible(v), Text(visible(v["message_zh"])), v["fingerprint"])
+    console.print(table)
+
+
 def print_report(report: dict, console: Console | None = None, cap: int = DISPLAY_CAP) -> None:
-    """The check for people: rules, then violations grouped by severity (capped), credit, metrics."""
+    """The check for people: rules, then violations grouped by severity (capped), credit, metrics,
+    the elevators not judged and the records set aside."""
     console = console or Console()
     s = report["summary"]
-    console.print(f"[bold]检查期间 Period[/] {report['period']['from']} – {report['period']['to']}    "
-                  f"[dim]ruleset {report['ruleset']['version']} {report['ruleset']['digest'][:19]}…[/]")
+    console.print(f"[bold]检查期间 Period[/] {report['period']['from']} – {report['period']['to']}")
+    console.print(f"[dim]规则集 ruleset {report['ruleset']['version']} {report['ruleset']['digest']}[/]", overflow="fold")
     print_overrides(report.get("overrides"), console)
-    rules = Table(title="规则 Rules")
-    rules.add_column("规则 Rule")
-    rules.add_column("标题 Title")
-    rules.add_column("违规 Violations", justify="right")
-    rules.add_column("待到期 Pending", justify="right")
-    rules.add_column("判断方式 Judged")
+    rules = _table("规则 Rules")
+    narrow = console.width < NARROW   # the title under the rule id, so neither is squeezed
+    _col(rules, "规则 Rule", ident=not narrow, min_width=26 if narrow else None)
+    if not narrow:
+        _col(rules, "标题 Title")
+    _col(rules, "违规\nViolations", justify="right")
+    _col(rules, "待到期\nPending", justify="right")
+    _col(rules, "判断方式\nJudged")
     for r in report["rules"]:
-        how = "期末状态 state on to" if r.get("sweep") == "state" else "与窗口无关 any window"
+        how = "期末状态\nstate on to" if r.get("sweep") == "state" else "与窗口无关\nany window"
+        dim = "" if r["evaluated"] else "dim"
+        name = [f"[{dim or 'bold'}]{r['rule_id']}[/]\n[{dim or 'default'}]{escape(r['title'])}[/]"] if narrow else \
+            [f"[{dim or 'default'}]{r['rule_id']}[/]", f"[{dim or 'default'}]{escape(r['title'])}[/]"]
         if r["evaluated"]:
-            rules.add_row(r["rule_id"], r["title"], f"{r['violations']:,}", f"{r['pending']:,}", how)
+            rules.add_row(*name, f"{r['violations']:,}", f"{r['pending']:,}", how)
         else:
-            rules.add_row(f"[dim]{r['rule_id']}[/]", f"[dim]{r['title']}[/]", f"[dim]{r['reason_zh']}[/]", "", how)
+            rules.add_row(*name, f"[dim]{r['reason_zh']}[/]", "", how)
     console.print(rules)
     console.print("[dim]“期末状态”的年度规则只看期间结束日当天的状态；其余规则的违规与检查窗口无关，按月、按季、按年检查找到的是同一批违规"
                   "（docs/sweeps.md）。State rules look at the period's last day only; the others find the same breaches "
@@ -149,44 +283,32 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
         group = [v for v in report["violations"] if v["severity"] == severity]
         if not group or shown >= cap:
             continue
-        table = Table(title=f"{SEVERITY_LABEL[severity]}（{len(group):,}）", title_style=SEVERITY_STYLE[severity])
-        table.add_column("规则 Rule")
-        table.add_column("条款 Clause")
-        table.add_column("说明 Message")
-        for v in group[: cap - shown]:
-            table.add_row(v["rule_id"], v["clause"], Text(visible(v["message_zh"])))
+        _print_violations(group[: cap - shown], severity, console)
         shown += min(len(group), cap - shown)
-        console.print(table)
     if s["violations"] > shown:
-        console.print(f"另有 {s['violations'] - shown:,} 条违规未显示；用 --format json -o report.json 导出全部。"
-                      f" ({s['violations'] - shown:,} more not shown; use --format json -o report.json.)")
+        console.print(f"另有 {s['violations'] - shown:,} 条违规未显示；用 -o 违规清单.xlsx 或 --format json -o report.json 导出全部。"
+                      f" ({s['violations'] - shown:,} more not shown; use -o violations.xlsx or --format json -o report.json.)")
     loop = report["metrics"]["closed_loop_rate"]
     if loop["overall"]["hazards"]:
-        rates = Table(title="隐患闭环率 Closed-loop rate")
-        rates.add_column("区 District")
-        rates.add_column("已闭环 / 隐患 Closed / hazards", justify="right")
-        rates.add_column("闭环率 Rate", justify="right")
+        rates = _table("隐患闭环率 Closed-loop rate")
+        _col(rates, "区 District")
+        _col(rates, "已闭环 / 隐患 Closed / hazards", justify="right")
+        _col(rates, "闭环率 Rate", justify="right")
         for name, r in [*loop["by_district"].items(), ("全市 overall", loop["overall"])]:
             rates.add_row(Text(visible(name)), f"{r['closed']} / {r['hazards']}", f"{r['rate']:.1%}")
         console.print(rates)
     if report["credit"]:
-        credit = Table(title=f"信用扣分 Credit deductions — {report['credit_schedule']['notice_zh']}")
-        credit.add_column("物业服务企业 Firm")
-        credit.add_column("扣分 Points", justify="right")
-        credit.add_column("条数 Items", justify="right")
+        if not report["credit_schedule"]["official"]:
+            console.print(f"[yellow]{report['credit_schedule']['notice_zh']}[/]")
+        credit = _table("信用扣分 Credit deductions")
+        _col(credit, "物业服务企业 Firm")
+        _col(credit, "统一社会信用代码 Org id", ident=True)
+        _col(credit, "扣分 Points", justify="right")
+        _col(credit, "条数 Items", justify="right")
         for f in report["credit"][:15]:
-            credit.add_row(Text(visible(f"{f['name'] or ''} {f['org_id']}")), str(f["points"]), str(len(f["items"])))
+            credit.add_row(_s(f["name"]), _s(f["org_id"]), str(f["points"]), str(len(f["items"])))
         console.print(credit)
-    if report.get("unjudged"):
-        table = Table(title=f"未评判 Unjudged（{len(report['unjudged'])} 部电梯）")
-        table.add_column("电梯 Elevator")
-        table.add_column("使用单位 Use unit")
-        table.add_column("未判断的规则 Rules not judged")
-        table.add_column("原因 Reason")
-        for u in report["unjudged"][:cap]:
-            table.add_row(u["elevator_id"], f"{u['use_unit_name'] or ''} {u['use_unit_id']}", "、".join(u["rules"]),
-                          u["reason_zh"])
-        console.print(table)
+    _print_unjudged(report, console, cap)
     for n in s["not_evaluated"]:
         console.print(f"[dim]{n['rule_id']}：{n['reason_zh']} / {n['reason_en']}[/]")
     if s["violations"]:
@@ -194,15 +316,60 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
                       f"一般 {s['by_severity']['general']}，提示 {s['by_severity']['notice']}）；待到期义务 {s['pending']:,} 项。")
     else:
         console.print(f"[green]没有发现违规[/] no violations; 待到期义务 pending {s['pending']:,}")
+    if s.get("unjudged"):
+        console.print(f"[yellow]未评判的电梯 {s['unjudged']:,} 部[/]（见上表）elevators not judged: {s['unjudged']:,}")
+    if s.get("rejected_records"):
+        console.print(f"[yellow]--skip-invalid 拒收了 {s['rejected_records']:,} 条记录，涉及电梯 {s.get('rejected_elevators', 0):,} 部"
+                      f"（见上表）[/] --skip-invalid set aside {s['rejected_records']:,} records touching "
+                      f"{s.get('rejected_elevators', 0):,} elevators")
+
+
+def _print_unjudged(report: dict, console: Console, cap: int) -> None:
+    unjudged = report.get("unjudged") or []
+    rejected = report.get("rejected_elevators") or []
+    if not unjudged and not rejected:
+        return
+    rows = [(_s(u["elevator_id"]), _name_id(u["use_unit_name"], u["use_unit_id"]), "、".join(u["rules"]), _s(u["reason_zh"]))
+            for u in unjudged]
+    rows += [(_s(e["elevator_id"]), _name_id(e["use_unit_name"], e["use_unit_id"]),
+              "全部规则 every rule" if e["elevator_rejected"] else "", _s(e["reason_zh"])) for e in rejected]
+    title = f"未评判及受拒收影响的电梯 Elevators not judged or judged on incomplete records（{len(rows):,} 部）"
+    if console.width < NARROW:
+        console.print(f"[bold]■ {title}[/]")
+        for elevator_id, unit, rules, reason in rows[:cap]:
+            console.print(f"[bold]{elevator_id}[/] {unit}", overflow="fold")
+            if rules:
+                _indented(console, f"未判断的规则：{rules}")
+            _indented(console, reason)
+    else:
+        table = _table(title)
+        _col(table, "电梯 Elevator", ident=True)
+        _col(table, "使用单位 Use unit")
+        _col(table, "未判断的规则 Rules not judged")
+        _col(table, "原因 Reason")
+        for row in rows[:cap]:
+            table.add_row(*row)
+        console.print(table)
+    if len(rows) > cap:
+        console.print(f"另有 {len(rows) - cap:,} 部未显示；用 -o 违规清单.xlsx 导出（“未评判”表）。 ({len(rows) - cap:,} more.)")
 
 
 def rules_table(book, console: Console | None = None) -> None:
     from checker.rulebook import SEVERITY_ZH
 
     console = console or Console()
-    table = Table(title="规则 Rules（liftcheck rules show ID 查看详情）")
+    title = "规则 Rules（liftcheck rules show ID 查看详情）"
+    if console.width < NARROW:
+        console.print(f"[bold]{title}[/]")
+        for r in book:
+            severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
+            console.print(f"[bold]{r.id}[/] · 条款 {r.clause['ref']} · {severity}", overflow="fold")
+            _indented(console, f"{escape(r.title['zh'])} [dim]{escape(r.title['en'])}[/]")
+            _indented(console, f"主体 {escape(r.subject['zh'])} · 责任方 {escape(r.responsible_text())}")
+        return
+    table = _table(title)
     for col in ("编号 ID", "标题 Title", "条款 Clause", "主体 Subject", "责任方 Responsible", "级别 Severity"):
-        table.add_column(col)
+        _col(table, col, ident=col.startswith("编号"))
     for r in book:
         severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
         table.add_row(r.id, f"{r.title['zh']}\n[dim]{r.title['en']}[/]", r.clause["ref"], r.subject["zh"],
@@ -258,16 +425,28 @@ def print_rule(rule, params, definitions=(), console: Console | None = None) -> 
             console.print(f"• [bold]{d.title_zh}[/] {call}：{d.text_zh}\n  [dim]{d.text_en}[/]\n  {how}",
                           markup=True, highlight=False)
     if b["parameters"] or any(d.parameters for d in definitions):
-        table = Table(title="参数 Parameters")
-        for col in ("名称 Name", "取值 Value", "说明", "依据 Basis", "解释性"):
-            table.add_column(col)
+        from checker import labels
+
         shown = list(dict.fromkeys(b["parameters"] + [p for d in definitions for p in d.parameters]))
+        rows = []
         for name in shown:
             p = params[name]
-            values = "；".join(f"{d.isoformat()} 起 {p.text(v)}" for d, v in p.values)
-            table.add_row(name, f"{values} {p.unit or ''}", p.description_zh, p.basis,
-                          "[yellow]是 interpretation[/]" if p.interpretation else "")
-        console.print(table)
+            values = "；".join(f"{d.isoformat()} 起 {labels.parameter_value(name, v)} {labels.unit(p.unit)}".strip()
+                              for d, v in p.values)
+            rows.append((name, values, p.description_zh, p.basis, "[yellow]是 interpretation[/]" if p.interpretation else ""))
+        if console.width < NARROW:  # names whole, one block each
+            console.print("[bold]参数 Parameters[/]")
+            for name, values, description, basis, interpretation in rows:
+                console.print(f"[bold]{name}[/] = {escape(values)} {interpretation}", overflow="fold")
+                _indented(console, escape(description))
+                _indented(console, f"[dim]依据 {escape(basis)}[/]")
+        else:
+            table = _table("参数 Parameters")
+            for col in ("名称 Name", "取值 Value", "说明", "依据 Basis", "解释性"):
+                _col(table, col, ident=col.startswith("名称"))
+            for row in rows:
+                table.add_row(*row)
+            console.print(table)
     for d in b.get("decisions", []):
         console.print(f"• {d}")
     ex = b["examples"]
@@ -275,75 +454,135 @@ def print_rule(rule, params, definitions=(), console: Console | None = None) -> 
     console.print(f"[red]违规 fails[/] {ex['fails']['zh']} [dim]{ex['fails']['en']}[/]")
 
 
-def print_frame(df: pl.DataFrame, title: str, columns: list[str], console: Console | None = None,
-                cap: int = DISPLAY_CAP) -> None:
-    console = console or Console()
-    table = Table(title=title)
-    for c in columns:
-        table.add_column(c)
-    def cell(v) -> Text:
-        if v is None:
-            return Text("")
-        if isinstance(v, bool):
-            return Text("是" if v else "否")
-        return Text(visible(", ".join(map(str, v)) if isinstance(v, list) else str(v)))
+OLD_LIST_TERMINAL = [("elevator_id", "设备代码"), ("district", "区"), ("community", "小区"), ("use_unit", "使用单位"),
+                     ("age_years", "年限"), ("affordable_housing", "保障房"), ("dense", "高梯户比"),
+                     ("latest_risk_level", "风险"), ("assessment_status", "全面评估"), ("open_hazards", "未整改隐患")]
 
-    for row in df.head(cap).select(columns).iter_rows():
-        table.add_row(*[cell(v) for v in row])
-    console.print(table)
-    if df.height > cap:
-        console.print(f"另有 {df.height - cap:,} 行未显示；用 -o 文件.xlsx 导出全部。 ({df.height - cap:,} more rows; use -o FILE.)")
+
+def print_old_list(listing: pl.DataFrame, day: dt.date, console: Console | None = None, cap: int = DISPLAY_CAP) -> None:
+    """The old-elevator list for people: Chinese names and values, the use unit's name beside its id."""
+    from checker import office
+
+    console = console or Console()
+    frame = office.old_list_table(listing, "zh").frame.head(cap).with_columns(
+        pl.concat_str([pl.col("use_unit_name").fill_null(""), pl.col("use_unit_id")], separator=" ")
+        .str.strip_chars().alias("use_unit"))
+    title = f"15年以上老旧住宅电梯清单 Old residential elevators as of {day}（{listing.height:,} 部）"
+    text = lambda v: "" if v is None else value_text(v)  # noqa: E731
+    if console.width < NARROW:
+        console.print(f"[bold]{title}[/]")
+        for row in frame.iter_rows(named=True):
+            flags = "、".join(x for x, on in (("保障房", row["affordable_housing"] == "是"), ("高梯户比", row["dense"] == "是")) if on)
+            console.print(f"[bold]{_s(row['elevator_id'])}[/] · {_s(row['district'])} {_s(row['community'])} · "
+                          f"{text(row['age_years'])} 年" + (f" · {flags}" if flags else ""), overflow="fold")
+            _indented(console, f"使用单位 {_s(row['use_unit'])}")
+            _indented(console, f"风险 {text(row['latest_risk_level']) or '未筛查'} · 全面评估 {text(row['assessment_status'])}"
+                               f" · 未整改隐患 {text(row['open_hazards'])}")
+    else:
+        table = _table(title)
+        for key, header in OLD_LIST_TERMINAL:
+            _col(table, header, ident=key == "elevator_id", justify="right" if key in ("age_years", "open_hazards") else "left")
+        for row in frame.iter_rows(named=True):
+            table.add_row(*[Text(visible(text(row[k]))) for k, _ in OLD_LIST_TERMINAL])
+        console.print(table)
+    if listing.height > cap:
+        console.print(f"另有 {listing.height - cap:,} 部未显示；用 -o 老旧电梯清单.xlsx 导出全部。 ({listing.height - cap:,} more; use -o FILE.xlsx.)")
 
 
 def print_fund_verdict(verdict: dict, console: Console | None = None) -> None:
     console = console or Console()
     head = "[green]依据充分，可以受理[/] approvable" if verdict["approvable"] else "[red]依据不足[/] not approvable"
-    console.print(f"维修资金应急通道申请 {escape(visible(verdict['application_id']))}（电梯 {escape(visible(verdict['elevator_id']))}，"
-                  f"{verdict['applied_on']}，依据 {escape(visible(verdict['assessment_id'] or '未填写'))}）：{head}")
-    table = Table()
-    table.add_column("")
-    table.add_column("条件 Prerequisite")
+    console.print(f"维修资金应急通道申请 {_s(verdict['application_id'])}（电梯 {_s(verdict['elevator_id'])}，"
+                  f"{verdict['applied_on']}，依据 {_s(verdict['assessment_id'] or '未填写')}）：{head}", overflow="fold")
+    table = _table()
+    _col(table, "")
+    _col(table, "条件 Prerequisite", ident=True)
+    _col(table, "结果 Result")
     for c in verdict["prerequisites"]:
-        mark = "[green]✓[/]" if c["holds"] else ("[dim]—[/]" if c["holds"] is None else "[red]✗[/]")
-        text = f"{c['zh']} / {c['en']}" if c["holds"] is False else f"[dim]{c['id']}[/]"
-        table.add_row(mark, text)
+        if c["holds"] is True:
+            table.add_row("[green]✓[/]", c["id"], "满足 holds")
+        elif c["holds"] is False:
+            table.add_row("[red]✗[/]", c["id"], f"不满足：{c['failure_zh']}\n[dim]fails: {c['failure_en']}[/]")
+        else:
+            table.add_row("[dim]—[/]", f"[dim]{c['id']}[/]", f"[dim]{c['status_zh']}[/]")
     console.print(table)
-    console.print(Text(visible(verdict["message_zh"])))
-    console.print(Text(visible(verdict["message_en"]), style="dim"))
-    console.print(f"[dim]条款 {verdict['clause']['ref']}：{verdict['clause']['text']}[/]")
+    console.print(Text(visible(verdict["message_zh"]), overflow="fold"))
+    console.print(Text(visible(verdict["message_en"]), style="dim", overflow="fold"))
+    console.print(f"[dim]条款 {verdict['clause']['ref']}：{verdict['clause']['text']}[/]", overflow="fold")
+
+
+def no_deductions_text(body: dict) -> str:
+    """Why the list is empty: the ledger has none, or the filters matched none of those it has."""
+    filters = []
+    if body.get("year") is not None:
+        filters.append((f"{body['year']} 年度", f"year {body['year']}"))
+    if body.get("org"):
+        filters.append((f"企业 {body['org']}", f"firm {body['org']}"))
+    if not filters or not body.get("ledger_deductions"):
+        return f"账本 {body['target']} 中没有扣分 / no deductions in the ledger {body['target']}"
+    return (f"没有符合条件（{'、'.join(z for z, _ in filters)}）的扣分；账本中共有 {body['ledger_deductions']:,} 项扣分\n"
+            f"no deductions match {' and '.join(e for _, e in filters)}; the ledger holds {body['ledger_deductions']:,}")
 
 
 def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> None:
     console = console or Console()
     if not body["official"]:
         console.print(f"[yellow]{body['notice_zh']}[/] [dim]{body['notice_en']}[/]")
-    table = Table(title="物业服务企业信用扣分 Credit deductions per firm")
-    for col in ("排名", "企业 Firm", "扣分 Points", "按年 By year", "已撤销 Revoked", "条数 Items", "失信名录"):
-        table.add_column(col)
+    if not body["firms"]:
+        console.print(no_deductions_text(body))
+        return
+    narrow = console.width < NARROW
+    table = _table("物业服务企业信用扣分 Credit deductions per firm")
+    _col(table, "排名")
+    _col(table, "企业 Firm")
+    if not narrow:
+        _col(table, "统一社会信用代码 Org id", ident=True)
+    for col in ("扣分\nPoints", "按年\nBy year", "已撤销\nRevoked", "条数\nItems", "失信\n名录"):
+        _col(table, col, justify="right" if "By year" not in col else "left")
     for rank, f in enumerate(body["firms"][:cap], start=1):
         years = "，".join(f"{y}: {p}" for y, p in f["points_by_year"].items())
-        table.add_row(str(rank), Text(visible(f"{f['name'] or ''} {f['org_id']}")), str(f["points"]), years, str(f["revoked_points"]),
-                      str(len(f["items"])), "[red]是[/]" if f["dishonest_register"] else "")
+        firm = [f"{_s(f['name'])}\n{_s(f['org_id'])}"] if narrow else [_s(f["name"]), _s(f["org_id"])]
+        table.add_row(str(rank), *firm, str(f["points"]), years, str(f["revoked_points"]), str(len(f["items"])),
+                      "[red]是[/]" if f["dishonest_register"] else "")
     console.print(table)
+    if len(body["firms"]) > cap:
+        console.print(f"另有 {len(body['firms']) - cap:,} 家未显示；用 -o 扣分.xlsx 导出全部。 ({len(body['firms']) - cap:,} more.)")
     if len(body["firms"]) == 1:
-        items = Table(title=f"扣分明细 Items: {escape(visible(body['firms'][0]['org_id']))}")
-        for col in ("规则 Rule", "主体 Subject", "期间 Period", "分 Points", "指纹 Fingerprint", "撤销 Revoked"):
-            items.add_column(col)
-        for i in body["firms"][0]["items"][:200]:
-            rev = i.get("revoked")
-            items.add_row(i["rule_id"], Text(visible(i["subject"])), i["period_key"], str(i["points"]), i["fingerprint"],
-                          Text(visible(f"{rev['by']} {rev['at']}：{rev['reason']}")) if rev else "")
-        console.print(items)
-    if not body["firms"]:
-        console.print("账本中没有扣分 / no deductions in the ledger")
+        firm = body["firms"][0]
+        title = f"扣分明细 Items: {_name_id(firm['name'], firm['org_id'])}"  # already escaped
+        items = firm["items"][:200]
+        if console.width < NARROW:
+            console.print(f"[bold]■ {title}[/]")
+            for i in items:
+                rev = i.get("revoked")
+                console.print(f"[bold]{_s(i['rule_id'])}[/] {_s(i['subject'])} · {_s(i['period_key'])} · {i['points']} 分"
+                              + (f" · [yellow]已撤销 {_s(rev['by'])} {_s(rev['at'])}：{_s(rev['reason'])}[/]" if rev else ""),
+                              overflow="fold")
+                _indented(console, f"指纹 {i['fingerprint']}")
+        else:
+            table = _table(title)
+            for col in ("规则 Rule", "主体 Subject", "期间 Period", "分 Points", "指纹 Fingerprint", "撤销 Revoked"):
+                _col(table, col, ident=col.startswith(("规则", "主体", "指纹")))
+            for i in items:
+                rev = i.get("revoked")
+                table.add_row(_s(i["rule_id"]), _s(i["subject"]), _s(i["period_key"]), str(i["points"]), _s(i["fingerprint"]),
+                              Text(visible(f"{rev['by']} {rev['at']}：{rev['reason']}")) if rev else "")
+            console.print(table)
+        if len(firm["items"]) > 200:
+            console.print(f"另有 {len(firm['items']) - 200:,} 项未显示；用 -o 扣分.xlsx 导出全部。")
 
 
-def report_html(report: dict) -> str:
-    """The report as one self-contained HTML page (Jinja2, autoescaped): for sharing and printing."""
+HTML_CAP = 500  # rows per rule (and rejected records) listed in the page; the workbook and JSON hold all
+
+
+def report_html(report: dict, prerequisites: dict | None = None) -> str:
+    """The report as one self-contained HTML page (Jinja2, autoescaped, inline SVG charts): for
+    sharing, printing and reading on a phone."""
     from collections import defaultdict
 
     import jinja2
 
+    from checker import charts, labels
     from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
 
     env = jinja2.Environment(loader=jinja2.PackageLoader("checker", "templates"),
@@ -355,7 +594,20 @@ def report_html(report: dict) -> str:
     by_rule: dict[str, list] = defaultdict(list)
     for v in report["violations"]:
         by_rule[v["rule_id"]].append(v)
+    grouped = [(rule_id, items, [v | {"evidence_text": labels.evidence_text(v["evidence"], "zh",
+                                                                               (prerequisites or {}).get(rule_id))}
+                                 for v in items[:HTML_CAP]])
+               for rule_id, items in sorted(by_rule.items())]
+    parameters = [{"name": n, "description": p["description_zh"], "value": f"{labels.parameter_value(n, p['value'])} "
+                   f"{labels.unit(p['unit'])}".strip(), "basis": p["basis"],
+                   "interpretation": labels.yes_no(p["interpretation"]), "overridden": labels.yes_no(p["overridden"])}
+                  for n, p in report["parameters"].items()]
+    overridden = [(n, labels.parameter_value(n, p["value"])) for n, p in report["parameters"].items() if p.get("overridden")]
+    assumptions = [a | {"shown": labels.parameter_value(a["parameter"], a["value"])} for a in report["assumptions"]]
+    chart_order = [("by_rule", "各规则违规数"), ("by_district", "各区违规数"), ("monthly", "违规按月份"),
+                   ("closed_loop", "各区隐患闭环率"), ("top_firms", "扣分最多的企业")]
     return env.get_template("report.html.j2").render(
-        r=report, s=report["summary"], districts=districts, by_rule=sorted(by_rule.items()),
-        severity_zh=SEVERITY_ZH, responsible_zh=RESPONSIBLE_ZH,
+        r=report | {"assumptions": assumptions}, s=report["summary"], districts=districts, by_rule=grouped,
+        severity_zh=SEVERITY_ZH, responsible_zh=RESPONSIBLE_ZH, charts=charts.charts(report), chart_order=chart_order,
+        parameters=parameters, overridden=overridden, cap=HTML_CAP,
         overrides=overrides_rows(report["overrides"]) if has_overrides(report.get("overrides")) else [])

@@ -31,6 +31,37 @@ def parameters_section(params: ParameterSet, used: set[str], day) -> dict:
     return out
 
 
+def rejected_elevators(sub, names: dict[str, str]) -> list[dict]:
+    """The elevators --skip-invalid left unjudged or judged on incomplete records, with why."""
+    from checker.contract import record_types
+
+    rows = sub.rejected_elevators
+    if rows.height == 0:
+        return []
+    types = record_types()
+    known = sub.table("elevators").select("elevator_id", "use_unit_id", "district")
+    info = {r["elevator_id"]: r for r in known.filter(pl.col("elevator_id").is_in(rows.get_column("elevator_id").implode()))
+            .iter_rows(named=True)}
+    out = []
+    for (elevator_id,), group in rows.group_by("elevator_id", maintain_order=True):
+        records = dict(sorted(zip(group.get_column("record_type").to_list(), group.get_column("records").to_list()),
+                              key=lambda tn: (tn[0] != "elevators", tn[0])))
+        own = records.get("elevators", 0) > 0
+        listed_zh = "、".join(f"{types[t].label} {n} 条" for t, n in records.items())
+        listed_en = ", ".join(f"{n} {t}" for t, n in records.items())
+        if own:
+            zh = f"电梯本身的记录被拒收，未评判（被拒收：{listed_zh}）"
+            en = f"the elevator's own record was rejected, so it was not judged (rejected: {listed_en})"
+        else:
+            zh = f"有记录被拒收（{listed_zh}）：依赖这些记录的规则对该电梯的评判不完整，可能多报或漏报"
+            en = f"some of its records were rejected ({listed_en}): rules that rely on them judged it on incomplete records"
+        unit = (info.get(elevator_id) or {}).get("use_unit_id")
+        out.append({"elevator_id": elevator_id, "use_unit_id": unit, "use_unit_name": names.get(unit),
+                    "district": (info.get(elevator_id) or {}).get("district"), "elevator_rejected": own,
+                    "records": records, "reason_zh": zh, "reason_en": en})
+    return out
+
+
 def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
                  schedule: CreditSchedule | None = None, include_rejected: bool = False) -> dict:
     schedule = schedule or load_schedule(book=book)
@@ -57,7 +88,8 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
                           for s in result.statuses if not s.evaluated],
         "credit_points": sum(f["points"] for f in credit),
         "firms_with_deductions": len(credit),
-        "rejected_records": sub.error_count,
+        "rejected_records": sum(sub.rejected_counts.values()),
+        "rejected_elevators": sub.rejected_elevators.get_column("elevator_id").n_unique(),
         "exit_status": 1 if violations else 0,
     }
     report = {
@@ -68,7 +100,8 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "assumptions": [{"parameter": n, "value": p["value"], "basis": p["basis"]}
                         for n, p in params_used.items() if p["interpretation"]],
         "violations": [v.model_dump() for v in violations],
-        "pending": [p.model_dump() for p in sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject))],
+        "pending": [p.model_dump() | {"use_unit_name": names.get(p.use_unit_id)}
+                    for p in sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject))],
         "unjudged": unjudged,
         "rules": [s.model_dump() for s in result.statuses],
         "summary": summary,
@@ -80,4 +113,5 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
     }
     if include_rejected:
         report["rejected"] = sub.problems.filter(pl.col("severity") == "error").to_dicts()
+        report["rejected_elevators"] = rejected_elevators(sub, names)
     return report

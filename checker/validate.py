@@ -33,6 +33,8 @@ PROBLEM_SCHEMA = {
     "message_zh": pl.String, "message_en": pl.String,
 }
 
+REJECTED_ELEVATORS_SCHEMA = {"elevator_id": pl.String, "record_type": pl.String, "records": pl.Int64}
+
 _TRUE = ["true", "1", "是", "y", "yes", "t"]
 _FALSE = ["false", "0", "否", "n", "no", "f"]
 # Explicit [0-9]: the regex engine's \d is Unicode-aware and would pass Arabic-Indic or
@@ -300,6 +302,9 @@ class Submission:
     record_counts: dict[str, int] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)     # record type -> the files (sheets) it came from
     rejected_counts: dict[str, int] = field(default_factory=dict)
+    # Elevators whose own record or some of whose records were rejected (--skip-invalid):
+    # elevator_id, record_type, records. Their verdicts rest on incomplete records.
+    rejected_elevators: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTED_ELEVATORS_SCHEMA))
     # rules.md "History start": the earliest maintenance record of the whole submission
     # (None when it has none); a partition keeps its whole submission's.
     history_start: dt.date | None = None
@@ -487,7 +492,20 @@ def validate(raw: RawSubmission, skip_invalid: bool = False) -> Submission:
         record_counts={n: df.height for n, df in checked.items()},
         files={n: [source.display for source, _ in parts] for n, parts in raw.frames.items()},
         rejected_counts={n: checked[n].height - tables[n].height for n in checked},
+        rejected_elevators=_rejected_elevators(checked),
     )
+
+
+def _rejected_elevators(checked: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    """Per elevator and record type, how many of its records were rejected (ids that are
+    themselves unreadable cannot be named and are left to the problem list)."""
+    parts = [df.filter(~pl.col(VALID_COL) & pl.col("elevator_id").is_not_null())
+             .group_by("elevator_id").agg(pl.len().cast(pl.Int64).alias("records"))
+             .select("elevator_id", pl.lit(name).alias("record_type"), "records")
+             for name, df in checked.items() if "elevator_id" in df.columns]
+    if not parts:
+        return pl.DataFrame(schema=REJECTED_ELEVATORS_SCHEMA)
+    return pl.concat(parts, how="vertical").sort("elevator_id", "record_type")
 
 
 def _stopped_without_record(tables: dict[str, pl.DataFrame], row_kinds: dict[str, str]) -> pl.DataFrame:

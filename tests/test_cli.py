@@ -122,8 +122,9 @@ def test_ledger_round_trip_through_the_commands(sample, tmp_path):
     report = json.loads(first.stdout)
     items = sum(len(f["items"]) for f in report["credit"])
     assert report["summary"]["ledger"]["new_deductions"] == items > 0
-    again = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json",
-                           "--ledger", ledger).stdout)
+    again = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json", "--ledger", ledger)
+    assert f"recorded in ledger {ledger}: 0 new deduction(s), {items} already recorded" in again.stderr
+    again = json.loads(again.stdout)
     assert again["summary"]["ledger"]["new_deductions"] == 0
     totals = json.loads(run("credit", ledger, "--format", "json").stdout)
     assert [f["points"] for f in totals["firms"]] == [f["points"] for f in report["credit"]]
@@ -167,9 +168,10 @@ def test_fund_check_exit_codes(sample):
     r = run("fund-check", sample, "ZJ0000000", "--format", "json")
     verdict = json.loads(r.stdout)
     assert r.exit_code == 1 and verdict["unmet"] == ["report_exists"] and "ZJ0000000" in bad
-    # prerequisites read with the parameters in force, never a placeholder
     assert [c["holds"] for c in verdict["prerequisites"]] == [False, None, None, None, None]
-    assert verdict["prerequisites"][3]["zh"] == "评估报告早于申请日 12 个月以上"
+    assert [c["status"] for c in verdict["prerequisites"]] == ["fails"] + ["not_judged"] * 4
+    assert verdict["prerequisites"][0]["failure_zh"] == "没有有效的评估报告（未填写或不存在）"
+    assert verdict["prerequisites"][3]["status_zh"] == "未判断：它依赖的 report_completed 未满足"
     r = run("fund-check", sample, "NOPE")
     assert r.exit_code == 2 and "no fund application NOPE" in r.output
 
@@ -221,9 +223,15 @@ def test_html_report_is_escaped_and_complete(sample, tmp_path):
     assert r.exit_code == 1 and f"report written to {out}" in r.output
     html = out.read_text(encoding="utf-8")
     report = json.loads(run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json").stdout)
-    assert html.count('<td class="muted">') >= len(report["violations"])  # one fingerprint cell per violation
+    # one fingerprint cell per violation, each beside the responsible party's name and id
+    assert html.count('<td data-label="指纹" class="id fp muted">') == len(report["violations"])
     assert all(v["fingerprint"] in html for v in report["violations"])
+    firm = report["credit"][0]
+    assert f'<td data-label="企业">{firm["name"]}</td><td data-label="统一社会信用代码" class="id">{firm["org_id"]}</td>' in html
     assert "默认分值，非官方" in html
+    # self-contained: charts inline, nothing to fetch, a phone's viewport
+    assert html.count("<svg") == 5 and "<img" not in html and "<script" not in html and "<link" not in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "html")
     assert r.exit_code == 2 and "--format html needs -o REPORT.html" in r.output
 

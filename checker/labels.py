@@ -1,0 +1,188 @@
+"""What people read in place of codes: Chinese (or English) names of enums, evidence keys and units.
+
+Workbooks, CSV files, the HTML report and the terminal all take their words from here, so
+`major` reads 较重 everywhere and a violation's evidence reads as a sentence
+("缺少日期：2024-01-05、2024-01-09；在用日：31 天"), never as raw JSON. Record fields' enum
+names come from the contract (the schemas' x-enum-labels); the rest are listed below.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from checker.contract import record_types
+from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
+
+LANGS = ("zh", "en")
+
+RESPONSIBLE_EN = {"use_unit": "use unit", "maintenance_unit": "maintenance unit", "market_regulator": "market regulator",
+                  "district_government": "district government", "town_government": "town government / subdistrict office",
+                  "housing_department": "housing department"}
+SEVERITY_EN = {"notice": "notice", "general": "general", "major": "major", "serious": "serious"}
+YES_NO = {"zh": ("是", "否"), "en": ("yes", "no")}
+NONE_TEXT = {"zh": "（无）", "en": "(none)"}
+UNITS = {"days": ("天", "days"), "months": ("个月", "months"), "minutes": ("分钟", "minutes"), "seconds": ("秒", "seconds"), "years": ("年", "years"),
+         "stars": ("星", "stars"), "households": ("户", "households")}
+# old_list's assessment status is written bilingual by the metric; each language reads its half
+ASSESSMENT_STATUS = {"未申请 not applied": ("未申请", "not applied"), "评估中 in progress": ("评估中", "in progress"),
+                     "已完成 completed": ("已完成", "completed")}
+
+# Evidence keys of the rule files: (Chinese label, English label, unit of a number or None).
+# tests/test_office_outputs.py checks every key a rule file names is here.
+EVIDENCE: dict[str, tuple[str, str, str | None]] = {
+    "month": ("月份", "month", None),
+    "in_service_days": ("在用日", "in-service days", "days"),
+    "missing_days": ("缺少天数", "days missing", "days"),
+    "missing_dates": ("缺少日期", "missing dates", None),
+    "iso_week": ("周次", "ISO week", None),
+    "monday": ("周一", "Monday", None),
+    "sunday": ("周日", "Sunday", None),
+    "month_start": ("月初", "month start", None),
+    "month_end": ("月末", "month end", None),
+    "latest_plan_on": ("最近一次应急预案", "latest emergency plan", None),
+    "latest_drill_on": ("最近一次应急演练", "latest drill", None),
+    "failed_on": ("报警装置测试故障日", "alarm test failed on", None),
+    "next_ok_test_on": ("此后首次测试正常日", "next passing test on", None),
+    "reported_at": ("报警时间", "reported at", None),
+    "arrived_at": ("救援到场时间", "rescuers arrived at", None),
+    "arrival_minutes": ("到场用时", "arrival time", "minutes"),
+    "arrival_seconds": ("到场用时（按秒计）", "arrival time in seconds", "seconds"),
+    "maintenance_unit_id": ("维保单位代码", "maintenance unit id", None),
+    "maintenance_unit_name": ("维保单位", "maintenance unit", None),
+    "a": ("上次维保日期", "maintained on", None),
+    "b": ("下次维保日期", "next maintained on", None),
+    "interval_days": ("间隔", "interval", "days"),
+    "stopped_days_between": ("其间停用", "stopped in between", "days"),
+    "ends_at_period_end": ("截至期末仍未再次维保", "still open at the period's end", None),
+    "households_served": ("服务户数", "households served", "households"),
+    "limit_days": ("间隔上限", "limit", "days"),
+    "manufacturer_id": ("制造单位代码", "manufacturer id", None),
+    "maintainer_kind": ("维保方类别", "maintainer kind", None),
+    "maintainer_star": ("维保单位星级", "maintainer's stars", "stars"),
+    "age_years": ("投用年限", "age", "years"),
+    "first": ("首个无有效检验的在用日", "first uncovered in-service day", None),
+    "last": ("最后一个无有效检验的在用日", "last uncovered in-service day", None),
+    "uncovered_days": ("无有效检验的在用日", "uncovered in-service days", "days"),
+    "uncovered_days_in_period": ("其中本期间内", "of which in this period", "days"),
+    "latest_inspection_on": ("最近一次检验", "latest inspection", None),
+    "latest_conclusion": ("检验结论", "its conclusion", None),
+    "valid_until": ("有效期至", "valid until", None),
+    "latest_screening_on": ("最近一次预诊筛查", "latest screening", None),
+    "screened_on": ("筛查日期", "screened on", None),
+    "first_applied_on": ("首次申请全面评估", "first assessment application", None),
+    "latest_assessment_applied_on": ("最近一次申请全面评估", "latest assessment application", None),
+    "completed_on": ("评估完成日期", "assessment completed on", None),
+    "conclusion": ("评估结论", "assessment conclusion", None),
+    "working_group_on": ("成立整治工作组", "working group formed on", None),
+    "plan_on": ("整治方案", "rectification plan on", None),
+    "found_on": ("发现日期", "found on", None),
+    "severity": ("隐患等级", "hazard severity", None),
+    "deadline": ("整改期限", "rectification deadline", None),
+    "rectified_on": ("整改完成日期", "rectified on", None),
+    "listed_on": ("挂牌督办日期", "listed on", None),
+    "first_order_stop_on": ("责令停用日期", "stop ordered on", None),
+    "stop_from": ("应停用自", "must be stopped from", None),
+    "stop_through": ("应停用至", "must be stopped through", None),
+    "first_unstopped_day": ("首个未停用日", "first day not stopped", None),
+    "unstopped_days": ("本期间内未停用", "days not stopped in this period", "days"),
+    "repaired_on": ("修复日期", "repaired on", None),
+    "hazard_registered_on": ("登记为隐患", "registered as a hazard on", None),
+    "stop_started_on": ("停用开始", "stopped from", None),
+    "applied_on": ("申请日期", "applied on", None),
+    "assessment_id": ("所附评估报告", "assessment report named", None),
+    "report_elevator_id": ("报告所属电梯", "report's elevator", None),
+    "report_completed_on": ("报告完成日期", "report completed on", None),
+    "report_plan_on": ("报告的整治方案日期", "report's plan on", None),
+    "unmet": ("不满足的条件", "unmet prerequisites", None),
+    "due_on": ("应完成日期", "due on", None),
+    "fulfilled_on": ("实际完成日期", "fulfilled on", None),
+    "days_late": ("逾期", "late by", "days"),
+}
+# Shown by the message or by other keys already: not repeated in the evidence text.
+EVIDENCE_HIDDEN = {"prerequisites"}
+
+# Evidence values that are codes of a record field: key -> (record type, field).
+_EVIDENCE_ENUMS = {"latest_conclusion": ("inspections", "conclusion"), "conclusion": ("assessments", "conclusion"),
+                   "severity": ("hazards", "severity"), "maintainer_kind": ("organizations", "kind")}
+
+
+# List parameters whose items are codes of a record field: shown by their names.
+_PARAMETER_ENUMS = {"assessment.workgroup_conclusions": ("assessments", "conclusion")}
+
+
+def parameter_value(name: str, value: Any, lang: str = "zh") -> str:
+    """A parameter's value as people read it: 3, 是, 维修、大修、改造、更新."""
+    if name in _PARAMETER_ENUMS and isinstance(value, list):
+        return value_text([enum(*_PARAMETER_ENUMS[name], v, lang) for v in value], lang)
+    return value_text(value, lang)
+
+
+def severity(code: str, lang: str = "zh") -> str:
+    return (SEVERITY_ZH if lang == "zh" else SEVERITY_EN).get(code, code)
+
+
+def responsible(code: str, lang: str = "zh") -> str:
+    return (RESPONSIBLE_ZH if lang == "zh" else RESPONSIBLE_EN).get(code, code)
+
+
+def enum(record_type: str, field: str, code: str | None, lang: str = "zh") -> str:
+    """A record field's code as people name it (inspections.conclusion fail → 不合格)."""
+    if code is None:
+        return NONE_TEXT[lang]
+    if lang != "zh":
+        return code.replace("_", " ")
+    return record_types()[record_type].field(field).enum_labels.get(code, code)
+
+
+def yes_no(value: bool | None, lang: str = "zh") -> str:
+    if value is None:
+        return ""
+    return YES_NO[lang][0 if value else 1]
+
+
+def unit(name: str | None, lang: str = "zh") -> str:
+    if not name:
+        return ""
+    pair = UNITS.get(name)
+    return (pair[0] if lang == "zh" else pair[1]) if pair else name
+
+
+def number(value: float | int) -> str:
+    """Whole numbers without .0; others to one decimal, as messages write them."""
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}"
+    return str(int(value))
+
+
+def value_text(value: Any, lang: str = "zh", sep: str | None = None) -> str:
+    """One value as text: 是/否, lists joined with 、, whole numbers without .0, none as （无）."""
+    if value is None:
+        return NONE_TEXT[lang]
+    if isinstance(value, bool):
+        return YES_NO[lang][0 if value else 1]
+    if isinstance(value, (int, float)):
+        return number(value)
+    if isinstance(value, (list, tuple)):
+        return (sep or ("、" if lang == "zh" else ", ")).join(value_text(v, lang) for v in value) or NONE_TEXT[lang]
+    return str(value)
+
+
+def evidence_text(evidence: dict[str, Any], lang: str = "zh", prerequisites: dict[str, str] | None = None) -> str:
+    """A violation's evidence as one readable line: label：value unit；label：value unit.
+
+    `prerequisites`: prerequisite id → its failure wording (the rule file's), for `unmet`."""
+    parts = []
+    for key, value in evidence.items():
+        if key in EVIDENCE_HIDDEN:
+            continue
+        zh, en, unit_name = EVIDENCE.get(key, (key, key.replace("_", " "), None))
+        if key in _EVIDENCE_ENUMS and isinstance(value, str):
+            text = enum(*_EVIDENCE_ENUMS[key], value, lang)
+        elif key == "unmet" and prerequisites:
+            text = ("；" if lang == "zh" else "; ").join(prerequisites.get(p, p) for p in value) or NONE_TEXT[lang]
+        else:
+            text = value_text(value, lang)
+            if unit_name and isinstance(value, (int, float)) and not isinstance(value, bool):
+                text += (" " if lang == "zh" else " ") + unit(unit_name, lang)
+        parts.append(f"{zh}：{text}" if lang == "zh" else f"{en}: {text}")
+    return ("；" if lang == "zh" else "; ").join(parts)
