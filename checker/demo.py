@@ -93,7 +93,8 @@ def run_demo(folder: Path) -> int:
     items = [i for f in run.report["credit"] for i in f["items"]]
     console.print("\n[bold]接下来可以试 What to try next[/]（README 中的命令，换成了样例的路径）：")
     for command, what in try_next(folder, items[0]["fingerprint"] if items else None):
-        console.print(f"  {escape(command)}", overflow="fold", highlight=False)
+        # soft wrap: the terminal folds a long command, so it is copied whole
+        console.print(f"  {escape(command)}", soft_wrap=True, highlight=False)
         console.print(f"    [dim]{what}[/]")
     # The demo succeeded when it judged the sample; violations in a sample are the point of it.
     return 0
