@@ -62,7 +62,7 @@ def worlds(draw, span: tuple[dt.date, dt.date] | None = None):
     """A submission with Python-typed records, the period and the parameters."""
     start, end = span or draw(periods())
     lo, hi = start, end
-    n = draw(st.integers(1, 3))
+    n = draw(st.sampled_from([1, 2, 3]))
     elevators = []
     for i in range(n):
         turns = lambda d: oracle.add_months(d, -180)  # noqa: E731 - commissioned so that it turns 15 on d
@@ -85,6 +85,9 @@ def worlds(draw, span: tuple[dt.date, dt.date] | None = None):
             "households_served": draw(st.sampled_from([None, 70, 71, 72])),
             "status": status,
         })
+    if draw(st.booleans()):   # E0 dense-prone and turning 15 inside P: intervals opened before and after that day
+        elevators[0].update(affordable_housing=True, households_served=draw(st.sampled_from([71, 72])),
+                            commissioned_on=oracle.add_months(plus(start, draw(st.integers(1, max(1, (end - start).days)))), -180))
     ids = [e["elevator_id"] for e in elevators]
     units = sorted({e["use_unit_id"] for e in elevators})
     eid = st.sampled_from(ids)
@@ -188,7 +191,7 @@ def worlds(draw, span: tuple[dt.date, dt.date] | None = None):
         found = draw(near(start, -30, (end - start).days + 5) | near(start, -120, -31))
         mine = [a["assessment_id"] for a in assessments if a["elevator_id"] == e]
         severity = draw(st.sampled_from(["general", "major", "serious", "serious"]))
-        source = draw(st.sampled_from(["assessment", "assessment", "daily_check", "screening", "other"]))
+        source = draw(st.sampled_from(["assessment", "assessment", "assessment", "daily_check", "screening", "other"]))
         hazards.append({
             "hazard_id": f"H{k}", "elevator_id": e, "found_on": found, "source": source,
             "assessment_id": draw(st.sampled_from([None] + mine)), "severity": severity,
@@ -198,9 +201,18 @@ def worlds(draw, span: tuple[dt.date, dt.date] | None = None):
                                            st.sampled_from([start, plus(start, -1)]).filter(lambda d, f=found: d >= f))),
             "listed_on": draw(maybe(st.sampled_from([10, 14, 15, 16, 25]).map(lambda x, f=found: plus(f, x))))})
         if severity == "serious" and draw(st.booleans()):   # an order (or other) stop before, on or after the finding
-            s = plus(found, draw(st.integers(-5, 5)))
+            s = plus(found, draw(st.sampled_from([-5, -1, 0, 1, 3, 4]) | st.integers(-5, 5)))
             stops.append({"elevator_id": e, "start": s, "reason": draw(st.sampled_from(["order", "order", "hazard"])),
                           "end": draw(maybe(st.integers(0, 12).map(lambda x, s=s: plus(s, x))))})
+    if draw(st.booleans()):   # a serious assessment hazard with an order stop before, on or after its finding
+        e, found = draw(eid), draw(near(start, -5, (end - start).days))
+        hazards.append({"hazard_id": "HS", "elevator_id": e, "found_on": found, "source": "assessment",
+                        "assessment_id": None, "severity": "serious", "deadline": None, "listed_on": None,
+                        "rectified_on": draw(st.sampled_from([None, 2, 3, 4, 20]).map(
+                            lambda x, f=found: None if x is None else plus(f, x)))})
+        s = plus(found, draw(st.sampled_from([-6, -1, 0, 1, 3, 4])))
+        stops.append({"elevator_id": e, "start": s, "reason": "order",
+                      "end": draw(st.sampled_from([None, 0, 1, 6, 10]).map(lambda x, s=s: None if x is None else plus(s, x)))})
     for e, d, how, k in follow_ups:
         if how == "hazard":
             hazards.append({"hazard_id": f"HD{len(hazards)}", "elevator_id": e, "found_on": plus(d, k),
