@@ -431,7 +431,7 @@ def inspection_valid(w: World) -> dict:
             inside = [d for d in run if w.start <= d <= w.end]
             if not inside:
                 continue
-            latest = latest_inspection(mine, run[-1])
+            latest = latest_inspection(mine, run[0])     # the inspection whose lapse (or failure) began the run
             out["violations"].append(w.verdict("INSPECTION-VALID", eid, iso(run[0]), {
                 "first": iso(run[0]), "last": iso(run[-1]), "uncovered_days": len(run),
                 "uncovered_days_in_period": len(inside), "latest_inspection_on": iso(latest["date"]),
@@ -614,7 +614,7 @@ def fund_basis(w: World) -> dict:
             done = report["completed_on"]
             held["same_elevator"] = report["elevator_id"] == eid
             held["report_completed"] = done is not None and done <= day
-            if done is not None:
+            if held["report_completed"]:   # how old a report is, is asked only of one completed in time
                 held["report_recent"] = done >= add_months(day, -w.p("fund.report_max_age_months", day))
             if w.p("fund.require_plan", day):
                 held["plan_ready"] = report["plan_on"] is not None and report["plan_on"] <= day
