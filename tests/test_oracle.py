@@ -341,20 +341,6 @@ def _norm(key: str, got, want):
 VIOLATION_FIELDS = ("responsible_role", "responsible_org_id", "severity", "fingerprint", "use_unit_id")
 
 
-def fulfilment(rule: str, evidence: dict):
-    """The fulfilment day of a deadline violation. REV2-CONTRACT.md names it `fulfilled_on`; where the
-    engine names it after the record instead (test_every_deadline_violation_names_its_fulfilment
-    holds it to the contract), the value is still compared here."""
-    if "fulfilled_on" in evidence:
-        return evidence["fulfilled_on"]
-    if rule == "ASSESSMENT-WORKGROUP":
-        both = evidence.get("working_group_on") and evidence.get("plan_on")
-        return max(evidence["working_group_on"], evidence["plan_on"]) if both else None
-    named = {"ALARM-FAULT": "next_ok_test_on", "HAZARD-OVERDUE": "rectified_on", "HAZARD-LISTED": "listed_on",
-             "ASSESSMENT-AFTER-HIGH-RISK": "first_applied_on"}
-    return evidence.get(named.get(rule, "fulfilled_on"), "<absent>")
-
-
 def differences(report: dict, expected: dict, rules: list[str] | None = None) -> list[str]:
     """Every way the engine's report differs from the oracle's reading, as readable lines."""
     rules = rules or list(oracle.RULES)
@@ -378,8 +364,7 @@ def differences(report: dict, expected: dict, rules: list[str] | None = None) ->
                 if rule == "FUND-EMERGENCY-BASIS" and f == "prerequisites" and value["plan_ready"] is None:
                     # a plan not required is not judged (null); the engine says true: see docs/testing.md
                     value = dict(value, plan_ready=g["evidence"]["prerequisites"].get("plan_ready"))
-                got_value = fulfilment(rule, g["evidence"]) if f == "fulfilled_on" else g["evidence"].get(f, "<absent>")
-                seen = _norm(f, got_value, value)
+                seen = _norm(f, g["evidence"].get(f, "<absent>"), value)
                 if seen != value:
                     diffs.append(f"{rule} {k}: evidence {f} engine {seen!r}, oracle {value!r}")
         got_p = {(p["subject"], p["period_key"]): (p["arises_on"], p["due_on"])
