@@ -201,13 +201,24 @@ def test_an_open_maintenance_interval_closed_by_a_later_sweep_is_one_breach(judg
     assert open_["fingerprint"] == closed["fingerprint"] == whole["fingerprint"]
 
 
-def test_an_empty_maintenance_file_gives_split_sweeps_the_breach_of_the_span(judge):
-    """No maintenance record at all: rules.md sets the history start to `from`, so the anchor moves with
+def test_an_empty_maintenance_file_starts_the_history_at_from_so_split_sweeps_may_miss_a_breach(judge):
+    """No maintenance record at all: rules.md's "History start" is then `from`, so the anchor moves with
     the window. One sweep over March finds the interval 03-01 → 03-31 (30 days); two half-month sweeps
-    find nothing (15 and 15 days), so a breach is lost — against "Sweeps that split a span"."""
+    find nothing (15 and 15 days). This contradicts "Sweeps that split a span" inside rules.md; liftcheck
+    follows the definition, which a verdict is checked against, and says so (docs/sweeps.md). With a
+    single maintenance record anywhere in the submission the anchor no longer depends on the window
+    (the property test above)."""
     def found(a, b):
         return keys(judge(a, b, rules=["MAINT-INTERVAL"], maintenance=[]), "MAINT-INTERVAL")
-    assert found("2024-03-01", "2024-03-15") + found("2024-03-16", "2024-03-31") == found("2024-03-01", "2024-03-31")
+    assert found("2024-03-01", "2024-03-31") == [("E1", "2024-03-01")]
+    assert found("2024-03-01", "2024-03-15") == [] and found("2024-03-16", "2024-03-31") == []
+    # one record anywhere fixes the history start, and the two half-month sweeps find what March finds
+    other = [{"elevator_id": "E2", "date": "2024-02-20", "maintenance_unit_id": "91320100MA1MAIN01X", "kind": "half_month"}]
+    def found_with(a, b):
+        return keys(judge(a, b, rules=["MAINT-INTERVAL"], elevators=[elevator("E1"), elevator("E2")],
+                          maintenance=other), "MAINT-INTERVAL")
+    assert set(found_with("2024-03-01", "2024-03-15")) | set(found_with("2024-03-16", "2024-03-31")) \
+        == set(found_with("2024-03-01", "2024-03-31")) == {("E1", "2024-02-20"), ("E2", "2024-02-20")}
 
 
 def _lapse_tables():
