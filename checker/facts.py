@@ -192,28 +192,38 @@ class FactBase:
                               pl.min_horizontal("month_end", pl.lit(self.end)).alias("hi"))
                 .filter(pl.col("lo") <= pl.col("hi")))
         grid = self.stopped_between(grid, "lo", "hi", "_stopped")
-        grid = grid.with_columns((_days("lo", "hi") - pl.col("_stopped")).alias("in_service_days")).drop("_stopped")
-        checks = (self.sub.table("daily_checks")
-                  .filter(pl.col("date").is_between(first_month, self.end))
-                  .select("elevator_id", pl.col("date").alias("day")).unique()
-                  .with_columns(pl.col("day").dt.truncate("1mo").alias("month_start")))
-        checks = (checks.join(grid.select("elevator_id", "month_start", "lo", "hi"), on=["elevator_id", "month_start"])
-                  .filter(pl.col("day").is_between(pl.col("lo"), pl.col("hi"))))
-        checks = self.stopped_on(checks, "day", "_stopped").filter(~pl.col("_stopped"))
-        checked = checks.group_by("elevator_id", "month_start").agg(pl.len().cast(pl.Int64).alias("checked_days"))
-        grid = (grid.join(checked, on=["elevator_id", "month_start"], how="left")
-                .with_columns((pl.col("in_service_days") - pl.col("checked_days").fill_null(0)).alias("missing_days")))
+        grid = grid.with_columns((_days("lo", "hi") - pl.col("_stopped")).alias("in_service_days"))
+        # One pass over the checks (millions of rows): each elevator-month's distinct check days.
+        # They all count where the month is whole and has no stopped day, as in most months;
+        # the few others keep only their in-service days from lo to hi.
+        checked = (self.sub.table("daily_checks").lazy()
+                   .filter(pl.col("date").is_between(first_month, self.end))
+                   .group_by("elevator_id", pl.col("date").dt.truncate("1mo").alias("month_start"))
+                   .agg(pl.col("date").unique().alias("_checked"))
+                   .collect())
+        grid = grid.join(checked, on=["elevator_id", "month_start"], how="left")
+        partial = (pl.col("lo") > pl.col("month_start")) | (pl.col("_stopped") > 0)
+        exact = (grid.filter(partial & pl.col("_checked").is_not_null())
+                 .select("elevator_id", "month_start", "lo", "hi", pl.col("_checked").alias("day")).explode("day")
+                 .filter(pl.col("day").is_between(pl.col("lo"), pl.col("hi"))))
+        exact = (self.stopped_on(exact, "day", "_day_stopped").filter(~pl.col("_day_stopped"))
+                 .group_by("elevator_id", "month_start").agg(pl.col("day").alias("_exact")))
+        grid = (grid.join(exact, on=["elevator_id", "month_start"], how="left")
+                .with_columns(pl.when(partial).then(pl.col("_exact")).otherwise(pl.col("_checked")).alias("_checked"))
+                .with_columns((pl.col("in_service_days") - pl.col("_checked").list.len().fill_null(0)).alias("missing_days")))
         # the missing dates themselves, only for the months that miss some
-        short = grid.filter(pl.col("missing_days") > 0).select("elevator_id", "month_start", "lo", "hi")
+        short = grid.filter(pl.col("missing_days") > 0)
         days = short.select("elevator_id", "month_start", pl.date_ranges("lo", "hi").alias("day")).explode("day")
         days = self.stopped_on(days, "day", "_stopped").filter(~pl.col("_stopped"))
-        missing = (days.join(checks.select("elevator_id", "day"), on=["elevator_id", "day"], how="anti")
+        seen = short.select("elevator_id", pl.col("_checked").alias("day")).explode("day").drop_nulls()
+        missing = (days.join(seen, on=["elevator_id", "day"], how="anti")
                    .group_by("elevator_id", "month_start").agg(pl.col("day").sort().alias("missing_dates")))
+        grid = grid.drop("_stopped", "_checked", "_exact")
         return (grid.join(missing, on=["elevator_id", "month_start"], how="left")
                 .with_columns(pl.col("missing_dates").fill_null(pl.lit([], dtype=pl.List(pl.Date))),
                               pl.col("month_start").dt.strftime("%Y-%m").alias("month"),
                               pl.col("month_end").alias("judged_on"))
-                .drop("lo", "hi", "checked_days"))
+                .drop("lo", "hi"))
 
     def _unit_spans(self, unit: str, records: str, count: str, key: str, key_format: str,
                     names: tuple[str, str]) -> pl.DataFrame:
