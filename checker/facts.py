@@ -211,13 +211,18 @@ class FactBase:
         grid = (grid.join(exact, on=["elevator_id", "month_start"], how="left")
                 .with_columns(pl.when(partial).then(pl.col("_exact")).otherwise(pl.col("_checked")).alias("_checked"))
                 .with_columns((pl.col("in_service_days") - pl.col("_checked").list.len().fill_null(0)).alias("missing_days")))
-        # the missing dates themselves, only for the months that miss some
-        short = grid.filter(pl.col("missing_days") > 0)
-        days = short.select("elevator_id", "month_start", pl.date_ranges("lo", "hi").alias("day")).explode("day")
-        days = self.stopped_on(days, "day", "_stopped").filter(~pl.col("_stopped"))
-        seen = short.select("elevator_id", pl.col("_checked").alias("day")).explode("day").drop_nulls()
-        missing = (days.join(seen, on=["elevator_id", "day"], how="anti")
-                   .group_by("elevator_id", "month_start").agg(pl.col("day").sort().alias("missing_dates")))
+        # the missing dates themselves, only for the months that miss some: the days from lo to
+        # hi without a check, less the stopped ones where the month has any
+        no_dates = pl.lit([], dtype=pl.List(pl.Date))
+        short = grid.filter(pl.col("missing_days") > 0).select(
+            "elevator_id", "month_start", "_stopped",
+            pl.date_ranges("lo", "hi").list.set_difference(pl.col("_checked").fill_null(no_dates)).alias("day"))
+        stopped_months = short.filter(pl.col("_stopped") > 0).select("elevator_id", "month_start", "day").explode("day")
+        stopped_months = (self.stopped_on(stopped_months, "day", "_day_stopped").filter(~pl.col("_day_stopped"))
+                          .group_by("elevator_id", "month_start").agg(pl.col("day")))
+        missing = pl.concat([short.filter(pl.col("_stopped") == 0).select("elevator_id", "month_start", "day"),
+                             stopped_months], how="vertical")
+        missing = missing.select("elevator_id", "month_start", pl.col("day").list.sort().alias("missing_dates"))
         grid = grid.drop("_stopped", "_checked", "_exact")
         return (grid.join(missing, on=["elevator_id", "month_start"], how="left")
                 .with_columns(pl.col("missing_dates").fill_null(pl.lit([], dtype=pl.List(pl.Date))),
