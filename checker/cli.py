@@ -580,7 +580,9 @@ def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: st
         _say(f"报告（含图表）已写入 {output} / report written to {output}")
         return
     if fmt == "json":
-        text = json.dumps(report, ensure_ascii=False, indent=2, default=str)
+        from checker.render import report_json
+
+        text = report_json(report)
         if output:
             write_text(output, text + "\n")
             _say(f"完整报告已写入 {output} / report written to {output}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import polars as pl
+from pydantic import TypeAdapter
 
 from checker.credit import CreditSchedule, deductions, load_schedule, per_firm
 from checker.engine import Evaluation
@@ -13,6 +14,10 @@ from checker.metrics import closed_loop
 from checker.overrides import overrides_section
 from checker.params import ParameterSet
 from checker.rulebook import SEVERITY_ORDER, RuleBook, ruleset_info
+from checker.verdicts import Pending, Violation
+
+# Tens of thousands of verdicts in a city-year: dumped as one list, not one model_dump() each.
+_VIOLATIONS, _PENDING = TypeAdapter(list[Violation]), TypeAdapter(list[Pending])
 
 # Parameters every report relies on: the closed-loop rate counts hazards on old elevators.
 _MACHINERY = {"old.min_age_years", "old.boundary"}
@@ -99,9 +104,9 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "overrides": overrides_section(book, params, result.end),
         "assumptions": [{"parameter": n, "value": p["value"], "basis": p["basis"]}
                         for n, p in params_used.items() if p["interpretation"]],
-        "violations": [v.model_dump() for v in violations],
-        "pending": [p.model_dump() | {"use_unit_name": names.get(p.use_unit_id)}
-                    for p in sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject))],
+        "violations": _VIOLATIONS.dump_python(violations),
+        "pending": [p | {"use_unit_name": names.get(p["use_unit_id"])} for p in
+                    _PENDING.dump_python(sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject)))],
         "unjudged": unjudged,
         "rules": [s.model_dump() for s in result.statuses],
         "summary": summary,
