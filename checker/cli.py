@@ -378,6 +378,42 @@ def validate(path: Path, fmt: str, output: Path | None, lang: str, csv_encoding:
 
 
 @main.command()
+@argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
+@argument("out", type=click.Path(path_type=Path),
+          help="数据集写入的新文件夹。The new folder to write the dataset to.")
+@click.option("--force", is_flag=True,
+              help="替换已有的 liftcheck 数据集（别的文件夹加 --force 也不会被删除）。"
+                   "Replace OUT when it is an existing liftcheck dataset (no other folder is ever deleted).")
+@click.option("--partitions", "buckets", type=click.IntRange(min=1, max=4096),
+              help="按使用单位分的分区数；默认每约 2,500 部电梯一个分区。"
+                   "Use-unit partitions to write; default one per ~2,500 elevators.")
+@_friendly
+def convert(path: Path, out: Path, force: bool, buckets: int | None):
+    """校验后转换为 Parquet 数据集（按使用单位分区）。Validate a submission and write it as a Parquet dataset.
+
+    此后每个命令都可直接读取数据集，不再重新校验；check --cluster 需要它。
+    Every command reads the dataset instead of the original files, without validating again;
+    check --cluster needs one. 退出状态 Exit status: 0 已写入 written · 2 数据有误或 OUT 已存在 invalid input or OUT exists.
+    """
+    from rich.console import Console
+
+    from checker.columnar import check_target, convert as write_dataset
+    from checker.render import print_problems
+
+    check_target(out, path, force)
+    submission = _load_and_validate(path, False, _Stages())
+    if submission.error_count:
+        print_problems(submission.problems, Console(stderr=True))
+        raise LiftcheckError(f"{path} 有 {submission.error_count:,} 个错误，未转换（见上表；liftcheck validate 列出全部）",
+                             f"{path} has {submission.error_count:,} errors; not converted (see above; "
+                             "liftcheck validate lists them all)")
+    manifest = write_dataset(submission, out, path, force=force, buckets=buckets)
+    records = sum(manifest.body["record_counts"].values())
+    click.echo(f"已转换 {records:,} 条记录（{len(manifest.present_types)} 类，{manifest.buckets} 个分区）→ {out}\n"
+               f"converted {records:,} records ({len(manifest.present_types)} types, {manifest.buckets} partitions) → {out}")
+
+
+@main.command()
 @argument("out", type=click.Path(path_type=Path),
           help="写到哪里：文件夹，或 .xlsx 工作簿。Where to write: a folder, or an .xlsx workbook.")
 @click.option("--elevators", type=click.IntRange(min=1), default=200, show_default=True,

@@ -77,6 +77,8 @@ class RawSubmission:
     frames: dict[str, list[tuple[SourceFile, pl.DataFrame]]] = field(default_factory=dict)
     file_problems: list[dict] = field(default_factory=list)   # whole-file problems (few)
     unknown_files: list[str] = field(default_factory=list)
+    # a Submission already typed and validated: a Parquet dataset (checker/columnar.py)
+    validated: object | None = None
 
     @property
     def present_types(self) -> set[str]:
@@ -752,6 +754,11 @@ def load_submission(path: str | Path) -> RawSubmission:
     except OSError as exc:
         raise LiftcheckError(f"无法读取提交的数据 {visible(root)}：{exc.strerror}",
                              f"cannot read the submission {visible(root)}: {exc.strerror}") from None
+    if stat.S_ISDIR(mode):
+        from checker.columnar import is_dataset, read_dataset
+
+        if is_dataset(root):  # `liftcheck convert`'s Parquet: typed and validated when it was written
+            return RawSubmission(root=root, validated=read_dataset(root))
     raw = RawSubmission(root=root)
     name = visible(root.name)
     if not stat.S_ISDIR(mode):

@@ -451,6 +451,8 @@ _KEY_ORDER = ["organizations", "elevators", "assessments"]
 
 def validate(raw: RawSubmission, skip_invalid: bool = False) -> Submission:
     """Type every record, find every problem, and keep what may be judged."""
+    if raw.validated is not None:  # a Parquet dataset: validated by `liftcheck convert`
+        return raw.validated
     types = record_types()
     typed: dict[str, pl.DataFrame] = {}
     row_kinds: dict[str, str] = {}

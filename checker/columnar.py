@@ -1,0 +1,306 @@
+"""Columnar input: a validated submission kept as a Parquet dataset, read whole or one part at a time.
+
+`liftcheck convert SUBMISSION OUT/` validates a submission once and writes its typed records
+here; every command that reads a submission then reads the dataset in about a second,
+without parsing or validating again (load.load_submission recognises it). A dataset written
+by another liftcheck version, or under another data contract, is refused: its records were
+typed and checked by rules that may no longer hold.
+
+    OUT/
+      liftcheck-dataset.json                 the manifest (below)
+      problems.parquet                       the warnings validation found (an invalid submission is refused)
+      use_units.parquet                      use_unit_id -> bucket
+      organizations/part-0.parquet           whole: every part needs every organisation
+      assessments/part-0.parquet             whole: a fund application may name another unit's report
+      <record type>/bucket=<k>/part-0.parquet   the records of the use units of bucket k
+
+The buckets are use-unit partitions in the sense of engine.partition: the elevators of the
+units of bucket k, all their records and their units' own records, so that a bucket can be
+judged without reading any other (a cluster worker reads only its buckets, checker/cluster.py).
+Paths may be local folders or fsspec URLs (s3://, gs://, http(s)://, file://, …) for reading.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from checker import __version__
+from checker.contract import record_types
+from checker.errors import LiftcheckError
+from checker.resources import data_dir
+from checker.validate import PROBLEM_SCHEMA, Submission
+
+MANIFEST = "liftcheck-dataset.json"
+FORMAT = "liftcheck-parquet"
+FORMAT_VERSION = 1
+# Read whole by every part (see the module docstring).
+WHOLE = ("organizations", "assessments")
+# About this many elevators per bucket: small enough for one worker's memory, large enough
+# that reading a bucket is not dominated by opening files.
+ELEVATORS_PER_BUCKET = 2500
+MAX_BUCKETS = 4096
+
+Location = str | Path
+
+
+def is_url(location: Location) -> bool:
+    return isinstance(location, str) and "://" in location
+
+
+def _join(location: Location, *parts: str) -> Location:
+    if is_url(location):
+        return "/".join([location.rstrip("/"), *parts])
+    return Path(location).joinpath(*parts)
+
+
+def _read_bytes(location: Location) -> bytes:
+    if is_url(location):
+        import fsspec
+
+        with fsspec.open(location, "rb") as f:
+            return f.read()
+    return Path(location).read_bytes()
+
+
+def _read_parquet(locations: list[Location]) -> pl.DataFrame:
+    if any(is_url(x) for x in locations):
+        import fsspec
+
+        frames = []
+        for location in locations:
+            with fsspec.open(location, "rb") as f:
+                frames.append(pl.read_parquet(f))
+        return pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
+    return pl.scan_parquet([str(x) for x in locations], hive_partitioning=False).collect()
+
+
+def contract_digest() -> str:
+    """sha256 of the published schemas: a dataset typed under another contract is not read."""
+    h = hashlib.sha256()
+    for path in sorted(data_dir("schemas").glob("*.schema.json")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+@dataclass
+class Manifest:
+    """What a dataset holds, and under which liftcheck and contract it was validated."""
+
+    body: dict
+
+    @property
+    def buckets(self) -> int:
+        return self.body["buckets"]
+
+    @property
+    def present_types(self) -> set[str]:
+        return set(self.body["present_types"])
+
+    @property
+    def history_start(self) -> dt.date | None:
+        value = self.body["history_start"]
+        return dt.date.fromisoformat(value) if value else None
+
+
+def is_dataset(location: Location) -> bool:
+    """A folder (or URL) holding a dataset manifest."""
+    if is_url(location):
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(_join(location, MANIFEST))
+        return fs.exists(path)
+    return (Path(location) / MANIFEST).is_file()
+
+
+def read_manifest(location: Location) -> Manifest:
+    where = str(location)
+    try:
+        body = json.loads(_read_bytes(_join(location, MANIFEST)))
+    except FileNotFoundError:
+        raise LiftcheckError(f"{where} 不是 liftcheck 数据集（没有 {MANIFEST}）：请先运行 liftcheck convert",
+                             f"{where} is not a liftcheck dataset (no {MANIFEST}): run liftcheck convert first") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise LiftcheckError(f"{where}/{MANIFEST} 已损坏（不是有效的 JSON）：{exc}",
+                             f"{where}/{MANIFEST} is damaged (not valid JSON): {exc}") from None
+    if not isinstance(body, dict) or body.get("format") != FORMAT:
+        raise LiftcheckError(f"{where}/{MANIFEST} 不是 liftcheck 数据集的清单", f"{where}/{MANIFEST} is not a liftcheck dataset manifest")
+    again = f"请用当前版本对原始数据（{body.get('source')}）重新运行 liftcheck convert"
+    again_en = f"run liftcheck convert again on the original data ({body.get('source')}) with this version"
+    if body.get("format_version") != FORMAT_VERSION:
+        raise LiftcheckError(f"{where}：数据集格式版本 {body.get('format_version')}，当前 liftcheck 读取版本 {FORMAT_VERSION}；{again}",
+                             f"{where}: dataset format version {body.get('format_version')}, this liftcheck reads version "
+                             f"{FORMAT_VERSION}; {again_en}")
+    if body.get("liftcheck_version") != __version__:
+        raise LiftcheckError(f"{where} 是 liftcheck {body.get('liftcheck_version')} 转换并校验的，当前为 {__version__}："
+                             f"校验规则可能已经改变，不能直接使用；{again}",
+                             f"{where} was converted and validated by liftcheck {body.get('liftcheck_version')}, this is "
+                             f"{__version__}: validation may have changed, so it is not read; {again_en}")
+    if body.get("contract_sha256") != contract_digest():
+        raise LiftcheckError(f"{where} 转换时的数据规范（schemas/）与当前的不同，不能直接使用；{again}",
+                             f"{where} was converted under another data contract (schemas/); {again_en}")
+    return Manifest(body)
+
+
+# ---- writing -------------------------------------------------------------------------------
+
+
+def bucket_count(elevators: int) -> int:
+    return max(1, min(MAX_BUCKETS, -(-elevators // ELEVATORS_PER_BUCKET)))
+
+
+def unit_buckets(sub: Submission, buckets: int) -> pl.DataFrame:
+    """use_unit_id -> bucket: the units in id order, dealt round-robin (as engine.partition does)."""
+    ids = [sub.table(name).select("use_unit_id") for name in sub.tables if "use_unit_id" in sub.table(name).columns]
+    units = pl.concat(ids, how="vertical").drop_nulls().unique().sort("use_unit_id") if ids else \
+        pl.DataFrame(schema={"use_unit_id": pl.String})
+    return units.with_row_index("_i").select("use_unit_id", (pl.col("_i") % buckets).cast(pl.Int32).alias("bucket"))
+
+
+def _with_bucket(df: pl.DataFrame, units: pl.DataFrame, elevator_units: pl.DataFrame) -> pl.DataFrame:
+    """A record about an elevator goes with its elevator's unit; a unit's own record with its unit.
+    (Validation lets no record name an unknown elevator; bucket 0 would keep one all the same.)"""
+    if "elevator_id" in df.columns:
+        df = df.join(elevator_units, on="elevator_id", how="left", maintain_order="left")
+    else:
+        df = df.join(units, on="use_unit_id", how="left", maintain_order="left")
+    return df.with_columns(pl.col("bucket").fill_null(0))
+
+
+def write_dataset(sub: Submission, out: Path, source: str, buckets: int | None = None) -> Manifest:
+    """Write a validated submission (no errors) as a dataset folder `out`, which must not exist."""
+    if sub.error_count:
+        raise LiftcheckError("提交的数据有错误，不能写成数据集", "the submission has errors; it cannot be written as a dataset")
+    elevators = sub.table("elevators")
+    buckets = buckets or bucket_count(elevators.height)
+    units = unit_buckets(sub, buckets)
+    elevator_units = elevators.select("elevator_id", "use_unit_id").join(units, on="use_unit_id", how="left") \
+        .select("elevator_id", "bucket")
+    out.mkdir(parents=True)
+    tables = {}
+    for name in record_types():
+        if name not in sub.present_types:
+            continue
+        df = sub.table(name)
+        folder = out / name
+        folder.mkdir()
+        if name in WHOLE:
+            df.write_parquet(folder / "part-0.parquet")
+            tables[name] = {"rows": df.height, "layout": "whole", "files": [f"{name}/part-0.parquet"]}
+            continue
+        parts = _with_bucket(df, units, elevator_units).partition_by("bucket", as_dict=True, include_key=False)
+        files = []
+        for k in range(buckets):
+            part = parts.get((k,), df.clear())
+            (folder / f"bucket={k}").mkdir()
+            part.write_parquet(folder / f"bucket={k}" / "part-0.parquet")
+            files.append(f"{name}/bucket={k}/part-0.parquet")
+        tables[name] = {"rows": df.height, "layout": "buckets", "files": files}
+    sub.problems.write_parquet(out / "problems.parquet")
+    units.write_parquet(out / "use_units.parquet")
+    body = {
+        "format": FORMAT, "format_version": FORMAT_VERSION, "liftcheck_version": __version__,
+        "contract_sha256": contract_digest(),
+        "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "source": source,
+        "partition_key": "use_unit_id", "buckets": buckets,
+        "present_types": sorted(sub.present_types),
+        "record_counts": {n: sub.record_counts.get(n, sub.table(n).height) for n in tables},
+        "history_start": sub.history_start.isoformat() if sub.history_start else None,
+        "unknown_files": list(sub.unknown_files),
+        "tables": tables,
+    }
+    (out / MANIFEST).write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return Manifest(body)
+
+
+def check_target(out: Path, source: Path, force: bool) -> None:
+    """Refuse, before any work, an output folder that exists (unless `force` and it is a dataset
+    or empty: never a folder that is not one) or that is, or holds, the submission itself."""
+    out = Path(out)
+    if out.exists() or out.is_symlink():
+        if not force:
+            raise LiftcheckError(f"{out} 已存在，未覆盖（要替换它请加 --force）",
+                                 f"{out} already exists; not overwritten (use --force to replace it)")
+        if out.is_symlink() or not out.is_dir() or not (is_dataset(out) or not any(out.iterdir())):
+            raise LiftcheckError(f"{out} 已存在且不是 liftcheck 数据集：即使加了 --force 也不会删除它，请换一个输出文件夹",
+                                 f"{out} exists and is not a liftcheck dataset: it is not deleted even with --force; "
+                                 "choose another output folder")
+    target, src = out.resolve(), Path(source).resolve()
+    if target == src or target in src.parents:
+        raise LiftcheckError(f"{out} 是提交的数据本身或包含它：不能写在这里",
+                             f"{out} is, or holds, the submission itself: not written there")
+
+
+def convert(sub: Submission, out: Path, source: Path, force: bool = False, buckets: int | None = None) -> Manifest:
+    """Write `sub` (read from `source`) to `out` without ever leaving a half-written dataset;
+    with `force`, replace an existing dataset."""
+    check_target(out, source, force)
+    target = Path(out).resolve()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.converting-", dir=target.parent))
+    try:
+        manifest = write_dataset(sub, staging / "dataset", str(Path(source).resolve()), buckets)
+        if target.exists():
+            target.rename(staging / "replaced")
+        (staging / "dataset").rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return manifest
+
+
+# ---- reading -------------------------------------------------------------------------------
+
+
+def _submission(manifest: Manifest, tables: dict[str, pl.DataFrame], problems: pl.DataFrame) -> Submission:
+    body = manifest.body
+    return Submission(tables=tables, present_types=manifest.present_types, problems=problems,
+                      unknown_files=list(body["unknown_files"]), record_counts=dict(body["record_counts"]),
+                      rejected_counts={n: 0 for n in body["record_counts"]}, history_start=manifest.history_start)
+
+
+def _problems(location: Location) -> pl.DataFrame:
+    return _read_parquet([_join(location, "problems.parquet")]).cast(PROBLEM_SCHEMA)
+
+
+def read_dataset(location: Location) -> Submission:
+    """The whole dataset as a validated Submission."""
+    manifest = read_manifest(location)
+    tables = {name: _read_parquet([_join(location, *f.split("/")) for f in info["files"]])
+              for name, info in manifest.body["tables"].items()}
+    return _submission(manifest, tables, _problems(location))
+
+
+def read_organizations(location: Location) -> tuple[Manifest, Submission]:
+    """What the central side of a distributed sweep needs: the manifest, the organisations
+    (for credit and names) and the warnings; no record of any elevator."""
+    manifest = read_manifest(location)
+    tables = {"organizations": _read_parquet([_join(location, "organizations", "part-0.parquet")])} \
+        if "organizations" in manifest.present_types else {}
+    return manifest, _submission(manifest, tables, _problems(location))
+
+
+def read_bucket(location: Location, bucket: int, manifest: Manifest | None = None) -> Submission:
+    """One bucket: its units' elevators and records, every organisation, and the assessment
+    reports its elevators or its fund applications name (as engine.partition)."""
+    manifest = manifest or read_manifest(location)
+    tables = {}
+    for name, info in manifest.body["tables"].items():
+        if info["layout"] == "whole":
+            tables[name] = _read_parquet([_join(location, *info["files"][0].split("/"))])
+        else:
+            tables[name] = _read_parquet([_join(location, name, f"bucket={bucket}", "part-0.parquet")])
+    if "assessments" in tables:
+        ids = tables["elevators"].get_column("elevator_id") if "elevators" in tables else pl.Series([], dtype=pl.String)
+        named = (tables["fund_applications"].get_column("assessment_id").drop_nulls()
+                 if "fund_applications" in tables else pl.Series([], dtype=pl.String))
+        tables["assessments"] = tables["assessments"].filter(
+            pl.col("elevator_id").is_in(ids.implode()) | pl.col("assessment_id").is_in(named.implode()))
+    return _submission(manifest, tables, pl.DataFrame(schema=PROBLEM_SCHEMA))
