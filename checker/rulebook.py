@@ -35,6 +35,8 @@ class Rule:
     path: Path
 
     def __getattr__(self, name: str) -> Any:
+        if name == "body" or name.startswith("__"):  # unpickling asks a bare instance for these
+            raise AttributeError(name)
         try:
             return self.body[name]
         except KeyError:
