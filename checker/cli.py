@@ -463,7 +463,8 @@ REPORT_SUFFIXES = {"json": (".json",), "html": (".html", ".htm")}
 
 
 @main.command()
-@argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
+@argument("path", help=SUBMISSION + " 也可以是 liftcheck convert 的数据集（与 --cluster 同用时还可以是 fsspec 地址，"
+          "如 s3://bucket/city-2024）。Or a dataset of liftcheck convert (with --cluster also an fsspec URL of one).")
 @click.option("--from", "start", type=DATE, required=True,
               help="检查期间的第一天（含），如 2024-01-01。First day of the period (included).")
 @click.option("--to", "end", type=DATE, required=True,
@@ -490,13 +491,16 @@ REPORT_SUFFIXES = {"json": (".json",), "html": (".html", ".htm")}
                    "Record the deductions in this ledger (SQLite path or PostgreSQL URL); a violation deducts once.")
 @click.option("--partitions", type=click.IntRange(min=1), default=1, show_default=True,
               help="按使用单位分片并行评判（结论相同）。Evaluate use-unit partitions in parallel (same verdicts).")
+@click.option("--cluster", metavar="tcp://HOST:PORT|local:N",
+              help="在 Dask 集群上评判各分区（docs/cluster.md），报告在本机生成。"
+                   "Judge the partitions on a Dask cluster (docs/cluster.md); the report is made here.")
 @LANG
 @CSV_ENCODING
 @FORCE
 @_friendly
-def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, rules_dir: Path | None,
+def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, rules_dir: Path | None,
           credit_file: Path | None, output: Path | None, skip_invalid: bool, only: tuple[str, ...],
-          ledger_target: str | None, partitions: int, lang: str, csv_encoding: str, force: bool):
+          ledger_target: str | None, partitions: int, cluster: str | None, lang: str, csv_encoding: str, force: bool):
     """按规则检查提交的数据。Check a submission against the rules for a period.
 
     退出状态 Exit status: 0 无违规 no violation · 1 有违规 violations · 2 无法评判 could not judge.
@@ -505,6 +509,12 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
     from checker.pipeline import InvalidSubmission, run_check
     from checker.render import check_table_path, print_problems
 
+    if "://" in path and cluster is None:
+        raise click.UsageError("URL 形式的数据集只能与 --cluster 一起使用 / a dataset URL needs --cluster")
+    path = path if "://" in path else Path(path)
+    local = path if isinstance(path, Path) else None   # an input outputs must not overwrite
+    if cluster is not None and partitions > 1:
+        raise click.UsageError("--partitions 与 --cluster 不能同时使用 / --partitions and --cluster exclude each other")
     if fmt == "html" and output is None:
         raise click.UsageError("--format html 需要 -o 报告.html / --format html needs -o REPORT.html")
     if ledger_target and rules_dir:
@@ -515,7 +525,7 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
     if output is not None and fmt == "table":
         check_table_path(output)
     if output is not None:
-        check_output(output, [path, params_file, credit_file, _ledger_file(ledger_target)], force)
+        check_output(output, [local, params_file, credit_file, _ledger_file(ledger_target)], force)
     if output is not None and fmt != "table" and output.suffix.lower() not in REPORT_SUFFIXES[fmt]:
         raise click.UsageError(f"--format {fmt} 的报告应写入 {' 或 '.join(REPORT_SUFFIXES[fmt])} 文件，而不是 {output.name}"
                                f"（Excel 违规清单用 --format table -o 文件.xlsx）/ the {fmt} report goes to a "
@@ -524,11 +534,13 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
     if ledger_target:
         from checker.ledger import check_ledger
 
-        check_ledger(ledger_target, inputs=[path, params_file, credit_file])
+        check_ledger(ledger_target, inputs=[local, params_file, credit_file])
+    timings: dict = {}
     try:
         with _progress() as stages:
             run = run_check(path, start, end, params_file, skip_invalid, credit_file, list(only) or None,
-                            progress=stages.rule, stage=stages.stage, partitions=partitions, rules_dir=rules_dir)
+                            progress=stages.rule, stage=stages.stage, partitions=partitions, rules_dir=rules_dir,
+                            cluster=cluster, timings=timings)
     except InvalidSubmission as exc:
         if fmt == "json":
             from checker.render import validation_json
@@ -540,6 +552,8 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
             print_problems(exc.submission.problems, Console(stderr=True))
         raise
     report = run.report
+    if cluster is not None:
+        _cluster_summary(cluster, timings["partitions"])
     _print_warnings(run.submission)
     if ledger_target:
         from checker.ledger import unrecorded
@@ -554,6 +568,17 @@ def check(path: Path, start: dt.date, end: dt.date, fmt: str, params_file: Path 
              f"recorded in ledger {ledger_target}: {added} new deduction(s), {items - added} already recorded "
              "(a violation deducts once)", data_on_stdout=fmt == "json" and output is None)
     sys.exit(EXIT_VIOLATIONS if report["violations"] else EXIT_OK)
+
+
+def _cluster_summary(cluster: str, runs) -> None:
+    """Per worker: partitions judged, seconds, peak memory — on stderr, for whoever sizes the cluster."""
+    workers: dict[str, list] = {}
+    for run in runs:
+        workers.setdefault(run.worker, []).append(run)
+    click.echo(f"集群 cluster {cluster}：{len(runs)} 个分区 partitions，{len(workers)} 个工作进程 workers", err=True)
+    for worker, done in sorted(workers.items()):
+        click.echo(f"  worker {worker}: partitions {len(done)}, seconds {sum(r.seconds for r in done):.1f}, "
+                   f"peak_rss_mb {max(r.peak_rss_mb for r in done):.0f}", err=True)
 
 
 def _ledger_file(target: str | None) -> Path | None:

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,18 +117,52 @@ def judged_submission(path: Path, skip_invalid: bool = False, stage=None) -> Sub
 def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None = None,
               skip_invalid: bool = False, credit_file: Path | None = None, only: list[str] | None = None,
               param_values: dict | None = None, progress=None, timings: dict | None = None,
-              partitions: int = 1, rules_dir: Path | None = None, stage=None) -> CheckRun:
+              partitions: int = 1, rules_dir: Path | None = None, stage=None,
+              cluster: str | None = None) -> CheckRun:
     """`progress(rule_id, total)` after each rule; `stage(name)` as each stage begins
-    ("load", "validate", "evaluate", "report"): the command line shows them as progress."""
+    ("load", "validate", "evaluate", "report"): the command line shows them as progress.
+    With `cluster` (tcp://HOST:PORT or local:N) the partitions are judged on Dask workers."""
     stage = stage or (lambda name: None)
     book, params = rule_book_and_parameters(start, end, params_file, rules_dir, param_values)
     schedule = load_schedule(credit_file, book)
-    submission = judged_submission(path, skip_invalid, stage)
-    stage("evaluate")
-    if partitions > 1:
-        evaluation = evaluate_partitioned(submission, book, params, start, end, partitions, only=only)
+    if cluster is not None:
+        submission, evaluation = _on_cluster(path, cluster, skip_invalid, book, params, start, end, only, timings,
+                                             stage)
     else:
-        evaluation = evaluate(submission, book, params, start, end, only=only, progress=progress, timings=timings)
+        submission = judged_submission(path, skip_invalid, stage)
+        stage("evaluate")
+        if partitions > 1:
+            evaluation = evaluate_partitioned(submission, book, params, start, end, partitions, only=only)
+        else:
+            evaluation = evaluate(submission, book, params, start, end, only=only, progress=progress, timings=timings)
     stage("report")
     report = build_report(evaluation, book, params, schedule, include_rejected=skip_invalid)
     return CheckRun(submission, evaluation, report, book, params)
+
+
+def _on_cluster(path, cluster: str, skip_invalid: bool, book: RuleBook, params: ParameterSet, start: dt.date,
+                end: dt.date, only: list[str] | None, timings: dict | None, stage) -> tuple[Submission, Evaluation]:
+    """The use-unit partitions judged on a Dask cluster (checker/cluster.py); the report is made
+    here. A Parquet dataset (a folder or a URL) is read by the workers themselves; any other
+    submission is loaded and validated here first, as on one machine."""
+    from checker.cluster import dataset_for, judge_on_cluster, refuse_unshared
+    from checker.columnar import is_dataset, is_url
+
+    submission = None
+    if not (is_url(str(path)) or is_dataset(path)):
+        refuse_unshared(path, cluster)   # before any work: remote workers could not read it
+        submission = judged_submission(path, skip_invalid, stage)
+    stage("evaluate")
+    location, staging = dataset_for(path, submission, cluster)
+    try:
+        central, evaluation, runs = judge_on_cluster(location, cluster, book, params, start, end, only)
+    finally:
+        if staging is not None:
+            staging.cleanup()
+    if timings is not None:
+        timings["partitions"] = runs
+    if submission is None:  # a dataset: validated by convert; its organisations and warnings read here
+        if central.record_counts.get("elevators", 0) == 0:
+            raise NothingToJudge(central, path)
+        return central, evaluation
+    return submission, dataclasses.replace(evaluation, submission=submission)
