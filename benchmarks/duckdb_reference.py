@@ -142,8 +142,11 @@ def breaches(folder: Path, start: dt.date, end: dt.date) -> set[tuple[str, str, 
         path = folder / f"{name}.csv"
         if not path.exists() or path.stat().st_size == 0:
             return "(SELECT " + ", ".join(f'NULL::VARCHAR AS "{c}"' for c in columns) + " WHERE false)"
+        with open(path, encoding="utf-8-sig") as fh:
+            header = fh.readline().strip().split(",")
+        absent = "".join(f', NULL::VARCHAR AS "{c}"' for c in columns if c not in header)  # optional fields
         quoted = str(path).replace("'", "''")
-        return f"(SELECT * FROM read_csv('{quoted}', header = true, all_varchar = true))"
+        return f"(SELECT *{absent} FROM read_csv('{quoted}', header = true, all_varchar = true))"
 
     sql = SQL.format(start=f"DATE '{start}'", end=f"DATE '{end}'", true=TRUE, old_min_age_years=OLD_MIN_AGE_YEARS,
                      dense_min_households=DENSE_MIN_HOUSEHOLDS, max_missing_per_month=MAX_MISSING_PER_MONTH,

@@ -1,0 +1,126 @@
+"""The sweep on a Dask cluster gives the verdicts of the single-machine sweep."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+distributed = pytest.importorskip("distributed")
+
+from checker import columnar  # noqa: E402
+from checker.cli import main  # noqa: E402
+from checker.cluster import judge_on_cluster  # noqa: E402
+from checker.load import load_submission  # noqa: E402
+from checker.params import load_parameters  # noqa: E402
+from checker.pipeline import run_check  # noqa: E402
+from checker.report import build_report  # noqa: E402
+from checker.rulebook import load_rulebook  # noqa: E402
+from checker.sample import SampleSpec, generate, write  # noqa: E402
+from checker.validate import validate  # noqa: E402
+
+START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("cluster") / "csv"
+    write(generate(SampleSpec(200, START, END, seed=11)), folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def dataset(sample: Path) -> Path:
+    out = sample.parent / "dataset"
+    sub = validate(load_submission(sample))
+    columnar.convert(sub, out, sample, buckets=5)
+    return out
+
+
+@pytest.fixture(scope="module")
+def client():
+    # threads instead of processes: the same scheduling, pickling of tasks aside, in a second
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+def test_two_workers_give_the_single_machine_verdicts(sample, dataset, client):
+    book, params = load_rulebook(), load_parameters()
+    single = run_check(sample, START, END).report
+    central, merged, runs = judge_on_cluster(dataset, "", book, params, START, END, client=client)
+    report = build_report(merged, book, params)
+    assert len(single["violations"]) > 400
+    for section in ("violations", "pending", "unjudged", "rules", "summary", "metrics", "credit"):
+        assert report[section] == single[section], section
+    assert sorted(r.bucket for r in runs) == [0, 1, 2, 3, 4]
+    assert sum(r.elevators for r in runs) == 200
+
+
+def test_a_period_inside_the_year_gives_the_same_verdicts_on_the_cluster(sample, dataset, client):
+    book, params = load_rulebook(), load_parameters()
+    start, end = dt.date(2024, 3, 10), dt.date(2024, 5, 20)
+    single = run_check(sample, start, end).report
+    _, merged, _ = judge_on_cluster(dataset, "", book, params, start, end, client=client)
+    report = build_report(merged, book, params)
+    assert report["violations"] == single["violations"] and report["pending"] == single["pending"]
+
+
+def test_workers_read_the_dataset_through_an_fsspec_url(sample, dataset, client):
+    book, params = load_rulebook(), load_parameters()
+    _, merged, _ = judge_on_cluster(dataset.as_uri(), "", book, params, START, END, client=client,
+                                    only=["DAILY-CHECK", "MAINT-INTERVAL"])
+    single = run_check(sample, START, END, only=["DAILY-CHECK", "MAINT-INTERVAL"]).report
+    assert build_report(merged, book, params)["violations"] == single["violations"]
+
+
+def test_check_with_a_local_cluster_of_processes_writes_the_single_machine_report(sample, dataset, tmp_path):
+    common = ["--from", "2024-01-01", "--to", "2024-12-31", "--format", "json"]
+    single = CliRunner().invoke(main, ["check", str(sample), *common, "-o", str(tmp_path / "single.json")])
+    cluster = CliRunner().invoke(main, ["check", str(dataset), *common, "-o", str(tmp_path / "cluster.json"),
+                                        "--cluster", "local:2"])
+    assert single.exit_code == cluster.exit_code == 1, cluster.output
+    assert (tmp_path / "single.json").read_bytes() == (tmp_path / "cluster.json").read_bytes()
+    assert "5 个分区 partitions" in cluster.output and "peak_rss_mb" in cluster.output
+
+
+def test_a_csv_submission_on_a_local_cluster_is_judged_from_a_temporary_dataset(sample, client, monkeypatch):
+    import checker.cluster as cluster_module
+
+    monkeypatch.setattr(cluster_module, "_client", lambda spec: (client, None))
+    monkeypatch.setattr(client, "close", lambda: None)
+    single = run_check(sample, START, END, only=["DAILY-CHECK"]).report
+    on_cluster = run_check(sample, START, END, only=["DAILY-CHECK"], cluster="local:2").report
+    assert on_cluster == single
+
+
+def test_a_csv_submission_with_a_remote_cluster_is_refused_with_the_convert_command(sample):
+    r = CliRunner().invoke(main, ["check", str(sample), "--from", "2024-01-01", "--to", "2024-12-31",
+                                  "--cluster", "tcp://127.0.0.1:1"], catch_exceptions=False)
+    assert r.exit_code == 2
+    assert f"Run liftcheck convert {sample} OUT/ first" in r.output
+    assert f"请先运行 liftcheck convert {sample} 输出文件夹/" in r.output
+
+
+def test_a_malformed_cluster_is_named(dataset):
+    r = CliRunner().invoke(main, ["check", str(dataset), "--from", "2024-01-01", "--to", "2024-12-31",
+                                  "--cluster", "local:two"], catch_exceptions=False)
+    assert r.exit_code == 2 and "local: takes a number of worker processes, e.g. local:2" in r.output
+
+
+def test_cluster_and_partitions_exclude_each_other(dataset):
+    r = CliRunner().invoke(main, ["check", str(dataset), "--from", "2024-01-01", "--to", "2024-12-31",
+                                  "--cluster", "local:2", "--partitions", "2"])
+    assert r.exit_code == 2 and "--partitions and --cluster exclude each other" in r.output
+
+
+def test_the_cluster_report_feeds_the_ledger_once(dataset, tmp_path):
+    ledger = tmp_path / "credit.sqlite"
+    r = CliRunner().invoke(main, ["check", str(dataset), "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json",
+                                  "--cluster", "local:1", "--ledger", str(ledger)])
+    assert r.exit_code == 1, r.output
+    report = json.loads(r.stdout)
+    assert report["summary"]["ledger"]["new_deductions"] == sum(len(f["items"]) for f in report["credit"]) > 0
