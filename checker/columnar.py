@@ -174,9 +174,11 @@ def _with_bucket(df: pl.DataFrame, units: pl.DataFrame, elevator_units: pl.DataF
     return df.with_columns(pl.col("bucket").fill_null(0))
 
 
-def write_dataset(sub: Submission, out: Path, source: str, buckets: int | None = None) -> Manifest:
-    """Write a validated submission (no errors) as a dataset folder `out`, which must not exist."""
-    if sub.error_count:
+def write_dataset(sub: Submission, out: Path, source: str, buckets: int | None = None,
+                  valid_records_only: bool = False) -> Manifest:
+    """Write a validated submission as a dataset folder `out`, which must not exist. A submission
+    with errors only as `valid_records_only` (a temporary dataset of --skip-invalid's records)."""
+    if sub.error_count and not valid_records_only:
         raise LiftcheckError("提交的数据有错误，不能写成数据集", "the submission has errors; it cannot be written as a dataset")
     elevators = sub.table("elevators")
     buckets = buckets or bucket_count(elevators.height)
