@@ -26,12 +26,15 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import TypeAdapter
+
 from checker import columnar
 from checker.engine import Evaluation, evaluate, merge
 from checker.errors import LiftcheckError
 from checker.params import ParameterSet
 from checker.rulebook import RuleBook
 from checker.validate import Submission
+from checker.verdicts import Pending, Violation
 
 
 @dataclass
@@ -46,8 +49,27 @@ class PartitionRun:
     elevators: int
 
 
+@dataclass
+class BucketVerdicts:
+    """What a worker sends back: the verdicts, not the records they were drawn from. Violations
+    and pending obligations travel as JSON (pydantic writes and reads it in Rust), which is
+    much cheaper than pickling tens of thousands of models."""
+
+    evaluation: Evaluation      # statuses, unjudged, closed-loop counts, parameters used
+    violations: bytes
+    pending: bytes
+    run: PartitionRun
+
+    def merged_form(self) -> Evaluation:
+        return dataclasses.replace(self.evaluation, violations=_VIOLATIONS.validate_json(self.violations),
+                                   pending=_PENDING.validate_json(self.pending))
+
+
+_VIOLATIONS, _PENDING = TypeAdapter(list[Violation]), TypeAdapter(list[Pending])
+
+
 def judge_bucket(location: columnar.Location, bucket: int, book: RuleBook, params: ParameterSet,
-                 start: dt.date, end: dt.date, only: list[str] | None) -> tuple[Evaluation, PartitionRun]:
+                 start: dt.date, end: dt.date, only: list[str] | None) -> BucketVerdicts:
     """Runs on a worker: read bucket `bucket` of the dataset and judge it."""
     t0 = time.perf_counter()
     sub = columnar.read_bucket(location, bucket)
@@ -57,8 +79,8 @@ def judge_bucket(location: columnar.Location, bucket: int, book: RuleBook, param
                        seconds=time.perf_counter() - t0, read_seconds=t1 - t0,
                        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                        elevators=sub.table("elevators").height)
-    # the verdicts travel back, not the records they were drawn from
-    return dataclasses.replace(result, facts=None, submission=None), run
+    return BucketVerdicts(dataclasses.replace(result, facts=None, submission=None, violations=[], pending=[]),
+                          _VIOLATIONS.dump_json(result.violations), _PENDING.dump_json(result.pending), run)
 
 
 def _client(spec: str):
@@ -111,8 +133,7 @@ def judge_on_cluster(location: columnar.Location, spec: str, book: RuleBook, par
             client.close()
             if cluster is not None:
                 cluster.close()
-    results = [r for r, _ in done]
-    return central, merge(results, central, params), [run for _, run in done]
+    return central, merge([d.merged_form() for d in done], central, params), [d.run for d in done]
 
 
 def refuse_unshared(path, spec: str) -> None:

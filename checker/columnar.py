@@ -13,6 +13,7 @@ typed and checked by rules that may no longer hold.
       organizations/part-0.parquet           whole: every part needs every organisation
       assessments/part-0.parquet             whole: a fund application may name another unit's report
       <record type>/bucket=<k>/part-0.parquet   the records of the use units of bucket k
+    (a dataset written part by part has part-<n>.parquet for each part; the manifest lists every file)
 
 The buckets are use-unit partitions in the sense of engine.partition: the elevators of the
 units of bucket k, all their records and their units' own records, so that a bucket can be
@@ -156,71 +157,129 @@ def bucket_count(elevators: int) -> int:
     return max(1, min(MAX_BUCKETS, -(-elevators // ELEVATORS_PER_BUCKET)))
 
 
-def unit_buckets(sub: Submission, buckets: int) -> pl.DataFrame:
-    """use_unit_id -> bucket: the units in id order, dealt round-robin (as engine.partition does)."""
+def unit_buckets(sub: Submission, buckets: int, first: int = 0) -> pl.DataFrame:
+    """use_unit_id -> bucket (first … first + buckets - 1): the units in id order, dealt
+    round-robin (as engine.partition does)."""
     ids = [sub.table(name).select("use_unit_id") for name in sub.tables if "use_unit_id" in sub.table(name).columns]
     units = pl.concat(ids, how="vertical").drop_nulls().unique().sort("use_unit_id") if ids else \
         pl.DataFrame(schema={"use_unit_id": pl.String})
-    return units.with_row_index("_i").select("use_unit_id", (pl.col("_i") % buckets).cast(pl.Int32).alias("bucket"))
+    return units.with_row_index("_i").select("use_unit_id", (first + pl.col("_i") % buckets).cast(pl.Int32).alias("bucket"))
 
 
-def _with_bucket(df: pl.DataFrame, units: pl.DataFrame, elevator_units: pl.DataFrame) -> pl.DataFrame:
+def _with_bucket(df: pl.DataFrame, units: pl.DataFrame, elevator_units: pl.DataFrame, first: int) -> pl.DataFrame:
     """A record about an elevator goes with its elevator's unit; a unit's own record with its unit.
-    (Validation lets no record name an unknown elevator; bucket 0 would keep one all the same.)"""
+    (Validation lets no record name an unknown elevator; the first bucket would keep one all the same.)"""
     if "elevator_id" in df.columns:
         df = df.join(elevator_units, on="elevator_id", how="left", maintain_order="left")
     else:
         df = df.join(units, on="use_unit_id", how="left", maintain_order="left")
-    return df.with_columns(pl.col("bucket").fill_null(0))
+    return df.with_columns(pl.col("bucket").fill_null(first))
+
+
+class DatasetWriter:
+    """Writes a dataset folder from one validated submission (`liftcheck convert`) or from several
+    that share no use unit and no id (a province generated part by part, benchmarks/bench_province.py);
+    each part gets buckets of its own, so that memory stays that of one part."""
+
+    def __init__(self, out: Path, source: str):
+        self.out, self.source = Path(out), source
+        self.out.mkdir(parents=True)
+        self.buckets = 0
+        self.parts = 0
+        self.tables: dict[str, dict] = {}
+        self.present: set[str] = set()
+        self.counts: dict[str, int] = {}
+        self.history: list[dt.date] = []
+        self.unknown: list[str] = []
+        self.problems: list[pl.DataFrame] = []
+        self.units: list[pl.DataFrame] = []
+        self.organizations: pl.DataFrame | None = None
+
+    def add(self, sub: Submission, buckets: int | None = None, valid_records_only: bool = False) -> None:
+        """A submission with errors only as `valid_records_only` (a temporary dataset of
+        --skip-invalid's records)."""
+        if sub.error_count and not valid_records_only:
+            raise LiftcheckError("提交的数据有错误，不能写成数据集", "the submission has errors; it cannot be written as a dataset")
+        elevators = sub.table("elevators")
+        buckets = buckets or bucket_count(elevators.height)
+        first, part = self.buckets, self.parts
+        units = unit_buckets(sub, buckets, first)
+        elevator_units = elevators.select("elevator_id", "use_unit_id").join(units, on="use_unit_id", how="left") \
+            .select("elevator_id", "bucket")
+        for name in record_types():
+            if name not in sub.present_types:
+                continue
+            df = sub.table(name)
+            if name == "organizations":
+                df = self._new_organizations(df)
+            entry = self.tables.setdefault(name, {"rows": 0, "layout": "whole" if name in WHOLE else "buckets",
+                                                  "files": []})
+            entry["rows"] += df.height
+            if name in WHOLE:
+                self._write(df, name, f"part-{part}.parquet")
+                continue
+            pieces = _with_bucket(df, units, elevator_units, first).partition_by("bucket", as_dict=True,
+                                                                                  include_key=False)
+            for k in range(first, first + buckets):
+                self._write(pieces.get((k,), df.clear()), name, f"bucket={k}", f"part-{part}.parquet")
+        self.buckets += buckets
+        self.parts += 1
+        self.present |= sub.present_types
+        for name in sub.present_types:
+            self.counts[name] = self.counts.get(name, 0) + sub.record_counts.get(name, sub.table(name).height)
+        if sub.history_start:
+            self.history.append(sub.history_start)
+        self.unknown += [f for f in sub.unknown_files if f not in self.unknown]
+        self.problems.append(sub.problems)
+        self.units.append(units)
+
+    def _new_organizations(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Parts may list the same organisation (a manufacturer serving several): it is written
+        once; the same id with other details is refused rather than one of them kept silently."""
+        fields = record_types()["organizations"].field_names
+        if self.organizations is None:
+            self.organizations = df
+            return df
+        seen = df.filter(pl.col("org_id").is_in(self.organizations.get_column("org_id").implode()))
+        other = seen.select(fields).join(self.organizations.select(fields), on=fields, how="anti", nulls_equal=True)
+        if other.height:
+            org_id = other.get_column("org_id")[0]
+            raise LiftcheckError(f"单位 {org_id} 在两部分数据中的信息不同", f"organisation {org_id} differs between two parts")
+        df = df.filter(~pl.col("org_id").is_in(seen.get_column("org_id").implode()))
+        self.organizations = pl.concat([self.organizations, df], how="vertical")
+        return df
+
+    def _write(self, df: pl.DataFrame, *path: str) -> None:
+        target = self.out.joinpath(*path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        df.write_parquet(target)
+        self.tables[path[0]]["files"].append("/".join(path))
+
+    def close(self) -> Manifest:
+        pl.concat(self.problems, how="vertical").write_parquet(self.out / "problems.parquet")
+        pl.concat(self.units, how="vertical").write_parquet(self.out / "use_units.parquet")
+        body = {
+            "format": FORMAT, "format_version": FORMAT_VERSION, "liftcheck_version": __version__,
+            "contract_sha256": contract_digest(),
+            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "source": self.source,
+            "partition_key": "use_unit_id", "buckets": self.buckets,
+            "present_types": sorted(self.present),
+            "record_counts": {n: self.counts[n] for n in record_types() if n in self.counts},
+            "history_start": min(self.history).isoformat() if self.history else None,
+            "unknown_files": self.unknown,
+            "tables": self.tables,
+        }
+        (self.out / MANIFEST).write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        return Manifest(body)
 
 
 def write_dataset(sub: Submission, out: Path, source: str, buckets: int | None = None,
                   valid_records_only: bool = False) -> Manifest:
-    """Write a validated submission as a dataset folder `out`, which must not exist. A submission
-    with errors only as `valid_records_only` (a temporary dataset of --skip-invalid's records)."""
-    if sub.error_count and not valid_records_only:
-        raise LiftcheckError("提交的数据有错误，不能写成数据集", "the submission has errors; it cannot be written as a dataset")
-    elevators = sub.table("elevators")
-    buckets = buckets or bucket_count(elevators.height)
-    units = unit_buckets(sub, buckets)
-    elevator_units = elevators.select("elevator_id", "use_unit_id").join(units, on="use_unit_id", how="left") \
-        .select("elevator_id", "bucket")
-    out.mkdir(parents=True)
-    tables = {}
-    for name in record_types():
-        if name not in sub.present_types:
-            continue
-        df = sub.table(name)
-        folder = out / name
-        folder.mkdir()
-        if name in WHOLE:
-            df.write_parquet(folder / "part-0.parquet")
-            tables[name] = {"rows": df.height, "layout": "whole", "files": [f"{name}/part-0.parquet"]}
-            continue
-        parts = _with_bucket(df, units, elevator_units).partition_by("bucket", as_dict=True, include_key=False)
-        files = []
-        for k in range(buckets):
-            part = parts.get((k,), df.clear())
-            (folder / f"bucket={k}").mkdir()
-            part.write_parquet(folder / f"bucket={k}" / "part-0.parquet")
-            files.append(f"{name}/bucket={k}/part-0.parquet")
-        tables[name] = {"rows": df.height, "layout": "buckets", "files": files}
-    sub.problems.write_parquet(out / "problems.parquet")
-    units.write_parquet(out / "use_units.parquet")
-    body = {
-        "format": FORMAT, "format_version": FORMAT_VERSION, "liftcheck_version": __version__,
-        "contract_sha256": contract_digest(),
-        "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "source": source,
-        "partition_key": "use_unit_id", "buckets": buckets,
-        "present_types": sorted(sub.present_types),
-        "record_counts": {n: sub.record_counts.get(n, sub.table(n).height) for n in tables},
-        "history_start": sub.history_start.isoformat() if sub.history_start else None,
-        "unknown_files": list(sub.unknown_files),
-        "tables": tables,
-    }
-    (out / MANIFEST).write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return Manifest(body)
+    """Write a validated submission as a dataset folder `out`, which must not exist."""
+    writer = DatasetWriter(out, source)
+    writer.add(sub, buckets, valid_records_only)
+    return writer.close()
 
 
 def check_target(out: Path, source: Path, force: bool) -> None:
@@ -284,8 +343,10 @@ def read_organizations(location: Location) -> tuple[Manifest, Submission]:
     """What the central side of a distributed sweep needs: the manifest, the organisations
     (for credit and names) and the warnings; no record of any elevator."""
     manifest = read_manifest(location)
-    tables = {"organizations": _read_parquet([_join(location, "organizations", "part-0.parquet")])} \
-        if "organizations" in manifest.present_types else {}
+    tables = {}
+    if "organizations" in manifest.present_types:
+        files = manifest.body["tables"]["organizations"]["files"]
+        tables["organizations"] = _read_parquet([_join(location, *f.split("/")) for f in files])
     return manifest, _submission(manifest, tables, _problems(location))
 
 
@@ -295,10 +356,9 @@ def read_bucket(location: Location, bucket: int, manifest: Manifest | None = Non
     manifest = manifest or read_manifest(location)
     tables = {}
     for name, info in manifest.body["tables"].items():
-        if info["layout"] == "whole":
-            tables[name] = _read_parquet([_join(location, *info["files"][0].split("/"))])
-        else:
-            tables[name] = _read_parquet([_join(location, name, f"bucket={bucket}", "part-0.parquet")])
+        files = info["files"] if info["layout"] == "whole" else \
+            [f for f in info["files"] if f.split("/")[1] == f"bucket={bucket}"]
+        tables[name] = _read_parquet([_join(location, *f.split("/")) for f in files])
     if "assessments" in tables:
         ids = tables["elevators"].get_column("elevator_id") if "elevators" in tables else pl.Series([], dtype=pl.String)
         named = (tables["fund_applications"].get_column("assessment_id").drop_nulls()

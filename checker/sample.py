@@ -521,3 +521,46 @@ def write(tables: dict[str, pl.DataFrame], out: Path, fmt: str = "csv", chinese_
             raise LiftcheckError(f"未知格式：{fmt}", f"unknown format: {fmt}")
         written.append(path)
     return written
+
+
+# ---- a large sample, part by part ------------------------------------------------------------
+
+_ORG_COLUMNS = ("org_id", "use_unit_id", "maintenance_unit_id", "manufacturer_id")
+_RECORD_ID_COLUMNS = ("assessment_id", "hazard_id", "incident_id", "application_id", "report_no")
+
+
+def _renumber(tables: dict[str, pl.DataFrame], part: int, first: int) -> dict[str, pl.DataFrame]:
+    """Part `part` of a large sample, its elevators numbered from `first`: ids that cannot meet
+    another part's (organisations but the shared manufacturers, elevators, records)."""
+
+    def org(c: str) -> pl.Expr:  # 91320 + kind digit + 10 digits + X; manufacturers (kind 5) are shared
+        number = (pl.col(c).str.slice(6, 10).cast(pl.Int64) + part * 1_000_000).cast(pl.String).str.zfill(10)
+        shifted = pl.concat_str([pl.col(c).str.slice(0, 6), number, pl.col(c).str.slice(16)])
+        return pl.when(pl.col(c).str.slice(5, 1) == "5").then(pl.col(c)).otherwise(shifted).alias(c)
+
+    def elevator(c: str) -> pl.Expr:  # 3110 + 4 digits + 8 digits
+        number = (pl.col(c).str.slice(8, 8).cast(pl.Int64) + first).cast(pl.String).str.zfill(8)
+        return pl.concat_str([pl.col(c).str.slice(0, 8), number]).alias(c)
+
+    def record(c: str) -> pl.Expr:  # two letters + digits: the part's number after the letters
+        return pl.concat_str([pl.col(c).str.slice(0, 2), pl.lit(f"{part:03d}"), pl.col(c).str.slice(2)]).alias(c)
+
+    out = {}
+    for name, df in tables.items():
+        exprs = [org(c) for c in _ORG_COLUMNS if c in df.columns]
+        exprs += [elevator(c) for c in ("elevator_id",) if c in df.columns]
+        exprs += [record(c) for c in _RECORD_ID_COLUMNS if c in df.columns]
+        out[name] = df.with_columns(exprs) if exprs else df
+    return out
+
+
+def generate_parts(spec: SampleSpec, part_elevators: int = 10_000):
+    """A large sample (a province) in parts of `part_elevators` elevators, so that memory stays
+    that of one part: each part is generated like a sample of its own (its own use units,
+    maintenance units and records, a seed of its own) and renumbered so that no id meets
+    another part's, except the manufacturers: the same eight in every part, so that each part
+    is a valid submission on its own."""
+    for part, first in enumerate(range(0, spec.elevators, part_elevators)):
+        n = min(part_elevators, spec.elevators - first)
+        tables = generate(SampleSpec(n, spec.start, spec.end, spec.seed + 1000 * part))
+        yield _renumber(tables, part, first)
