@@ -160,7 +160,7 @@ def main() -> int:
     report = json.loads((results / "csv.json").read_text(encoding="utf-8"))
 
     ratio = check_csv["wall"] / duck["wall"]
-    print("\nwhole commands (/usr/bin/time -v; wall, peak RSS, user+system CPU, load average before → after)")
+    print("\nwhole commands (/usr/bin/time -v: wall; peak RSS of the largest process; user+system CPU of all its processes; load average before → after)")
     print(line("liftcheck check (CSV)", check_csv, f"  = {ratio:.2f}× DuckDB"))
     print(line("DuckDB reference (CSV, 3 rules)", duck))
     print(line("liftcheck convert (CSV → Parquet)", convert))

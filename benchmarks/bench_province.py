@@ -104,7 +104,7 @@ def main() -> int:
     print(f"\nprovince-year: {elevators:,} elevators, {records:,} records, {buckets} partitions "
           f"(~{elevators / buckets:,.0f} elevators each)")
     print(f"  check --cluster local:{args.workers}: {cluster['wall']:.1f} s wall, central peak {cluster['peak_mb']:.0f} MB, "
-          f"cpu {cluster['cpu']:.1f} s (central), load {cluster['load_before']} → {cluster['load_after']}")
+          f"cpu {cluster['cpu']:.1f} s (all processes), load {cluster['load_before']} → {cluster['load_after']}")
     for worker, parts, seconds, peak in workers:
         print(f"    worker {worker}: {parts} partitions, {float(seconds):.1f} s judging, peak {peak} MB")
     print(f"  {report['summary']['violations']:,} violations, {report['summary']['pending']:,} pending; "
