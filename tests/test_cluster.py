@@ -152,3 +152,22 @@ def test_a_dataset_written_part_by_part_gives_the_same_verdicts_on_one_machine_a
     assert run_check(tmp_path / "province", START, END).report == from_csv
     for section in ("violations", "pending", "unjudged", "rules", "metrics", "credit"):
         assert report[section] == from_csv[section], section
+
+
+def test_skip_invalid_on_a_local_cluster_judges_the_valid_records_and_lists_the_rejected_ones(tmp_path, client,
+                                                                                               monkeypatch):
+    import checker.cluster as cluster_module
+    from conftest import ORGANIZATIONS, daily, days, elevator, write_submission
+
+    folder = write_submission(tmp_path / "s", {
+        "organizations": ORGANIZATIONS,
+        "elevators": [elevator("E1"), elevator("E2", commissioned_on="not a date")],
+        "daily_checks": daily("E1", days("2024-01-01", "2024-01-30")) + daily("E2", ["2024-01-05"]),
+    })
+    monkeypatch.setattr(cluster_module, "_client", lambda spec: (client, None))
+    monkeypatch.setattr(client, "close", lambda: None)
+    single = run_check(folder, START, dt.date(2024, 1, 31), skip_invalid=True).report
+    on_cluster = run_check(folder, START, dt.date(2024, 1, 31), skip_invalid=True, cluster="local:2").report
+    assert on_cluster == single
+    assert [v["subject"] for v in single["violations"] if v["rule_id"] == "DAILY-CHECK"] == ["E1"]
+    assert {r["file"] for r in single["rejected"]} == {"elevators.csv", "daily_checks.csv"}
