@@ -194,6 +194,7 @@ class DatasetWriter:
         self.problems: list[pl.DataFrame] = []
         self.units: list[pl.DataFrame] = []
         self.organizations: pl.DataFrame | None = None
+        self.files: dict[str, list[str]] = {}
 
     def add(self, sub: Submission, buckets: int | None = None, valid_records_only: bool = False) -> None:
         """A submission with errors only as `valid_records_only` (a temporary dataset of
@@ -230,6 +231,8 @@ class DatasetWriter:
         if sub.history_start:
             self.history.append(sub.history_start)
         self.unknown += [f for f in sub.unknown_files if f not in self.unknown]
+        for name, files in sub.files.items():
+            self.files.setdefault(name, []).extend(f for f in files if f not in self.files.get(name, []))
         self.problems.append(sub.problems)
         self.units.append(units)
 
@@ -268,6 +271,7 @@ class DatasetWriter:
             "record_counts": {n: self.counts[n] for n in record_types() if n in self.counts},
             "history_start": min(self.history).isoformat() if self.history else None,
             "unknown_files": self.unknown,
+            "files": self.files,          # record type -> the files (sheets) it came from
             "tables": self.tables,
         }
         (self.out / MANIFEST).write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -324,6 +328,7 @@ def _submission(manifest: Manifest, tables: dict[str, pl.DataFrame], problems: p
     body = manifest.body
     return Submission(tables=tables, present_types=manifest.present_types, problems=problems,
                       unknown_files=list(body["unknown_files"]), record_counts=dict(body["record_counts"]),
+                      files={n: list(f) for n, f in body["files"].items()},
                       rejected_counts={n: 0 for n in body["record_counts"]}, history_start=manifest.history_start)
 
 
