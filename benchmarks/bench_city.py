@@ -136,18 +136,17 @@ def main() -> int:
     print(f"sample: {data} ({size:.0f} MiB of CSV); machine: {os.cpu_count()} cores; "
           f"load average now {load()} (1/5/15 min); {time.strftime('%Y-%m-%d %H:%M')}")
 
-    check_csv = best([*LIFTCHECK, "check", str(data), *period, "--format", "json", "-o", str(results / "csv.json")],
-                     args.repeat)
+    json_to = ["--format", "json", "--force", "-o"]   # --force: the previous run's report is replaced
+    check_csv = best([*LIFTCHECK, "check", str(data), *period, *json_to, str(results / "csv.json")], args.repeat)
     duck = best([sys.executable, str(HERE / "duckdb_reference.py"), str(data), *period,
                   "-o", str(results / "duckdb.json")], args.repeat)
     dataset = results / "dataset"
     convert = timed([*LIFTCHECK, "convert", str(data), str(dataset), "--force"])
     if convert["rc"]:
         sys.exit(convert["stderr"][-3000:])
-    check_pq = best([*LIFTCHECK, "check", str(dataset), *period, "--format", "json", "-o", str(results / "parquet.json")],
-                    args.repeat)
-    check_cluster = best([*LIFTCHECK, "check", str(dataset), *period, "--format", "json",
-                          "-o", str(results / "cluster.json"), "--cluster", f"local:{args.workers}"], args.repeat)
+    check_pq = best([*LIFTCHECK, "check", str(dataset), *period, *json_to, str(results / "parquet.json")], args.repeat)
+    check_cluster = best([*LIFTCHECK, "check", str(dataset), *period, *json_to, str(results / "cluster.json"),
+                          "--cluster", f"local:{args.workers}"], args.repeat)
     workers = re.findall(r"worker (\S+): partitions (\d+), seconds ([\d.]+), peak_rss_mb (\d+)", check_cluster["stderr"])
     stage_csv = stages(data, args.start, args.end, results / "stages-csv.json")
     stage_pq = stages(dataset, args.start, args.end, results / "stages-parquet.json")

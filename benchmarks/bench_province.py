@@ -92,7 +92,7 @@ def main() -> int:
     results.mkdir(exist_ok=True)
     period = ["--from", args.start, "--to", args.end]
 
-    cluster = timed([*LIFTCHECK, "check", str(dataset), *period, "--format", "json", "-o",
+    cluster = timed([*LIFTCHECK, "check", str(dataset), *period, "--format", "json", "--force", "-o",
                      str(results / "province-cluster.json"), "--cluster", f"local:{args.workers}"])
     if cluster["rc"] not in (0, 1):
         sys.exit(cluster["stderr"][-3000:])
@@ -113,7 +113,7 @@ def main() -> int:
     # the number of verdicts, so the model scales it with the elevators
     central = max(0.0, cluster["wall"] - max((float(s) for _, _, s, _ in workers), default=0.0))
     if args.single:
-        single = timed([*LIFTCHECK, "check", str(dataset), *period, "--format", "json", "-o",
+        single = timed([*LIFTCHECK, "check", str(dataset), *period, "--format", "json", "--force", "-o",
                         str(results / "province-single.json")])
         a = json.loads((results / "province-single.json").read_text(encoding="utf-8"))
         same = all(a[k] == report[k] for k in SECTIONS)
