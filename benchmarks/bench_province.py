@@ -63,6 +63,21 @@ def generate(out: Path, elevators: int, part: int, start: dt.date, end: dt.date,
             "mib": sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20}
 
 
+def usable(dataset: Path) -> bool:
+    """A dataset this liftcheck reads (one from another version or contract is generated again)."""
+    from checker.columnar import read_manifest
+    from checker.errors import LiftcheckError
+
+    if not (dataset / "liftcheck-dataset.json").exists():
+        return False
+    try:
+        read_manifest(dataset)
+        return True
+    except LiftcheckError as exc:
+        print(f"generating again: {exc.en}")
+        return False
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--elevators", type=int, default=100_000)
@@ -77,7 +92,7 @@ def main() -> int:
     start, end = dt.date.fromisoformat(args.start), dt.date.fromisoformat(args.end)
     dataset = HERE / "data" / f"province-{args.elevators}-{args.start}-{args.end}-{args.seed}"
     print(f"machine: {os.cpu_count()} cores; load average now {load()}; {time.strftime('%Y-%m-%d %H:%M')}")
-    if args.regenerate:
+    if args.regenerate or not usable(dataset):
         shutil.rmtree(dataset, ignore_errors=True)
     if not (dataset / "liftcheck-dataset.json").exists():
         shutil.rmtree(dataset, ignore_errors=True)
