@@ -402,6 +402,10 @@ def convert(path: Path, out: Path, force: bool, buckets: int | None):
 
     check_target(out, path, force)
     submission = _load_and_validate(path, False, _Stages())
+    if submission.record_counts.get("elevators", 0) == 0:  # nothing a check could judge
+        from checker.pipeline import NothingToJudge
+
+        raise NothingToJudge(submission, path)
     if submission.error_count:
         print_problems(submission.problems, Console(stderr=True))
         raise LiftcheckError(f"{path} 有 {submission.error_count:,} 个错误，未转换（见上表；liftcheck validate 列出全部）",

@@ -197,3 +197,15 @@ def test_an_absent_record_type_stays_absent_in_the_dataset(tmp_path):
     report = run_check(out, START, END).report
     assert report == run_check(folder, START, END).report
     assert any(s["rule_id"] == "MAINT-INTERVAL" and not s["evaluated"] for s in report["rules"])
+
+
+def test_convert_refuses_a_submission_without_elevators(tmp_path):
+    folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS})
+    r = run("convert", folder, tmp_path / "out")
+    assert r.exit_code == 2 and "the submission has no elevators: nothing can be judged" in r.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_dataset_url_without_a_cluster_is_refused(dataset):
+    r = run("check", dataset.as_uri(), "--from", "2024-01-01", "--to", "2024-12-31")
+    assert r.exit_code == 2 and "a dataset URL needs --cluster" in r.output
