@@ -121,14 +121,19 @@ def postgres_admin_url():
     server.stop()
 
 
-@pytest.fixture
-def postgres_database(postgres_admin_url):
-    """A fresh, empty database on the session's server: its URL."""
+def new_postgres_database(admin_url: str, prefix: str = "t") -> str:
+    """A fresh, empty database on the server at `admin_url`: its URL."""
     import uuid
 
     import psycopg
 
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {name}")
-    return postgres_admin_url.rsplit("/", 1)[0] + "/" + name
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def postgres_database(postgres_admin_url):
+    """A fresh, empty database on the session's server: its URL."""
+    return new_postgres_database(postgres_admin_url)

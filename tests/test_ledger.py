@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sqlite3
 import threading
-import uuid
 
 import pytest
+from conftest import new_postgres_database
 
 from checker.credit import load_schedule
 from checker.errors import LiftcheckError
@@ -18,36 +17,11 @@ from checker.sample import SampleSpec, generate, write
 from checker.verdicts import fingerprint
 
 
-@pytest.fixture(scope="session")
-def postgres_server():
-    url = os.environ.get("LIFTCHECK_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    from pg import Server
-
-    try:
-        server = Server()
-        url = server.start()
-    except Exception as exc:  # noqa: BLE001 - reported as the skip (or failure) reason
-        if os.environ.get("LIFTCHECK_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required here but could not be started: {exc}")
-        pytest.skip(f"no PostgreSQL server for the ledger tests: {exc}")
-    yield url
-    server.stop()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def target(request, tmp_path):
     if request.param == "sqlite":
         return str(tmp_path / "ledger.sqlite")
-    import psycopg
-
-    admin_url = request.getfixturevalue("postgres_server")
-    name = f"ledger_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+    return new_postgres_database(request.getfixturevalue("postgres_admin_url"), "ledger")
 
 
 @pytest.fixture(scope="module")

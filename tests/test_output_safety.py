@@ -18,7 +18,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import polars as pl
@@ -27,6 +26,7 @@ import pytest
 from checker.errors import LiftcheckError
 from checker.outputs import atomic_output, csv_safe
 from hostile import PERIOD, run, tables, write
+from conftest import new_postgres_database
 
 
 def digest(path: Path) -> str:
@@ -395,34 +395,6 @@ def test_the_report_is_written_before_the_ledger_and_a_failed_report_records_not
     assert not fresh.exists()   # the ledger was not even created: the report came first
 
 
-@pytest.fixture(scope="module")
-def postgres_url():
-    url = os.environ.get("LIFTCHECK_TEST_POSTGRES_URL")
-    if url:
-        yield url
-        return
-    from pg import Server
-
-    try:
-        server = Server()
-        url = server.start()
-    except Exception as exc:  # noqa: BLE001 - reported as the skip (or failure) reason
-        if os.environ.get("LIFTCHECK_REQUIRE_POSTGRES"):
-            pytest.fail(f"PostgreSQL is required here but could not be started: {exc}")
-        pytest.skip(f"no PostgreSQL server: {exc}")
-    yield url
-    server.stop()
-
-
-def _pg_database(admin_url: str) -> str:
-    import psycopg
-
-    name = f"safety_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
 def _pg_tables(url: str) -> set[str]:
     import psycopg
 
@@ -431,10 +403,10 @@ def _pg_tables(url: str) -> set[str]:
                                            "WHERE table_schema = current_schema()")}
 
 
-def test_postgresql_an_unrelated_database_is_refused_unchanged(postgres_url, data):
+def test_postgresql_an_unrelated_database_is_refused_unchanged(postgres_admin_url, data):
     import psycopg
 
-    url = _pg_database(postgres_url)
+    url = new_postgres_database(postgres_admin_url, "safety")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE people (name TEXT)")
     for args in (["credit", url], ["check", data, *PERIOD, "--ledger", url]):
@@ -443,20 +415,20 @@ def test_postgresql_an_unrelated_database_is_refused_unchanged(postgres_url, dat
     assert _pg_tables(url) == {"people"}
 
 
-def test_postgresql_credit_show_never_creates_or_upgrades_a_ledger(postgres_url, data):
+def test_postgresql_credit_show_never_creates_or_upgrades_a_ledger(postgres_admin_url, data):
     from checker.ledger import open_ledger
 
-    empty = _pg_database(postgres_url)
+    empty = new_postgres_database(postgres_admin_url, "safety")
     r = run("credit", empty)
     assert r.exit_code == 2 and "holds no liftcheck ledger yet" in _clean(r)
     assert _pg_tables(empty) == set()
-    old = _pg_database(postgres_url)
+    old = new_postgres_database(postgres_admin_url, "safety")
     with open_ledger(old, migrate_to=1):
         pass
     tables_before = _pg_tables(old)
     r = run("credit", old)
     assert r.exit_code == 2 and "a read-only command does not upgrade it" in _clean(r)
     assert _pg_tables(old) == tables_before and "revocations" not in tables_before
-    current = _pg_database(postgres_url)
+    current = new_postgres_database(postgres_admin_url, "safety")
     assert run("check", data, *PERIOD, "--ledger", current).exit_code == 1
     assert run("credit", current, "--format", "json").exit_code == 0

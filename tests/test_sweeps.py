@@ -10,20 +10,16 @@ breach once (SQLite and PostgreSQL). Then the four cases of the issue, by hand.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import random
 import tempfile
 import threading
-import uuid
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import oracle
-from conftest import FIRM, daily, days, elevator, keys, of, visits
-from test_ledger import postgres_server  # noqa: F401 - the session's throwaway PostgreSQL (or a skip)
+from conftest import FIRM, daily, days, elevator, keys, new_postgres_database, of, visits
 from test_oracle import BASE, credited, near, worlds, write_world
 from checker.ledger import open_ledger
 from checker.pipeline import run_check
@@ -169,21 +165,12 @@ def test_sweeps_that_split_a_span_find_its_breaches_and_a_ledger_holds_each_once
         check_ledger(str(Path(tmp) / "ledger.sqlite"), one, many, seed)
 
 
-def _new_database(admin_url: str) -> str:
-    import psycopg
-
-    name = f"sweeps_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    return admin_url.rsplit("/", 1)[0] + "/" + name
-
-
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(plan=sweep_plans(), seed=st.integers(0, 2**16))
-def test_a_postgres_ledger_fed_by_concurrent_sweeps_holds_each_breach_once(postgres_server, plan, seed):  # noqa: F811
+def test_a_postgres_ledger_fed_by_concurrent_sweeps_holds_each_breach_once(postgres_admin_url, plan, seed):
     world, span, sweeps = plan
     one, many = sweep_all(world, span, sweeps)
-    check_ledger(_new_database(postgres_server), one, many, seed)
+    check_ledger(new_postgres_database(postgres_admin_url, "sweeps"), one, many, seed)
 
 
 # ---------------------------------------------------------------- the four cases of issue 10, by hand
