@@ -632,7 +632,6 @@ def _prerequisite_wording(run, lang: str) -> dict[str, dict[str, str]]:
 
 
 def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: str) -> None:
-    import json
 
     from checker.outputs import write_text
     from checker.render import print_report, write_violations

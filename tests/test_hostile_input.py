@@ -346,7 +346,7 @@ case("formula-households-xlsx", "xlsx",
      [f"book.xlsx[elevators]!{col('elevators', 'households_served')}2 row 2, field households_served", "=9*11",
       "a formula without a saved value"],
      raw=formula("elevators", f"{col('elevators', 'households_served')}2", "=9*11"), same_as=without_elevator("E1"))
-case("formula-date-xlsx", "xlsx", [f"book.xlsx[maintenance]!B3 row 3, field date", "=TODAY()"],
+case("formula-date-xlsx", "xlsx", ["book.xlsx[maintenance]!B3 row 3, field date", "=TODAY()"],
      raw=formula("maintenance", "B3", "=TODAY()"), same_as=drop("maintenance", 1))
 case("error-value-xlsx", "xlsx",
      [f"book.xlsx[elevators]!{col('elevators', 'households_served')}2 row 2, field households_served", "#N/A",

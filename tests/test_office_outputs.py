@@ -45,7 +45,7 @@ def workbook(sample, tmp_path_factory) -> openpyxl.Workbook:
     out = tmp_path_factory.mktemp("wb") / "违规清单.xlsx"
     r = run("check", sample, *PERIOD, "-o", out)
     assert r.exit_code == 1
-    assert f"检查工作簿（概览、违规清单、待办事项、未评判、信用扣分、参数与口径；违规" in r.output
+    assert "检查工作簿（概览、违规清单、待办事项、未评判、信用扣分、参数与口径；违规" in r.output
     assert f"written to {out}" in r.output
     return openpyxl.load_workbook(out)
 

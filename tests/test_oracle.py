@@ -61,7 +61,6 @@ def periods(draw):
 def worlds(draw, span: tuple[dt.date, dt.date] | None = None):
     """A submission with Python-typed records, the period and the parameters."""
     start, end = span or draw(periods())
-    lo, hi = start, end
     n = draw(st.sampled_from([1, 2, 3]))
     elevators = []
     for i in range(n):
