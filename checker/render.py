@@ -69,18 +69,24 @@ def _people_file(path: Path) -> bool:
     return path.suffix.lower() in (".csv", ".xlsx")
 
 
+def _write_people_table(table, path: Path, sheet: str, lang: str, encoding: str, title: str | None = None) -> None:
+    """A list for people: .csv (BOM by default) or a one-sheet workbook; whole or not at all."""
+    from checker import office
+
+    with atomic_output(path) as tmp:
+        if path.suffix.lower() == ".csv":
+            office.write_csv(table, tmp, lang, encoding)
+        else:
+            office.write_table_workbook(table, tmp, sheet, lang, title)
+
+
 def write_problems(problems: pl.DataFrame, path: Path, lang: str = "zh", encoding: str = "utf-8-bom") -> None:
     """validate -o: .csv and .xlsx in the reader's language, .json/.jsonl as they are; whole or not at all."""
     from checker import office
 
     if not _people_file(path):
         return write_table(problems, path)
-    table = office.problems_table(problems, lang)
-    with atomic_output(path) as tmp:
-        if path.suffix.lower() == ".csv":
-            office.write_csv(table, tmp, lang, encoding)
-        else:
-            office.write_table_workbook(table, tmp, "problems", lang)
+    _write_people_table(office.problems_table(problems, lang), path, "problems", lang, encoding)
 
 
 def write_violations(report: dict, path: Path, lang: str = "zh", encoding: str = "utf-8-bom",
@@ -111,14 +117,9 @@ def write_old_list(listing: pl.DataFrame, path: Path, day: dt.date, lang: str = 
 
     if not _people_file(path):
         return write_table(listing, path)
-    table = office.old_list_table(listing, lang)
-    with atomic_output(path) as tmp:
-        if path.suffix.lower() == ".csv":
-            office.write_csv(table, tmp, lang, encoding)
-        else:
-            title = (f"15年以上老旧住宅电梯清单（截至 {day}，共 {listing.height:,} 部）" if lang == "zh"
-                     else f"Old residential elevators as of {day} ({listing.height:,})")
-            office.write_table_workbook(table, tmp, "old_list", lang, title)
+    title = (f"15年以上老旧住宅电梯清单（截至 {day}，共 {listing.height:,} 部）" if lang == "zh"
+             else f"Old residential elevators as of {day} ({listing.height:,})")
+    _write_people_table(office.old_list_table(listing, lang), path, "old_list", lang, encoding, title)
 
 
 def validation_summary(sub: Submission) -> dict:
