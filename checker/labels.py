@@ -13,8 +13,6 @@ from typing import Any
 from checker.contract import record_types
 from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
 
-LANGS = ("zh", "en")
-
 RESPONSIBLE_EN = {"use_unit": "use unit", "maintenance_unit": "maintenance unit", "market_regulator": "market regulator",
                   "district_government": "district government", "town_government": "town government / subdistrict office",
                   "housing_department": "housing department"}

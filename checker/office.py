@@ -28,7 +28,6 @@ from checker.contract import record_types
 from checker.errors import LiftcheckError
 from checker.outputs import XLSX_OPTIONS, csv_safe
 
-CSV_ENCODINGS = ("utf-8-bom", "utf-8")
 BOM = "\ufeff"
 # Text stored as text (outputs.XLSX_OPTIONS); rows streamed to disk, not held in memory.
 BOOK_OPTIONS = XLSX_OPTIONS | {"constant_memory": True}
