@@ -146,6 +146,7 @@ class CompiledRule:
         """(violations, pending) as fact rows."""
         if self.applies is not None:
             facts = facts.filter(self.applies)
+        self.cases = facts.height
         if self.rule.kind == "condition":
             return facts.filter(self.condition), facts.clear()
         if self.rule.kind == "deadline":
@@ -346,7 +347,8 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         violations.extend(found)
         pending.extend(waiting)
         statuses.append(RuleStatus(rule_id=rule.id, title=wording.render_static(rule.title["zh"], params, end),
-                                   evaluated=True, sweep=rule.sweep, violations=len(found), pending=len(waiting)))
+                                   evaluated=True, sweep=rule.sweep, violations=len(found), pending=len(waiting),
+                                   cases=compiled.cases))
         if progress:
             progress(rule.id, len(rules))
     if timings is not None:
@@ -398,7 +400,8 @@ def merge(results: list[Evaluation], sub: Submission, params: ParameterSet) -> E
     """One evaluation from the evaluations of a submission's partitions."""
     first = results[0]
     statuses = [status.model_copy(update={"violations": sum(r.statuses[i].violations for r in results),
-                                          "pending": sum(r.statuses[i].pending for r in results)})
+                                          "pending": sum(r.statuses[i].pending for r in results),
+                                          "cases": sum(r.statuses[i].cases for r in results)})
                 for i, status in enumerate(first.statuses)]
     return Evaluation(first.start, first.end, statuses, [v for r in results for v in r.violations],
                       [p for r in results for p in r.pending], FactBase(sub, params, first.start, first.end), sub,

@@ -63,6 +63,10 @@ class RuleStatus(BaseModel):
     reason_en: str | None = None
     violations: int = 0
     pending: int = 0
+    # how many cases (a subject in a period: an elevator-month, an interval, a hazard…) the
+    # rule judged after its scope and `applies_when`: "no violation" means something only
+    # beside a count above zero
+    cases: int = 0
 
 
 def fingerprint(rule_id: str, subject: str, period_key: str) -> str:
