@@ -189,6 +189,23 @@ def test_hazard_settled_before_the_period_pending_and_open(judge):
     assert [(p["subject"], p["due_on"]) for p in r["pending"]] == [("H3", "2025-01-14")]
 
 
+def test_a_deadline_due_on_the_periods_last_day(judge):
+    # Issue 16: the flaky fifth survivor, pinned. Due on `to` and open at its end: a breach of this
+    # period (not pending, not the next period's); rectified on `to`: in time; rectified the day
+    # after: late, and this period's breach, because the obligation was violated within it.
+    r = judge("2024-01-01", "2024-12-31", rules=["HAZARD-OVERDUE"], hazards=[
+        _hazard("H1", "general", "2024-12-01"),                            # due 12-31, open
+        _hazard("H2", "general", "2024-12-01", rectified="2024-12-31"),  # due 12-31, on the day
+        _hazard("H3", "general", "2024-12-01", rectified="2025-01-01"),  # due 12-31, a day late
+        _hazard("H4", "general", "2024-12-02")])                           # due 2025-01-01: pending
+    assert keys(r, "HAZARD-OVERDUE") == [("H1", "H1"), ("H3", "H3")]
+    assert [(p["subject"], p["due_on"]) for p in r["pending"]] == [("H4", "2025-01-01")]
+    assert status(r, "HAZARD-OVERDUE")["cases"] == 4
+    late = {v["subject"]: v["evidence"] for v in of(r, "HAZARD-OVERDUE")}
+    assert (late["H1"]["due_on"], late["H1"]["fulfilled_on"]) == ("2024-12-31", None)
+    assert (late["H3"]["due_on"], late["H3"]["fulfilled_on"]) == ("2024-12-31", "2025-01-01")
+
+
 def test_hazards_of_stopped_elevators_count_but_not_scrapped_ones(judge):
     r = judge("2024-01-01", "2024-12-31", rules=["HAZARD-OVERDUE"],
               elevators=[elevator("E1", status="stopped"), elevator("E2", status="scrapped")],
@@ -256,6 +273,42 @@ def test_serious_hazard_partly_covered_by_stops(judge):
     assert v["evidence"]["first_unstopped_day"] == "2024-03-06" and v["evidence"]["unstopped_days"] == 4
 
 
+def test_serious_hazard_back_to_back_stops_are_one_stop(judge):
+    # Issue 16 survivor: stop records that meet (the first one's 恢复使用日期 is the second one's
+    # start) are one stop, so the first unstopped day is the day after the second, never the
+    # second's first (stopped) day.
+    r = judge("2024-01-01", "2024-12-31", rules=["HAZARD-SERIOUS-STOP"],
+              hazards=[_hazard("H1", "serious", "2024-03-01", rectified="2024-03-20")],
+              stop_periods=[{"elevator_id": "E1", "start": "2024-03-02", "end": "2024-03-05"},
+                            {"elevator_id": "E1", "start": "2024-03-05", "end": "2024-03-10"}])
+    [v] = of(r, "HAZARD-SERIOUS-STOP")
+    assert (v["evidence"]["first_unstopped_day"], v["evidence"]["unstopped_days"]) == ("2024-03-10", 10)
+    assert v["message_zh"] == ("严重事故隐患 H1（电梯 E1，2024-03-01 发现，2024-03-20 整改完成）整改前应停用，"
+                               "自 2024-03-10 起有 10 天仍在使用")
+
+
+def test_serious_hazard_stops_a_day_apart_are_two_stops(judge):
+    # …and a stop ending (恢复使用日期) one day before the next starts leaves that day in use.
+    r = judge("2024-01-01", "2024-12-31", rules=["HAZARD-SERIOUS-STOP"],
+              hazards=[_hazard("H1", "serious", "2024-03-01", rectified="2024-03-20")],
+              stop_periods=[{"elevator_id": "E1", "start": "2024-03-02", "end": "2024-03-05"},
+                            {"elevator_id": "E1", "start": "2024-03-06", "end": "2024-03-20"}])
+    [v] = of(r, "HAZARD-SERIOUS-STOP")
+    assert (v["evidence"]["first_unstopped_day"], v["evidence"]["unstopped_days"]) == ("2024-03-05", 1)
+
+
+def test_serious_hazard_overlapping_stops_count_each_day_once(judge):
+    # Overlapping and nested stop records: one stop 03-02..03-11 (end 03-12), each day counted once.
+    r = judge("2024-01-01", "2024-12-31", rules=["HAZARD-SERIOUS-STOP"],
+              hazards=[_hazard("H1", "serious", "2024-03-01", rectified="2024-03-20")],
+              stop_periods=[{"elevator_id": "E1", "start": "2024-03-02", "end": "2024-03-08"},
+                            {"elevator_id": "E1", "start": "2024-03-03", "end": "2024-03-05"},
+                            {"elevator_id": "E1", "start": "2024-03-06", "end": "2024-03-12"}])
+    [v] = of(r, "HAZARD-SERIOUS-STOP")
+    assert v["evidence"] == {"found_on": "2024-03-01", "rectified_on": "2024-03-20", "stop_from": "2024-03-02",
+                             "stop_through": "2024-03-19", "first_unstopped_day": "2024-03-12", "unstopped_days": 8}
+
+
 def test_serious_hazard_unrectified_runs_to_the_period_end(judge):
     r = judge("2024-01-01", "2024-03-31", rules=["HAZARD-SERIOUS-STOP"],
               hazards=[_hazard("H1", "serious", "2024-03-01")], stop_periods=[])
@@ -308,6 +361,21 @@ def test_fund_with_a_sound_basis_passes_and_exactly_12_months_is_allowed(judge):
     [v] = of(r, "FUND-EMERGENCY-BASIS")
     assert v["evidence"]["unmet"] == ["report_recent"]
     assert re.search(r"12\s*个月", v["message_zh"]) and re.search(r"12\s*months", v["message_en"])
+
+
+def test_fund_report_completed_on_the_application_day_is_a_basis(judge):
+    # Issue 16 survivor (`<=` → `<`): a report completed on the day of the application counts;
+    # completed the day after, it does not.
+    report = _assessment("A1", applied="2024-01-01", completed="2024-03-01")
+    kwargs = dict(rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)], assessments=[report])
+    same_day = judge("2024-01-01", "2024-12-31", fund_applications=[_fund(applied="2024-03-01")], **kwargs)
+    assert of(same_day, "FUND-EMERGENCY-BASIS") == []
+    assert (status(same_day, "FUND-EMERGENCY-BASIS")["evaluated"], status(same_day, "FUND-EMERGENCY-BASIS")["cases"]) == (True, 1)
+    day_before = judge("2024-01-01", "2024-12-31", fund_applications=[_fund(applied="2024-02-29")], **kwargs)
+    [v] = of(day_before, "FUND-EMERGENCY-BASIS")
+    assert v["evidence"]["unmet"] == ["report_completed"]
+    assert v["message_zh"] == ("维修资金应急通道申请 F1（老旧电梯 E1，2024-02-29 申请）的评估报告依据不足："
+                               "申请时评估报告尚未完成")
 
 
 def test_fund_lists_every_unmet_prerequisite(judge):
