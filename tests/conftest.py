@@ -9,9 +9,59 @@ from pathlib import Path
 import pytest
 from hypothesis import Phase, settings
 
-# `pytest --hypothesis-profile=mutation`: generate only, no shrinking, to check quickly
-# that a deliberately broken engine is caught (see docs/testing.md).
-settings.register_profile("mutation", phases=[Phase.explicit, Phase.reuse, Phase.generate])
+# Hypothesis profiles (docs/testing.md):
+# - "ci", the default: a fixed seed (derandomize) and no example database, so that every run of
+#   the suite draws the same examples: CI can neither pass by luck nor fail by it, and a failure
+#   is reproduced by running the same command again;
+# - "nightly" (`pytest --hypothesis-profile=nightly`): fresh random examples, NIGHTLY_FACTOR times
+#   as many for the property tests that ask for `examples(n)`;
+# - "mutation": generate only, no shrinking, to check quickly that a deliberately broken engine
+#   is caught (it fails in seconds instead of shrinking for minutes).
+NIGHTLY_FACTOR = 20
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("nightly", derandomize=False, database=None, print_blob=True)
+settings.register_profile("mutation", derandomize=True, database=None,
+                          phases=[Phase.explicit, Phase.reuse, Phase.generate])
+settings.load_profile("ci")
+_PROFILE = {"name": "ci"}
+
+
+def pytest_configure(config):
+    _PROFILE["name"] = config.getoption("hypothesis_profile", None) or "ci"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """LIFTCHECK_NO_SKIPS=1 (set by .ci/run): a skipped test fails instead. In CI nothing may be
+    skipped: a test that cannot run there (no PostgreSQL, no Chromium, a missing package, a file
+    outside the checkout) would otherwise pass unseen. Opt-in runs are deselected by marker
+    (`-m "not load"`), never skipped."""
+    outcome = yield
+    report = outcome.get_result()
+    import os
+
+    if os.environ.get("LIFTCHECK_NO_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (LIFTCHECK_NO_SKIPS=1), which must run every test: {reason}"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """…and a whole module skipped while collecting (importorskip, a module-level skip) fails the run."""
+    import os
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if os.environ.get("LIFTCHECK_NO_SKIPS") == "1" and skipped and session.exitstatus == 0:
+        reporter.write_line("")
+        for r in skipped:
+            reporter.write_line(f"skipped in CI (LIFTCHECK_NO_SKIPS=1): {r.nodeid}: {r.longrepr}", red=True)
+        session.exitstatus = 1
+
+
+def examples(n: int) -> int:
+    """How many examples a property test draws: n in CI, NIGHTLY_FACTOR × n in the nightly profile."""
+    return n * NIGHTLY_FACTOR if _PROFILE["name"] == "nightly" else n
 
 from checker.pipeline import run_check
 

@@ -12,14 +12,16 @@ with `order` stops before, on and after the finding, weeks straddling `from`, mo
 from __future__ import annotations
 
 import datetime as dt
+import pprint
 import tempfile
+import textwrap
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 import oracle
-from conftest import COMMITTEE, FIRM, MAINTAINER, MAKER, ORGANIZATIONS, elevator, visits, write_submission
+from conftest import COMMITTEE, FIRM, MAINTAINER, MAKER, ORGANIZATIONS, elevator, examples, visits, write_submission
 from checker.credit import load_schedule
 from checker.pipeline import run_check
 
@@ -44,15 +46,22 @@ def maybe(strategy, p_none: int = 2):
 
 @st.composite
 def periods(draw):
-    kind = draw(st.sampled_from(["any", "any", "month_start", "monday", "leap"]))
+    """Short periods around every edge, and now and then a calendar year or up to two years
+    (the yearly and two-year sweeps regulators run; the state rules' 12-month windows inside)."""
+    kind = draw(st.sampled_from(["any", "any", "month_start", "monday", "leap", "year", "long"]))
     if kind == "leap":                       # 2008-02-29 turns 15 on 2023-02-28 (民法典 第二百零二条)
         start = draw(near(dt.date(2023, 2, 28), -20, 2))
+    elif kind == "year":                     # a calendar year (2024 is a leap year)
+        start = dt.date(draw(st.sampled_from([2023, 2024])), 1, 1)
+        return start, dt.date(start.year, 12, 31)
     else:
         start = draw(near(BASE, 0, 560))
         if kind == "month_start":
             start = start.replace(day=1)
         elif kind == "monday":
             start = plus(start, -(start.isoweekday() - 1))
+    if kind == "long":                       # up to two years, ending anywhere
+        return start, plus(start, draw(st.sampled_from([364, 365, 366, 729, 730]) | st.integers(300, 730)))
     end = plus(start, draw(st.sampled_from([0, 6, 13, 30, 31, 45, 61, 75]) | st.integers(0, 75)))
     return start, end
 
@@ -232,6 +241,20 @@ def worlds(draw, span: tuple[dt.date, dt.date] | None = None):
             s = draw(near(start, -40, (end - start).days + 5))
             stop_end = {"random": plus(s, draw(st.integers(1, 25))), "empty": s, "open": None}[how]
         stops.append({"elevator_id": e, "start": s, "end": stop_end, "reason": draw(st.sampled_from(["owner", "works", "order"]))})
+    # back-to-back (one's 恢复使用日期 is the next one's start), a day apart, overlapping and nested
+    # stop records of one elevator: each day is stopped once, and the "first day back" lies after all
+    closed = [s for s in stops if s["end"] is not None and s["end"] > s["start"]]
+    for _ in range(draw(st.integers(0, 2)) if closed else 0):
+        s = draw(st.sampled_from(closed))
+        how = draw(st.sampled_from(["back_to_back", "day_apart", "overlap", "nested"]))
+        length = (s["end"] - s["start"]).days
+        new_start = {"back_to_back": s["end"], "day_apart": plus(s["end"], 1),
+                     "overlap": plus(s["start"], draw(st.integers(0, length - 1))),
+                     "nested": plus(s["start"], draw(st.integers(0, length - 1)))}[how]
+        new_end = (plus(new_start, draw(st.integers(1, max(1, (s["end"] - new_start).days)))) if how == "nested"
+                   else draw(maybe(st.integers(1, 15).map(lambda x, a=new_start: plus(a, x)), p_none=5)))
+        stops.append({"elevator_id": s["elevator_id"], "start": new_start, "end": new_end,
+                      "reason": draw(st.sampled_from(["owner", "works", "order"]))})
 
     entrapments = []
     for k in range(draw(st.integers(0, 2))):
@@ -401,13 +424,66 @@ def expected_credit(expected: dict) -> set[str]:
             and v["rule_id"] not in oracle.NO_POINTS and points(v) > 0}
 
 
-@settings(max_examples=130, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+def daily_run(elevator_id: str, first: dt.date, last: dt.date) -> list[dict]:
+    """Normal daily checks of one elevator on every day from first to last (for pasted tests)."""
+    return [{"elevator_id": elevator_id, "date": plus(first, k), "inspector": "王伟", "result": "normal"}
+            for k in range((last - first).days + 1)]
+
+
+def _daily_code(rows: list[dict]) -> str:
+    """The daily checks as runs of daily_run(...) plus the other rows, so a pasted test stays short."""
+    normal = sorted((r["elevator_id"], r["date"]) for r in rows
+                    if r.get("result") == "normal" and r.get("inspector") == "王伟" and len(r) == 4)
+    parts, run = [], None
+    for e, d in normal:
+        if run and run[0] == e and d == plus(run[2], 1):
+            run[2] = d
+            continue
+        if run:
+            parts.append(f"*daily_run({run[0]!r}, {run[1]!r}, {run[2]!r})")
+        run = [e, d, d]
+    if run:
+        parts.append(f"*daily_run({run[0]!r}, {run[1]!r}, {run[2]!r})")
+    parts += [repr(r) for r in rows if not (r.get("result") == "normal" and r.get("inspector") == "王伟" and len(r) == 4)]
+    return "[" + ",\n ".join(parts) + "]"
+
+
+def as_test(world) -> str:
+    """A failing world as a ready-to-paste regression test (for tests/test_oracle.py)."""
+    tables, params, start, end = world
+    rest = {k: v for k, v in tables.items() if k not in ("organizations", "daily_checks")}
+    lines = ["tables = {", '    "organizations": ORGS,']
+    if "daily_checks" in tables:
+        lines.append(f'    "daily_checks": {textwrap.indent(_daily_code(tables["daily_checks"]), " " * 20).lstrip()},')
+    for name, rows in rest.items():
+        body = pprint.pformat(rows, width=100, compact=True, sort_dicts=False)
+        lines.append(f'    "{name}": {textwrap.indent(body, " " * (len(name) + 8)).lstrip()},')
+    lines.append("}")
+    code = "\n".join([
+        "",
+        "# ---- ready to paste into tests/test_oracle.py: the failing example as a regression test ----",
+        "def test_oracle_regression_TODO_NAME():",
+        textwrap.indent("\n".join(lines), "    "),
+        f"    params = {params!r}",
+        f"    start, end = {start!r}, {end!r}",
+        "    report = engine_report(tables, params, start, end)",
+        "    expected = oracle.judge(oracle.World(tables, start, end, params))",
+        "    assert differences(report, expected) == []",
+        "",
+    ])
+    return code.replace("datetime.datetime(", "dt.datetime(").replace("datetime.date(", "dt.date(")
+
+
+@settings(max_examples=examples(200), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(worlds())
 def test_engine_agrees_with_the_day_by_day_oracle(world):
     tables, params, start, end = world
     report = engine_report(tables, params, start, end)
     expected = oracle.judge(oracle.World(tables, start, end, params))
     diffs = differences(report, expected)
+    if diffs:
+        note(as_test(world))
     assert not diffs, "\n".join(diffs)
     assert report["metrics"]["closed_loop_rate"] == expected["closed_loop"]
     assert credited(report) == expected_credit(expected)
@@ -445,3 +521,20 @@ def test_every_deadline_violation_names_its_fulfilment_as_the_contract_says(judg
     got = {(v["rule_id"], v["period_key"]): (v["evidence"].get("due_on"), v["evidence"].get("fulfilled_on", "<absent>"))
            for v in report["violations"] if (v["rule_id"], v["period_key"]) in wanted}
     assert got == wanted
+
+
+@settings(max_examples=examples(5), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(worlds())
+def test_a_failing_world_is_printed_as_a_test_that_rebuilds_it(world):
+    """What a failure of the oracle test prints (as_test) is Python that rebuilds the same world."""
+    code = as_test(world).replace("    report = engine_report(tables, params, start, end)\n",
+                                  "    return tables, params, start, end\n")
+    namespace = dict(globals())
+    exec(code, namespace)  # noqa: S102 - our own generated test text
+    tables, params, start, end = namespace["test_oracle_regression_TODO_NAME"]()
+
+    def rows(table):
+        return sorted(repr(sorted(r.items())) for r in table)
+    assert {k: rows(v) for k, v in tables.items()} == {k: rows(v) for k, v in world[0].items()} | {"organizations": rows(ORGS)}
+    assert (params, start, end) == world[1:]

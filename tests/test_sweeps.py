@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import oracle
-from conftest import FIRM, daily, days, elevator, keys, new_postgres_database, of, visits
+from conftest import FIRM, daily, days, elevator, examples, keys, new_postgres_database, of, visits
 from test_oracle import BASE, credited, near, worlds, write_world
 from checker.ledger import open_ledger
 from checker.pipeline import run_check
@@ -96,7 +96,7 @@ def _describe(one: set, union: set) -> str:
 
 # ---------------------------------------------------------------- the oracle agrees with itself
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(200), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sweep_plans())
 def test_the_oracle_finds_the_same_breaches_whatever_the_sweep(plan):
     """The spec's reading is window-independent: a check of the oracle itself (no engine, fast)."""
@@ -154,7 +154,7 @@ def check_ledger(target: str, one: dict, many: list[dict], seed: int) -> None:
     assert all(rule in oracle.STATE_RULES for fp, rule in again.items() if fp not in prints)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sweep_plans(), st.integers(0, 2**16))
 def test_sweeps_that_split_a_span_find_its_breaches_and_a_ledger_holds_each_once(plan, seed):
     world, span, sweeps = plan
@@ -165,7 +165,7 @@ def test_sweeps_that_split_a_span_find_its_breaches_and_a_ledger_holds_each_once
         check_ledger(str(Path(tmp) / "ledger.sqlite"), one, many, seed)
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=examples(8), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(plan=sweep_plans(), seed=st.integers(0, 2**16))
 def test_a_postgres_ledger_fed_by_concurrent_sweeps_holds_each_breach_once(postgres_admin_url, plan, seed):
     world, span, sweeps = plan
