@@ -780,6 +780,7 @@ def rules():
 @_friendly
 def rules_list(fmt: str):
     """列出全部规则。List every rule."""
+    from checker.params import load_parameters
     from checker.render import rules_table
     from checker.rulebook import load_rulebook
 
@@ -789,7 +790,7 @@ def rules_list(fmt: str):
 
         click.echo(json.dumps([r.body for r in book], ensure_ascii=False, indent=2, default=str))
     else:
-        rules_table(book)
+        rules_table(book, load_parameters())
 
 
 @rules.command("show")

@@ -363,17 +363,24 @@ def _print_unjudged(report: dict, console: Console, cap: int) -> None:
         console.print(f"另有 {len(rows) - cap:,} 部未显示；用 -o 违规清单.xlsx 导出（“未评判”表）。 ({len(rows) - cap:,} more.)")
 
 
-def rules_table(book, console: Console | None = None) -> None:
+def rules_table(book, params, console: Console | None = None) -> None:
+    """`liftcheck rules list`: titles read with the parameters in force today, as `rules show`
+    and the reports print them (never a raw {param.…} placeholder)."""
+    from checker import wording
     from checker.rulebook import SEVERITY_ZH
 
     console = console or Console()
+    today = dt.date.today()
+
+    def title_of(r, lang: str) -> str:
+        return wording.render_static(r.title[lang], params, today, lang)
     title = "规则 Rules（liftcheck rules show ID 查看详情）"
     if console.width < NARROW:
         console.print(f"[bold]{title}[/]")
         for r in book:
             severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
             console.print(f"[bold]{r.id}[/] · 条款 {r.clause['ref']} · {severity}", overflow="fold")
-            _indented(console, f"{escape(r.title['zh'])} [dim]{escape(r.title['en'])}[/]")
+            _indented(console, f"{escape(title_of(r, 'zh'))} [dim]{escape(title_of(r, 'en'))}[/]")
             _indented(console, f"主体 {escape(r.subject['zh'])} · 责任方 {escape(r.responsible_text())}")
         return
     table = _table(title)
@@ -381,7 +388,7 @@ def rules_table(book, console: Console | None = None) -> None:
         _col(table, col, ident=col.startswith("编号"))
     for r in book:
         severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
-        table.add_row(r.id, f"{r.title['zh']}\n[dim]{r.title['en']}[/]", r.clause["ref"], r.subject["zh"],
+        table.add_row(r.id, f"{escape(title_of(r, 'zh'))}\n[dim]{escape(title_of(r, 'en'))}[/]", r.clause["ref"], r.subject["zh"],
                       r.responsible_text(), severity)
     console.print(table)
 
@@ -598,8 +605,10 @@ def report_html(report: dict, prerequisites: dict | None = None) -> str:
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
     per_district = report["summary"]["by_district"]
     loop = report["metrics"]["closed_loop_rate"]["by_district"]
+    # most violations first; districts with as many in name order (never set order, which
+    # changes from run to run with Python's hash seed)
     districts = [{"name": d, "violations": per_district.get(d, 0), **loop.get(d, {"hazards": 0, "closed": 0, "rate": None})}
-                 for d in sorted(set(per_district) | set(loop), key=lambda d: -per_district.get(d, 0))]
+                 for d in sorted(set(per_district) | set(loop), key=lambda d: (-per_district.get(d, 0), d))]
     by_rule: dict[str, list] = defaultdict(list)
     for v in report["violations"]:
         by_rule[v["rule_id"]].append(v)
