@@ -6,21 +6,21 @@ import datetime as dt
 import json
 from pathlib import Path
 
+# distributed is a test dependency (pyproject.toml): where it is missing this module fails, never skips
+import distributed
 import pytest
 from click.testing import CliRunner
 
-distributed = pytest.importorskip("distributed")
-
-from checker import columnar  # noqa: E402
-from checker.cli import main  # noqa: E402
-from checker.cluster import judge_on_cluster  # noqa: E402
-from checker.load import load_submission  # noqa: E402
-from checker.params import load_parameters  # noqa: E402
-from checker.pipeline import run_check  # noqa: E402
-from checker.report import build_report  # noqa: E402
-from checker.rulebook import load_rulebook  # noqa: E402
-from checker.sample import SampleSpec, generate, write  # noqa: E402
-from checker.validate import validate  # noqa: E402
+from checker import columnar
+from checker.cli import main
+from checker.cluster import judge_on_cluster
+from checker.load import load_submission
+from checker.params import load_parameters
+from checker.pipeline import run_check
+from checker.report import build_report
+from checker.rulebook import load_rulebook
+from checker.sample import SampleSpec, generate, write
+from checker.validate import validate
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 
