@@ -94,6 +94,9 @@ def test_check_with_a_local_cluster_of_processes_writes_the_single_machine_repor
                                         "--cluster", "local:2"])
     assert single.exit_code == cluster.exit_code == 1, cluster.output
     assert (tmp_path / "single.json").read_bytes() == (tmp_path / "cluster.json").read_bytes()
+    report = json.loads((tmp_path / "cluster.json").read_text(encoding="utf-8"))
+    assert {(v["subject"], v["period_key"]) for v in report["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(sample, START, END) != set()
     assert "5 个分区 partitions" in cluster.output and "peak_rss_mb" in cluster.output
 
 

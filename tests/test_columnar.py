@@ -69,7 +69,7 @@ def test_a_dataset_is_read_as_typed_frames_without_validating_again(sample, data
     sub, original = validate(raw), validate(load_submission(sample))
     assert sub.present_types == original.present_types
     assert sub.history_start == original.history_start
-    assert sub.record_counts == original.record_counts
+    assert sub.record_counts == original.record_counts == {name: len(table(sample, name)) for name in original.record_counts}
     for name, df in original.tables.items():
         assert sub.table(name).schema == df.schema, name
         assert sub.table(name).sort(df.columns).equals(df.sort(df.columns)), name
