@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import re
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
-from conftest import ORGANIZATIONS, elevator, write_submission
+from conftest import MAKER, ORGANIZATIONS, elevator, write_submission
+from independent import (closed_loop, daily_check_breaches, day, in_scope, plus_years, stopped_without_a_stop_record,
+                         table)
 from checker.cli import main
 from checker.resources import data_dir
 from checker.sample import SampleSpec, generate, write
+
+# rules.md's table of rules, in its order
+RULES = ["DAILY-CHECK", "WEEKLY-REVIEW", "MONTHLY-DISPATCH", "EMERGENCY-PLAN", "EMERGENCY-DRILL", "ALARM-FAULT",
+         "RESCUE-ARRIVAL", "MAINT-INTERVAL", "MAINT-INTERVAL-DENSE", "MAINT-PROVIDER", "INSPECTION-VALID",
+         "SCREENING-COVERAGE", "ASSESSMENT-AFTER-HIGH-RISK", "ASSESSMENT-AFFORDABLE", "ASSESSMENT-WORKGROUP",
+         "HAZARD-OVERDUE", "HAZARD-LISTED", "HAZARD-SERIOUS-STOP", "HAZARD-STOP-ORDER", "DEFECT-REPAIR",
+         "FUND-EMERGENCY-BASIS"]
 
 
 @pytest.fixture(scope="module")
@@ -33,34 +46,81 @@ def test_check_json_contract_and_exit_1_on_violations(sample):
     r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json")
     assert r.exit_code == 1
     report = json.loads(r.stdout)
-    assert set(report) >= {"period", "ruleset", "parameters", "violations", "pending", "rules", "summary", "credit", "metrics"}
-    assert report["ruleset"]["digest"].startswith("sha256:") and len(report["ruleset"]["digest"]) == 71
-    v = report["violations"][0]
-    assert set(v) >= {"rule_id", "title", "clause", "severity", "responsible_role", "responsible_org_id",
-                      "responsible_name", "elevator_id", "use_unit_id", "use_unit_name", "maintenance_unit_id",
-                      "period_key", "evidence", "message_zh", "message_en", "fingerprint"}
-    assert len(report["rules"]) == 21 and all(r["evaluated"] for r in report["rules"])
-    assert {r["rule_id"] for r in report["rules"] if r["sweep"] == "state"} == {
+    assert list(report) == ["period", "ruleset", "parameters", "overrides", "assumptions", "violations", "pending",
+                            "unjudged", "rules", "summary", "metrics", "credit", "credit_schedule"]
+    assert report["period"] == {"from": "2024-01-01", "to": "2024-12-31"}
+    # the digest: SHA-256 over the shipped rule files (name, NUL, bytes; sorted by name), then the
+    # parameters and the credit schedule; the coverage notes judge nothing and are left out
+    rules_dir = data_dir("rules")
+    h = hashlib.sha256()
+    for path in sorted(p for p in rules_dir.iterdir() if p.name not in {"params.yaml", "credit.yaml", "coverage.yaml"}):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    h.update((rules_dir / "params.yaml").read_bytes() + (rules_dir / "credit.yaml").read_bytes())
+    assert report["ruleset"] == {"version": "0.1.0", "digest": "sha256:" + h.hexdigest()}
+    assert report["overrides"] == {"parameters": [], "rules": {"replaced": [], "added": [], "disabled": []}}
+    violations = report["violations"]
+    assert all(list(v) == ["rule_id", "title", "title_en", "clause", "severity", "responsible_role", "responsible_org_id",
+                           "responsible_name", "elevator_id", "use_unit_id", "use_unit_name", "maintenance_unit_id",
+                           "district", "subject", "period_key", "evidence", "message_zh", "message_en", "fingerprint"]
+               for v in violations)
+    # every violation names the elevator's own district and use unit, as the submission gives them
+    elevators = {e["elevator_id"]: e for e in table(sample, "elevators")}
+    names = {o["org_id"]: o["name"] for o in table(sample, "organizations")}
+    for v in violations:
+        if v["elevator_id"] is not None:
+            e = elevators[v["elevator_id"]]
+            assert (v["district"], v["use_unit_id"]) == (e["district"], e["use_unit_id"]), v
+        assert v["use_unit_name"] == names[v["use_unit_id"]], v
+        key = "\x1f".join([v["rule_id"], v["subject"], v["period_key"]])
+        assert v["fingerprint"] == hashlib.sha256(key.encode()).hexdigest()[:32], v
+    # DAILY-CHECK's breaches, found from the CSV files day by day
+    assert {(v["subject"], v["period_key"]) for v in violations if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(sample, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    # the summary adds up the violations
+    summary = report["summary"]
+    assert summary["violations"] == len(violations)
+    assert summary["by_rule"] == {rule_id: Counter(v["rule_id"] for v in violations)[rule_id] for rule_id in RULES}
+    assert summary["by_severity"] == dict(Counter(v["severity"] for v in violations))
+    assert summary["by_district"] == dict(sorted(Counter(v["district"] for v in violations if v["district"]).items()))
+    assert (summary["pending"], summary["not_evaluated"], summary["rejected_records"], summary["exit_status"]) == \
+        (len(report["pending"]), [], 0, 1)
+    assert summary["credit_points"] == sum(f["points"] for f in report["credit"]) > 0
+    # every rule was evaluated, judged cases, and counted its own violations
+    assert [x["rule_id"] for x in report["rules"]] == RULES
+    for x in report["rules"]:
+        assert x["evaluated"] is True and x["cases"] >= max(x["violations"], 1), x
+        assert x["violations"] == summary["by_rule"][x["rule_id"]], x
+    assert {x["rule_id"] for x in report["rules"] if x["sweep"] == "state"} == {
         "EMERGENCY-PLAN", "EMERGENCY-DRILL", "MAINT-PROVIDER", "SCREENING-COVERAGE", "ASSESSMENT-AFFORDABLE"}
-    # the sample's first stopped elevator has no stop record: listed, with the rules that could not judge it
+    # the sample's stopped elevators without a stop record: listed, with the rules that could not judge them
+    assert [u["elevator_id"] for u in report["unjudged"]] == sorted(stopped_without_a_stop_record(sample)) != []
     [unjudged] = report["unjudged"]
     assert unjudged["rules"] == ["DAILY-CHECK", "MAINT-INTERVAL", "MAINT-INTERVAL-DENSE", "INSPECTION-VALID",
                                  "HAZARD-SERIOUS-STOP"]
-    assert report["summary"]["unjudged"] == 1 and "没有未结束的停用记录" in unjudged["reason_zh"]
-    assert not any(x["elevator_id"] == unjudged["elevator_id"] for x in report["violations"]
-                   if x["rule_id"] in unjudged["rules"])
-    assert report["parameters"]["maintenance.min_star"]["interpretation"] is True
+    assert unjudged["reason_zh"] == "状态为停用，但没有未结束的停用记录：提交的数据没有说明从哪天起停用，无法逐日判断"
+    assert summary["unjudged"] == 1
+    assert not any(x["elevator_id"] == unjudged["elevator_id"] for x in violations if x["rule_id"] in unjudged["rules"])
+    assert report["parameters"]["maintenance.min_star"] == {
+        "value": 4, "unit": "stars", "basis": '四（五）"选聘电梯制造厂或高星级企业实施维护保养"（草案未定义“高星级”）',
+        "interpretation": True, "overridden": False, "description_zh": "“高星级”维保企业的最低星级",
+        "description_en": "lowest star rating that counts as 高星级", "values": {"2024-01-01": 4}}
     assert {a["parameter"] for a in report["assumptions"]} >= {"maintenance.min_star", "assessment.apply_within_days"}
 
 
 def test_check_exit_0_when_clean(tmp_path):
-    folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS, "elevators": [elevator()]})
+    # an old affordable-housing elevator maintained by its manufacturer: MAINT-PROVIDER judges it and finds nothing
+    folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS, "elevators": [
+        elevator(commissioned_on="2005-01-01", affordable_housing="是", maintenance_unit_id=MAKER)]})
     r = run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "json")
     assert r.exit_code == 0, r.output
     report = json.loads(r.stdout)
-    assert report["violations"] == []
-    assert [r["rule_id"] for r in report["rules"] if r["evaluated"]] == ["MAINT-PROVIDER"]
-    assert len(report["summary"]["not_evaluated"]) == 20
+    assert report["violations"] == [] and report["summary"]["exit_status"] == 0
+    assert [(x["rule_id"], x["evaluated"], x["cases"], x["violations"]) for x in report["rules"] if x["evaluated"]] == [
+        ("MAINT-PROVIDER", True, 1, 0)]
+    assert [x["rule_id"] for x in report["summary"]["not_evaluated"]] == [x for x in RULES if x != "MAINT-PROVIDER"]
+    assert report["summary"]["not_evaluated"][0] == {
+        "rule_id": "DAILY-CHECK", "reason_zh": "未评判：未提交 daily_checks（每日电梯安全检查记录（日管控））",
+        "reason_en": "not evaluated: no daily_checks submitted"}
 
 
 def test_invalid_input_is_refused_with_exit_2_and_skip_invalid_judges_the_rest(tmp_path):
@@ -150,11 +210,29 @@ def test_an_unwritable_output_name_is_refused_before_any_work(sample, tmp_path):
 
 def test_old_list_for_a_quarter(sample, tmp_path):
     r = run("old-list", sample, "--quarter", "2024Q3", "--format", "json")
+    assert r.exit_code == 0
     body = json.loads(r.stdout)
-    assert r.exit_code == 0 and body["as_of"] == "2024-09-30" and body["count"] == len(body["elevators"]) > 0
-    assert all(e["age_years"] >= 15 for e in body["elevators"])
+    # rules.md: every in-scope elevator with commissioned_on + 15 years <= the quarter's last day, whole years of age
+    as_of = dt.date(2024, 9, 30)
+    old = sorted((e for e in table(sample, "elevators") if in_scope(e) and plus_years(day(e["commissioned_on"]), 15) <= as_of),
+                 key=lambda e: (e["district"], e["community"], e["elevator_id"]))
+    expected = [(e["elevator_id"], e["district"], e["community"], e["commissioned_on"],
+                 as_of.year - day(e["commissioned_on"]).year - ((as_of.month, as_of.day) < (day(e["commissioned_on"]).month,
+                                                                                           day(e["commissioned_on"]).day)),
+                 e["affordable_housing"] == "true") for e in old]
+    assert body["as_of"] == "2024-09-30" and body["count"] == len(expected) == 20
+    assert [(e["elevator_id"], e["district"], e["community"], e["commissioned_on"], e["age_years"], e["affordable_housing"])
+            for e in body["elevators"]] == expected
+    # the workbook holds the same elevators, in the same order, under its Chinese title
+    import openpyxl
+
     out = tmp_path / "old.xlsx"
-    assert run("old-list", sample, "--as-of", "2024-09-30", "-o", out).exit_code == 0 and out.stat().st_size > 0
+    r = run("old-list", sample, "--as-of", "2024-09-30", "-o", out)
+    assert r.exit_code == 0 and f"old-elevator list: 20 elevators → {out}" in r.output
+    rows = list(openpyxl.load_workbook(out).active.iter_rows(values_only=True))
+    assert rows[0][0] == "15年以上老旧住宅电梯清单（截至 2024-09-30，共 20 部）"
+    assert rows[2][:8] == ("设备代码", "所在区", "街道", "小区", "使用单位", "使用单位代码", "投用日期", "投用年限")
+    assert [(x[0], x[1], x[3], x[6].date().isoformat(), x[7]) for x in rows[3:]] == [e[:5] for e in expected]
     r = run("old-list", sample)
     assert r.exit_code == 2 and "give exactly one of --as-of or --quarter" in r.output
     r = run("old-list", sample, "--quarter", "2024Q5")
@@ -176,12 +254,83 @@ def test_fund_check_exit_codes(sample):
     assert r.exit_code == 2 and "no fund application NOPE" in r.output
 
 
-def test_rules_commands():
-    assert run("rules", "list").exit_code == 0
+# rules.md's table: clause, responsible party (as the table prints it) and severity of each rule
+RULE_TABLE = {
+    "DAILY-CHECK": ("四（一）", "使用单位", "一般 general"),
+    "WEEKLY-REVIEW": ("四（一）", "使用单位", "一般 general"),
+    "MONTHLY-DISPATCH": ("四（一）", "使用单位", "一般 general"),
+    "EMERGENCY-PLAN": ("四（一）", "使用单位", "一般 general"),
+    "EMERGENCY-DRILL": ("四（一）", "使用单位", "一般 general"),
+    "ALARM-FAULT": ("四（一）", "使用单位", "较重 major"),
+    "RESCUE-ARRIVAL": ("四（一）", "使用单位", "较重 major"),
+    "MAINT-INTERVAL": ("特种设备安全监察条例 第三十一条", "维保单位", "一般 general"),
+    "MAINT-INTERVAL-DENSE": ("四（五）", "维保单位", "较重 major"),
+    "MAINT-PROVIDER": ("四（五）", "使用单位", "一般 general"),
+    "INSPECTION-VALID": ("四（一）", "使用单位", "严重 serious"),
+    "SCREENING-COVERAGE": ("四（二）", "市场监管部门", "提示 notice"),
+    "ASSESSMENT-AFTER-HIGH-RISK": ("四（二）", "使用单位（affordable_housing：市场监管部门）", "较重 major"),
+    "ASSESSMENT-AFFORDABLE": ("四（五）", "市场监管部门", "提示 notice"),
+    "ASSESSMENT-WORKGROUP": ("四（三）", "使用单位（affordable_housing：镇人民政府、街道办事处或开发区管理机构）", "较重 major"),
+    "HAZARD-OVERDUE": ("四（三）", "使用单位", "随隐患等级 by hazard"),
+    "HAZARD-LISTED": ("四（三）", "区人民政府（江北新区管理机构）", "提示 notice"),
+    "HAZARD-SERIOUS-STOP": ("四（一）", "使用单位", "严重 serious"),
+    "HAZARD-STOP-ORDER": ("五（三）", "市场监管部门", "提示 notice"),
+    "DEFECT-REPAIR": ("四（一）", "使用单位", "一般 general"),
+    "FUND-EMERGENCY-BASIS": ("四（三）", "房产部门", "提示 notice"),
+}
+
+
+def printed_rules_table(output: str) -> list[list[str]]:
+    """The rows of `rules list`'s table: [id, title zh, title en, clause, subject, responsible, severity]."""
+    rows: list[list[str]] = []
+    for line in output.splitlines():
+        if not line.startswith("│"):
+            continue
+        cells = [c.strip() for c in line.strip("│").split("│")]
+        if cells[0]:
+            rows.append([cells[0], cells[1], "", *cells[2:]])
+        else:
+            rows[-1][2] = cells[1]
+    return rows
+
+
+def rule_file(rule_id: str) -> dict:
+    return yaml.safe_load((data_dir("rules") / f"{rule_id}.yaml").read_text(encoding="utf-8"))
+
+
+def test_rules_list_prints_every_rule_with_its_title_clause_party_and_severity():
+    r = run("rules", "list")
+    assert r.exit_code == 0
+    rows = printed_rules_table(r.output)
+    assert [row[0] for row in rows] == RULES
+    for rule_id, title_zh, title_en, clause, subject, responsible, severity in rows:
+        body = rule_file(rule_id)
+        assert (clause, responsible, severity) == RULE_TABLE[rule_id], rule_id
+        assert subject == body["subject"]["zh"], rule_id
+        if rule_id != "MAINT-INTERVAL-DENSE":  # its title names a parameter: see the test below
+            assert (title_zh, title_en) == (body["title"]["zh"], body["title"]["en"]), rule_id
+    listed = json.loads(run("rules", "list", "--format", "json").stdout)
+    assert [x["id"] for x in listed] == RULES
+    assert listed == [rule_file(rule_id) for rule_id in RULES]
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="BUG (left for checker/ owners): `rules list` prints MAINT-INTERVAL-DENSE's "
+                          "title with the raw placeholder {param.maintenance.dense_max_interval_days}; "
+                          "`rules show` and the report print 10")
+def test_rules_list_prints_the_dense_title_with_the_parameter_in_force():
+    rows = {row[0]: row for row in printed_rules_table(run("rules", "list").output)}
+    assert rows["MAINT-INTERVAL-DENSE"][1:3] == ["高梯户比老旧电梯现场维保周期超过10天",
+                                                 "Dense old elevator maintained less often than every 10 days"]
+
+
+def test_rules_show_and_an_unknown_rule():
     r = run("rules", "show", "MAINT-INTERVAL-DENSE")
     assert r.exit_code == 0 and "梯户比超过70户/梯的15年以上老旧住宅电梯现场维护保养周期不大于10天/次" in r.output
+    assert "高梯户比老旧电梯现场维保周期超过10天  Dense old elevator maintained less often than every 10 days" in r.output
     r = run("rules", "show", "NOPE")
     assert r.exit_code == 2 and "no rule 'NOPE'" in r.output
+    assert "available: " + ", ".join(RULES) in r.output.replace("\n", "")
 
 
 def test_coverage_has_no_gaps():
@@ -210,11 +359,39 @@ def test_a_wrong_expectation_in_a_feature_fails_in_chinese(tmp_path, capsys):
 def test_demo_runs_the_full_check(tmp_path):
     r = run("demo", "--dir", tmp_path / "demo")
     assert r.exit_code == 0
-    report = json.loads((tmp_path / "demo" / "report.json").read_text(encoding="utf-8"))
-    assert all(n > 0 for n in report["summary"]["by_rule"].values())
+    demo = tmp_path / "demo"
+    assert sorted(p.name for p in demo.iterdir()) == sorted([".liftcheck-demo", "12天.yaml", "report.json", "submission",
+                                                            "我的数据.xlsx", "我的草稿"])
+    assert (demo / "12天.yaml").read_text(encoding="utf-8").endswith("maintenance.dense_max_interval_days: 12\n")
+    report = json.loads((demo / "report.json").read_text(encoding="utf-8"))
+    data = demo / "submission"
+    assert report["period"] == {"from": "2024-01-01", "to": "2024-12-31"}
+    assert len(table(data, "elevators")) == 120
+    # what the CSV files say, read without liftcheck: DAILY-CHECK's breaches and the unjudged elevators
+    assert {(v["subject"], v["period_key"]) for v in report["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(data, dt.date(2024, 1, 1), dt.date(2024, 12, 31)) != set()
+    assert [u["elevator_id"] for u in report["unjudged"]] == sorted(stopped_without_a_stop_record(data))
+    # the demo shows every rule at work: each evaluated, judging cases, with at least one violation
+    assert [(x["rule_id"], x["evaluated"]) for x in report["rules"]] == [(rule_id, True) for rule_id in RULES]
+    by_rule = Counter(v["rule_id"] for v in report["violations"])
+    assert report["summary"]["by_rule"] == {rule_id: by_rule[rule_id] for rule_id in RULES}
+    assert [x["rule_id"] for x in report["rules"] if not x["cases"] >= x["violations"] == by_rule[x["rule_id"]] > 0] == []
+    # the workbook holds the same records as the folder: `check` on it finds the same breaches
+    book = json.loads(run("check", demo / "我的数据.xlsx", "--from", "2024-01-01", "--to", "2024-12-31",
+                          "--format", "json").stdout)
+    assert sorted(v["fingerprint"] for v in book["violations"]) == sorted(v["fingerprint"] for v in report["violations"])
     # a missing value reads naturally: no placeholder for "nothing" in any message
     assert not [v for v in report["violations"] if "（无）" in v["message_zh"] or "(none)" in v["message_en"]]
-    shutil.rmtree(tmp_path / "demo")
+    shutil.rmtree(demo)
+
+
+def district_rows(html: str) -> list[tuple[str, int, int, int, str]]:
+    """The rows of the HTML report's 各区 Districts table."""
+    section = html[html.index("<h2>各区 Districts</h2>"):]
+    section = section[:section.index("</table>")]
+    cells = re.findall(r'<tr><td>([^<]*)</td><td class="n">(\d+)</td><td class="n">(\d+)</td>\s*'
+                       r'<td class="n">(\d+)</td><td class="n">([^<]*)</td></tr>', section)
+    return [(name, int(v), int(h), int(c), rate) for name, v, h, c, rate in cells]
 
 
 def test_html_report_is_escaped_and_complete(sample, tmp_path):
@@ -229,11 +406,45 @@ def test_html_report_is_escaped_and_complete(sample, tmp_path):
     firm = report["credit"][0]
     assert f'<td data-label="企业">{firm["name"]}</td><td data-label="统一社会信用代码" class="id">{firm["org_id"]}</td>' in html
     assert "默认分值，非官方" in html
+    # per district: the violations of its elevators (their districts read here from elevators.csv) and the
+    # closed-loop counts (counted here from hazards.csv), most violations first
+    districts = {e["elevator_id"]: e["district"] for e in table(sample, "elevators")}
+    violations = Counter(districts[v["elevator_id"]] for v in report["violations"] if v["elevator_id"])
+    loop = closed_loop(sample, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    assert loop != {} and len(violations) == 12
+    rows = district_rows(html)
+    assert {name: (v, h, c, rate) for name, v, h, c, rate in rows} == {
+        d: (violations[d], *loop.get(d, (0, 0)), f"{100 * loop[d][1] / loop[d][0]:.1f}%" if d in loop else "")
+        for d in set(violations) | set(loop)}
+    assert [v for _, v, _, _, _ in rows] == sorted(violations.values(), reverse=True)
     # self-contained: charts inline, nothing to fetch, a phone's viewport
     assert html.count("<svg") == 5 and "<img" not in html and "<script" not in html and "<link" not in html
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "html")
     assert r.exit_code == 2 and "--format html needs -o REPORT.html" in r.output
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="BUG (left for checker/ owners): render.report_html orders districts with equal "
+                          "violation counts by set iteration order, which follows PYTHONHASHSEED: the same "
+                          "submission gives different HTML bytes from run to run")
+def test_the_html_report_is_the_same_bytes_on_every_run(sample, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    pages = []
+    for seed in ("1", "2", "3"):
+        out = tmp_path / f"report-{seed}.html"
+        done = subprocess.run([sys.executable, "-m", "checker.cli", "check", str(sample), "--from", "2024-01-01",
+                               "--to", "2024-12-31", "--format", "html", "-o", str(out)],
+                              env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True, check=False)
+        if done.returncode != 1:
+            raise RuntimeError(done.stderr)  # not the bug this test is marked for
+        pages.append(out.read_bytes())
+    rows = [sorted(district_rows(page.decode("utf-8"))) for page in pages]
+    assert rows[0] == rows[1] == rows[2] != []  # the same districts and counts every time ...
+    assert pages[0] == pages[1] == pages[2]  # ... in the same order
 
 
 def test_html_report_escapes_what_people_typed(tmp_path):

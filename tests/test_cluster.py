@@ -6,21 +6,22 @@ import datetime as dt
 import json
 from pathlib import Path
 
+# distributed is a test dependency (pyproject.toml): where it is missing this module fails, never skips
+import distributed
 import pytest
 from click.testing import CliRunner
 
-distributed = pytest.importorskip("distributed")
-
-from checker import columnar  # noqa: E402
-from checker.cli import main  # noqa: E402
-from checker.cluster import judge_on_cluster  # noqa: E402
-from checker.load import load_submission  # noqa: E402
-from checker.params import load_parameters  # noqa: E402
-from checker.pipeline import run_check  # noqa: E402
-from checker.report import build_report  # noqa: E402
-from checker.rulebook import load_rulebook  # noqa: E402
-from checker.sample import SampleSpec, generate, write  # noqa: E402
-from checker.validate import validate  # noqa: E402
+from independent import daily_check_breaches, stopped_without_a_stop_record
+from checker import columnar
+from checker.cli import main
+from checker.cluster import judge_on_cluster
+from checker.load import load_submission
+from checker.params import load_parameters
+from checker.pipeline import run_check
+from checker.report import build_report
+from checker.rulebook import load_rulebook
+from checker.sample import SampleSpec, generate, write
+from checker.validate import validate
 
 START, END = dt.date(2024, 1, 1), dt.date(2024, 12, 31)
 
@@ -54,6 +55,10 @@ def test_two_workers_give_the_single_machine_verdicts(sample, dataset, client):
     central, merged, runs = judge_on_cluster(dataset, "", book, params, START, END, client=client)
     report = build_report(merged, book, params)
     assert len(single["violations"]) > 400
+    # beside liftcheck's own single-machine report, what the CSV files say day by day
+    assert {(v["subject"], v["period_key"]) for v in report["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(sample, START, END) != set()
+    assert [u["elevator_id"] for u in report["unjudged"]] == sorted(stopped_without_a_stop_record(sample))
     for section in ("violations", "pending", "unjudged", "rules", "summary", "metrics", "credit"):
         assert report[section] == single[section], section
     assert sorted(r.bucket for r in runs) == [0, 1, 2, 3, 4]
@@ -66,6 +71,8 @@ def test_a_period_inside_the_year_gives_the_same_verdicts_on_the_cluster(sample,
     single = run_check(sample, start, end).report
     _, merged, _ = judge_on_cluster(dataset, "", book, params, start, end, client=client)
     report = build_report(merged, book, params)
+    assert {(v["subject"], v["period_key"]) for v in report["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(sample, start, end) != set()
     assert report["violations"] == single["violations"] and report["pending"] == single["pending"]
 
 
@@ -74,7 +81,10 @@ def test_workers_read_the_dataset_through_an_fsspec_url(sample, dataset, client)
     _, merged, _ = judge_on_cluster(dataset.as_uri(), "", book, params, START, END, client=client,
                                     only=["DAILY-CHECK", "MAINT-INTERVAL"])
     single = run_check(sample, START, END, only=["DAILY-CHECK", "MAINT-INTERVAL"]).report
-    assert build_report(merged, book, params)["violations"] == single["violations"]
+    violations = build_report(merged, book, params)["violations"]
+    assert {(v["subject"], v["period_key"]) for v in violations if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(sample, START, END)
+    assert violations == single["violations"]
 
 
 def test_check_with_a_local_cluster_of_processes_writes_the_single_machine_report(sample, dataset, tmp_path):
@@ -84,6 +94,9 @@ def test_check_with_a_local_cluster_of_processes_writes_the_single_machine_repor
                                         "--cluster", "local:2"])
     assert single.exit_code == cluster.exit_code == 1, cluster.output
     assert (tmp_path / "single.json").read_bytes() == (tmp_path / "cluster.json").read_bytes()
+    report = json.loads((tmp_path / "cluster.json").read_text(encoding="utf-8"))
+    assert {(v["subject"], v["period_key"]) for v in report["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(sample, START, END) != set()
     assert "5 个分区 partitions" in cluster.output and "peak_rss_mb" in cluster.output
 
 
@@ -94,6 +107,7 @@ def test_a_csv_submission_on_a_local_cluster_is_judged_from_a_temporary_dataset(
     monkeypatch.setattr(client, "close", lambda: None)
     single = run_check(sample, START, END, only=["DAILY-CHECK"]).report
     on_cluster = run_check(sample, START, END, only=["DAILY-CHECK"], cluster="local:2").report
+    assert {(v["subject"], v["period_key"]) for v in on_cluster["violations"]} == daily_check_breaches(sample, START, END)
     assert on_cluster == single
 
 
@@ -149,6 +163,8 @@ def test_a_dataset_written_part_by_part_gives_the_same_verdicts_on_one_machine_a
     book, params = load_rulebook(), load_parameters()
     _, merged, _ = judge_on_cluster(tmp_path / "province", "", book, params, START, END, client=client)
     report = build_report(merged, book, params)
+    assert {(v["subject"], v["period_key"]) for v in from_csv["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(tmp_path / "all", START, END) != set()
     assert run_check(tmp_path / "province", START, END).report == from_csv
     for section in ("violations", "pending", "unjudged", "rules", "metrics", "credit"):
         assert report[section] == from_csv[section], section

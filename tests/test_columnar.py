@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import ORGANIZATIONS, elevator, write_submission
+from independent import daily_check_breaches, day, in_scope, plus_years, stopped_without_a_stop_record, table
 from checker import columnar
 from checker.cli import main
 from checker.load import load_submission
@@ -46,6 +47,9 @@ def test_the_dataset_gives_the_same_report_as_the_csv_it_came_from(sample, datas
     from_csv = run_check(sample, START, END).report
     from_parquet = run_check(dataset, START, END).report
     assert len(from_csv["violations"]) > 400
+    assert {(v["subject"], v["period_key"]) for v in from_parquet["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(sample, START, END) != set()
+    assert [u["elevator_id"] for u in from_parquet["unjudged"]] == sorted(stopped_without_a_stop_record(sample))
     assert from_parquet == from_csv
 
 
@@ -54,6 +58,9 @@ def test_the_dataset_gives_the_same_json_report_through_the_command(sample, data
         r = run("check", source, "--from", "2024-03-10", "--to", "2024-09-20", "--format", "json", "-o", tmp_path / name)
         assert r.exit_code == 1
     assert (tmp_path / "csv.json").read_bytes() == (tmp_path / "parquet.json").read_bytes()
+    report = json.loads((tmp_path / "parquet.json").read_text(encoding="utf-8"))
+    assert {(v["subject"], v["period_key"]) for v in report["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(sample, dt.date(2024, 3, 10), dt.date(2024, 9, 20)) != set()
 
 
 def test_a_dataset_is_read_as_typed_frames_without_validating_again(sample, dataset):
@@ -62,7 +69,7 @@ def test_a_dataset_is_read_as_typed_frames_without_validating_again(sample, data
     sub, original = validate(raw), validate(load_submission(sample))
     assert sub.present_types == original.present_types
     assert sub.history_start == original.history_start
-    assert sub.record_counts == original.record_counts
+    assert sub.record_counts == original.record_counts == {name: len(table(sample, name)) for name in original.record_counts}
     for name, df in original.tables.items():
         assert sub.table(name).schema == df.schema, name
         assert sub.table(name).sort(df.columns).equals(df.sort(df.columns)), name
@@ -76,6 +83,14 @@ def test_validate_and_old_list_read_the_dataset(sample, dataset):
     b = run("old-list", dataset, "--as-of", "2024-06-30", "--format", "csv")
     assert a.exit_code == b.exit_code == 0
     assert sorted(a.output.splitlines()) == sorted(b.output.splitlines())
+    # the old elevators on 2024-06-30, by rules.md, from elevators.csv
+    import csv
+    import io
+
+    listed = [row[0] for row in csv.reader(io.StringIO(b.output.lstrip("\ufeff")))][1:]
+    assert sorted(listed) == sorted(e["elevator_id"] for e in table(sample, "elevators")
+                                    if in_scope(e) and plus_years(day(e["commissioned_on"]), 15) <= dt.date(2024, 6, 30))
+    assert len(listed) > 20
 
 
 def test_each_bucket_holds_whole_use_units_and_all_their_records(sample, dataset):

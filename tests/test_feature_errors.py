@@ -34,6 +34,13 @@ def features(tmp_path: Path, text: str) -> tuple[int, str, Path]:
 def test_a_well_written_feature_passes(tmp_path):
     code, out, _ = features(tmp_path, HEAD + SCENARIO)
     assert code == 0, out
+    assert out.splitlines() == ["✓ 试验 › 一部电梯", "1 个场景：1 个通过，0 个不通过", "1 passed, 0 failed"]
+    # and its one assertion can fail: the same scenario expecting a violation instead is reported, exit 1
+    # (in a file of its own: pytest-bdd keeps a parsed feature per path for the life of the process)
+    (tmp_path / "wrong").mkdir()
+    code, out, _ = features(tmp_path / "wrong", HEAD + SCENARIO.replace("未评判", "的违规数为 1"))
+    assert code == 1 and "1 个场景：0 个通过，1 个不通过" in out
+    assert "规则 DAILY-CHECK：期望 1 条违规，实际 0 条：（没有违规）" in out
 
 
 def test_an_unknown_step_names_file_and_line_and_the_nearest_sentence(tmp_path):

@@ -34,10 +34,7 @@ pytestmark = [pytest.mark.browser,
 
 @pytest.fixture(scope="module")
 def browser():
-    if REQUIRED:
-        from playwright.sync_api import sync_playwright
-    else:
-        sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from playwright.sync_api import sync_playwright  # a test dependency: fails, never skips, when missing
     with sync_playwright() as p:
         chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
         yield chromium

@@ -82,15 +82,35 @@ def test_two_concurrent_sweeps_never_double_deduct(target, reports):
 
 
 def test_a_crash_in_the_middle_of_a_sweep_leaves_the_ledger_as_it_was(target, reports):
+    # a report whose last item the database refuses (no deduction of 0 points), after all the others were written
     broken = {**reports["year"], "credit": [dict(f, items=list(f["items"])) for f in reports["year"]["credit"]]}
     broken["credit"][-1]["items"].append(dict(broken["credit"][-1]["items"][0], fingerprint="f" * 32, points=0))
+    if target.startswith("postgresql"):
+        import psycopg
+
+        refused = pytest.raises(psycopg.errors.CheckViolation,
+                                match='new row for relation "deductions" violates check constraint "deductions_points_check"')
+    else:
+        refused = pytest.raises(sqlite3.IntegrityError, match=r"^CHECK constraint failed: points > 0$")
+    h1, year = fingerprints(reports["h1"]), fingerprints(reports["year"])
+    assert year - h1  # the crashed sweep had new breaches to write
     with open_ledger(target) as ledger:
-        with pytest.raises(Exception):
+        assert ledger.record_sweep(reports["h1"]) == len(h1)
+        before = ledger.deductions()
+        with refused:
             ledger.record_sweep(broken)
-        assert ledger.deductions() == []
+        # nothing of the crashed sweep stays: the same rows, one sweep, no 0-point row
+        assert ledger.deductions() == before
+        assert sorted(r["fingerprint"] for r in before) == sorted(h1)
         cur = ledger.conn.cursor()
         cur.execute("SELECT count(*) FROM sweeps")
+        assert cur.fetchone()[0] == 1
+        cur.execute(ledger._sql("SELECT count(*) FROM deductions WHERE points <= 0 OR fingerprint = %s"), ("f" * 32,))
         assert cur.fetchone()[0] == 0
+        cur.close()
+        # and the ledger goes on: the sweep without the bad item records exactly what h1 did not
+        assert ledger.record_sweep(reports["year"]) == len(year - h1)
+        assert sorted(r["fingerprint"] for r in ledger.deductions()) == sorted(h1 | year)
 
 
 def test_revoke_keeps_who_when_and_why_and_totals_show_it(target, reports):

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from conftest import ORGANIZATIONS, elevator, keys, visits, write_submission
+from conftest import ORGANIZATIONS, elevator, keys, status, visits, write_submission
 from checker.cli import main
 from checker.errors import LiftcheckError
 from checker.pipeline import run_check
@@ -51,6 +51,8 @@ def test_a_replacing_file_changes_the_verdict_and_the_report_says_it_was_replace
     folder = overlay(tmp_path / "小于10天", body)
     before, after = check(tmp_path / "a", None), check(tmp_path / "b", folder)
     assert keys(before, "MAINT-INTERVAL-DENSE") == []
+    # judged all the same: 12-31 → 01-10 (10 days, allowed under 不大于) and 01-10 to the period's end
+    assert (status(before, "MAINT-INTERVAL-DENSE")["evaluated"], status(before, "MAINT-INTERVAL-DENSE")["cases"]) == (True, 2)
     assert keys(after, "MAINT-INTERVAL-DENSE") == [("E1", "2023-12-31")]
     assert after["overrides"]["rules"] == {
         "added": [], "disabled": [],
@@ -77,6 +79,7 @@ def test_an_overlay_adds_a_rule_with_a_new_id_after_the_catalogue(tmp_path):
     report = check(tmp_path, folder)
     assert keys(report, "MAINT-INTERVAL-DENSE-7") == [("E1", "2023-12-31")]
     assert keys(report, "MAINT-INTERVAL-DENSE") == []
+    assert (status(report, "MAINT-INTERVAL-DENSE")["evaluated"], status(report, "MAINT-INTERVAL-DENSE")["cases"]) == (True, 2)
     assert report["overrides"]["rules"]["added"] == [
         {"rule_id": "MAINT-INTERVAL-DENSE-7", "file": str(folder / "MAINT-INTERVAL-DENSE-7.yaml")}]
 

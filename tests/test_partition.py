@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from independent import daily_check_breaches, stopped_without_a_stop_record
 from checker.engine import evaluate, evaluate_partitioned, partition
 from checker.load import load_submission
 from checker.params import load_parameters
@@ -21,6 +22,12 @@ def test_partitions_give_the_same_verdicts_as_the_whole(tmp_path):
     whole = build_report(evaluate(sub, book, params, start, end), book, params)
     parts = build_report(evaluate_partitioned(sub, book, params, start, end, parts=3), book, params)
     assert len(whole["violations"]) > 100
+    # the whole is right, by what the CSV files say day by day ...
+    assert {(v["subject"], v["period_key"]) for v in whole["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
+        daily_check_breaches(tmp_path, start, end) != set()
+    assert [u["elevator_id"] for u in whole["unjudged"]] == sorted(stopped_without_a_stop_record(tmp_path))
+    assert all(r["evaluated"] and r["cases"] >= max(r["violations"], 1) for r in whole["rules"]), whole["rules"]
+    # ... and the parts give exactly the whole, the cases each rule judged included
     assert parts["violations"] == whole["violations"]
     assert parts["pending"] == whole["pending"]
     assert parts["credit"] == whole["credit"] and parts["metrics"] == whole["metrics"]
