@@ -314,10 +314,6 @@ def test_rules_list_prints_every_rule_with_its_title_clause_party_and_severity()
     assert listed == [rule_file(rule_id) for rule_id in RULES]
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG (left for checker/ owners): `rules list` prints MAINT-INTERVAL-DENSE's "
-                          "title with the raw placeholder {param.maintenance.dense_max_interval_days}; "
-                          "`rules show` and the report print 10")
 def test_rules_list_prints_the_dense_title_with_the_parameter_in_force():
     rows = {row[0]: row for row in printed_rules_table(run("rules", "list").output)}
     assert rows["MAINT-INTERVAL-DENSE"][1:3] == ["高梯户比老旧电梯现场维保周期超过10天",
@@ -424,10 +420,6 @@ def test_html_report_is_escaped_and_complete(sample, tmp_path):
     assert r.exit_code == 2 and "--format html needs -o REPORT.html" in r.output
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="BUG (left for checker/ owners): render.report_html orders districts with equal "
-                          "violation counts by set iteration order, which follows PYTHONHASHSEED: the same "
-                          "submission gives different HTML bytes from run to run")
 def test_the_html_report_is_the_same_bytes_on_every_run(sample, tmp_path):
     import os
     import subprocess
