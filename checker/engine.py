@@ -338,6 +338,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         bad, due_later = compiled.judge(table, start, end)
         found = compiled.violations(bad)
         waiting = compiled.pending(due_later)
+        population = facts.population(rule.facts)
         t2 = time.perf_counter()
         derive += t1 - t0
         judge_time += t2 - t1
@@ -348,7 +349,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         pending.extend(waiting)
         statuses.append(RuleStatus(rule_id=rule.id, title=wording.render_static(rule.title["zh"], params, end),
                                    evaluated=True, sweep=rule.sweep, violations=len(found), pending=len(waiting),
-                                   cases=compiled.cases))
+                                   cases=compiled.cases if population is None else population))
         if progress:
             progress(rule.id, len(rules))
     if timings is not None:

@@ -68,6 +68,15 @@ class FactBase:
         self.end = end
         self.definitions = load_definitions()
 
+    def population(self, name: str) -> int | None:
+        """How many cases a rule over fact table `name` judges, where the table lists only the
+        findings: inspection_gaps holds the lapses, but INSPECTION-VALID judges every elevator
+        in service on some day up to `to` (the day-by-day ones). None: the table's rows are the cases."""
+        if name == "inspection_gaps":
+            return (self.info.filter(pl.col("commissioned_on") <= self.end)
+                    .filter(pl.col("elevator_id").is_in(self.day_by_day_ids.implode())).height)
+        return None
+
     def get(self, name: str) -> pl.DataFrame:
         if name not in FACT_TABLES:
             raise KeyError(name)

@@ -274,8 +274,29 @@ def _listing(found: list[dict]) -> str:
     return "；".join(f"{v['subject']} @ {v['period_key']}" for v in found)
 
 
-@then(parsers.parse('规则 "{rule}" 的违规数为 {count:d}'))
-def then_count(world: World, rule: str, count: int):
+NOTHING_TO_JUDGE = "nothing_to_judge"
+
+
+def _judged(world: World, rule: str, request) -> dict:
+    """The rule's status, insisting that it was evaluated and judged at least one case. A rule that
+    judged nothing reports no violation for every submission, so "没有违规" alone cannot tell a
+    clean record from a rule that never looked. Where judging nothing is the point (a month whose
+    last day lies after the period, an elevator not yet old), the scenario or its Examples block
+    carries the tag @nothing_to_judge, and then exactly 0 cases are required."""
+    _of(world, rule)  # the rule exists
+    status = next(r for r in _report(world)["rules"] if r["rule_id"] == rule)
+    if not status["evaluated"]:
+        raise AssertionError(f"规则 {rule}：期望已评判，实际未评判（{status.get('reason_zh') or '缺少所需记录'}）")
+    if request.node.get_closest_marker(NOTHING_TO_JUDGE) is not None:
+        if status["cases"] != 0:
+            raise AssertionError(f"规则 {rule}：标签 @{NOTHING_TO_JUDGE} 期望没有可评判的对象，实际评判了 {status['cases']} 个")
+    elif status["cases"] <= 0:
+        raise AssertionError(f"规则 {rule}：“没有违规”不足为凭——规则没有可评判的对象（0 个）；请在场景中给出它应当评判的"
+                             f"对象，或者（确实无可评判时）给场景或例子加标签 @{NOTHING_TO_JUDGE}")
+    return status
+
+
+def _count(world: World, rule: str, count: int) -> None:
     found = _of(world, rule)
     if len(found) != count:
         raise AssertionError(f"规则 {rule}：期望 {count} 条违规，实际 {len(found)} 条：{_listing(found)}")
@@ -283,16 +304,26 @@ def then_count(world: World, rule: str, count: int):
         world.violation = found[0]
 
 
+@then(parsers.parse('规则 "{rule}" 的违规数为 {count:d}'))
+def then_count(world: World, rule: str, count: int, request):
+    _count(world, rule, count)
+    status = _judged(world, rule, request)
+    if status["cases"] < count:
+        raise AssertionError(f"规则 {rule}：{count} 条违规却只评判了 {status['cases']} 个对象")
+
+
 @then(parsers.re(r'规则 "(?P<rule>[^"]+)" 没有违规'))
-def then_none(world: World, rule: str):
-    then_count(world, rule, 0)
+def then_none(world: World, rule: str, request):
+    _count(world, rule, 0)
+    _judged(world, rule, request)
 
 
 @then(parsers.re(r'规则 "(?P<rule>[^"]+)" 对 "(?P<subject>[^"]+)" 没有违规'))
-def then_none_for(world: World, rule: str, subject: str):
+def then_none_for(world: World, rule: str, subject: str, request):
     found = [v for v in _of(world, rule) if v["subject"] == subject]
     if found:
         raise AssertionError(f"规则 {rule}：期望 {subject} 没有违规，实际：{_listing(found)}")
+    _judged(world, rule, request)
 
 
 @then(parsers.parse('规则 "{rule}" 未评判'))
@@ -471,8 +502,9 @@ def then_points_for(world: World, org: str, rule: str):
 
 
 @then(parsers.parse('单位 "{org}" 不因规则 "{rule}" 扣分'))
-def then_no_points_for(world: World, org: str, rule: str):
+def then_no_points_for(world: World, org: str, rule: str, request):
     items = _items(world, org, rule)
     if items:
         shown = "；".join(f"{i['period_key']} {i['points']}分" for i in items)
         raise AssertionError(f"单位 {org}：期望不因 {rule} 扣分，实际：{shown}")
+    _judged(world, rule, request)
