@@ -153,8 +153,7 @@ def test_the_condition_language_refuses_what_it_does_not_know(condition, message
     rule = load_rulebook().get("MAINT-INTERVAL")
     rule.body["condition"] = condition
     columns = {"interval_days", "dense", "a", "b", "stopped_days_between", "ends_at_period_end", "elevator_id",
-               "use_unit_id", "maintenance_unit_id", "district", "judged_on",
-               "commissioned_on", "affordable_housing", "households_served"}   # for applies_when: not dense(a)
+               "use_unit_id", "maintenance_unit_id", "district", "judged_on"}
     with pytest.raises(LiftcheckError) as err:
         CompiledRule(rule, load_parameters(), columns, dt.date(2024, 1, 1), dt.date(2024, 1, 31))
     assert message in err.value.en
