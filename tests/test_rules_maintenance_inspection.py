@@ -8,7 +8,7 @@ maintenance record), not `from`. Stop periods end on 恢复使用日期, an in-s
 
 from __future__ import annotations
 
-from conftest import FIRM, MAINTAINER, MAKER, elevator, keys, of, visits
+from conftest import FIRM, MAINTAINER, MAKER, elevator, keys, of, status, visits
 
 # Old (15+ years) on every opening day these tests use, affordable, above 70 households.
 DENSE = dict(commissioned_on="2008-01-01", affordable_housing="是", households_served=71)
@@ -398,3 +398,15 @@ def test_installation_counts_as_a_passed_inspection(judge):
     r = judge("2024-01-01", "2024-12-31", rules=["INSPECTION-VALID"], elevators=[elevator(commissioned_on="2023-11-15")],
               inspections=[])
     assert keys(r, "INSPECTION-VALID") == [("E1", "2024-11-15")]
+
+
+def test_inspection_valid_counts_the_elevators_it_judged_not_only_the_lapses(judge):
+    # A clean year is a judged year: `cases` counts the elevators in service on some day up to
+    # `to` (E2 is commissioned after it), so "no violation" is read beside 1, not 0.
+    passes = [{"elevator_id": "E1", "date": "2023-06-01", "conclusion": "pass", "next_due": "2024-06-01"},
+              {"elevator_id": "E1", "date": "2024-06-01", "conclusion": "pass", "next_due": "2025-06-01"}]
+    r = judge("2024-01-01", "2024-12-31", rules=["INSPECTION-VALID"],
+              elevators=[elevator("E1"), elevator("E2", commissioned_on="2025-01-01")], inspections=passes)
+    assert of(r, "INSPECTION-VALID") == []
+    assert {k: status(r, "INSPECTION-VALID")[k] for k in ("evaluated", "cases", "violations")} == \
+        {"evaluated": True, "cases": 1, "violations": 0}
