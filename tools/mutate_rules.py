@@ -244,8 +244,8 @@ def credit_mutants(path: Path) -> list[Mutant]:
             for delta in (1, -1):
                 new = line[:num.start()] + str(int(num.group()) + delta) + line[num.end():]
                 # name the number: a severity inside {general: 2, …} or the key itself
-                sub = re.findall(r"(\w+):\s*$", line[:num.start()])
-                label = f"{key}.{sub[-1]}" if sub and sub[-1] != key else key
+                sub = re.findall(r"(\w+):\s*$", line[:num.start()]) if "{" in line[:num.start()] else []
+                label = f"{key}.{sub[-1]}" if sub else key
                 out.append(Mutant(rel, n, "credit", f"{label} {num.group()}→{int(num.group()) + delta}",
                                   line, new, key))
     return out
