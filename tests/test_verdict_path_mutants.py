@@ -1,0 +1,25 @@
+"""Tests that kill mutants of checker/'s verdict path that the rule tests let through (mutmut,
+tools/mutation.py): each pins one boundary of the Python that judges, through the real pipeline."""
+
+from __future__ import annotations
+
+from conftest import elevator, of
+
+OLD = dict(commissioned_on="2005-01-01")
+
+
+def test_an_obligation_arising_on_to_is_pending_and_one_due_on_to_is_violated(judge):
+    """checker/deadlines.py: an obligation arising on `to` is judged (arises_on <= to); one due on
+    `to` and not fulfilled is violated, 0 days late (D <= to), and not pending (pending: D > to)."""
+    r = judge("2024-01-01", "2024-06-30", rules=["ALARM-FAULT", "HAZARD-OVERDUE"], elevators=[elevator("E1", **OLD)],
+              alarm_tests=[{"elevator_id": "E1", "date": "2024-06-30", "ok": "false"}],
+              hazards=[{"hazard_id": h, "elevator_id": "E1", "found_on": "2024-03-01", "deadline": due,
+                        "source": "inspection", "severity": "major"}
+                       for h, due in (("H1", "2024-06-30"), ("H2", "2024-07-01"))])
+    assert sorted((p["rule_id"], p["subject"], p["period_key"], p["arises_on"], p["due_on"]) for p in r["pending"]) == [
+        ("ALARM-FAULT", "E1", "2024-06-30", "2024-06-30", "2024-07-03"),
+        ("HAZARD-OVERDUE", "H2", "H2", "2024-03-01", "2024-07-01")]
+    [v] = r["violations"]
+    assert (v["rule_id"], v["subject"], v["period_key"], v["responsible_role"]) == ("HAZARD-OVERDUE", "H1", "H1", "use_unit")
+    assert (v["evidence"]["due_on"], v["evidence"]["fulfilled_on"], v["evidence"]["days_late"]) == ("2024-06-30", None, 0)
+    assert of(r, "ALARM-FAULT") == []
