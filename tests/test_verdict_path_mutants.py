@@ -23,3 +23,30 @@ def test_an_obligation_arising_on_to_is_pending_and_one_due_on_to_is_violated(ju
     assert (v["rule_id"], v["subject"], v["period_key"], v["responsible_role"]) == ("HAZARD-OVERDUE", "H1", "H1", "use_unit")
     assert (v["evidence"]["due_on"], v["evidence"]["fulfilled_on"], v["evidence"]["days_late"]) == ("2024-06-30", None, 0)
     assert of(r, "ALARM-FAULT") == []
+
+
+def test_a_rule_or_severity_the_schedule_does_not_name_deducts_nothing(tmp_path):
+    """checker/credit.py: points default to 0 for a rule missing from a loaded schedule, and for a
+    severity missing from a per-severity entry; a deduction of 0 points is no deduction."""
+    import datetime as dt
+
+    import yaml
+    from conftest import ORGANIZATIONS, write_submission
+
+    from checker.pipeline import run_check
+
+    credit = tmp_path / "credit.yaml"
+    credit.write_text(yaml.safe_dump({"official": True, "year_cap": None, "dishonest_threshold": None,
+                                      "points": {"HAZARD-OVERDUE": {"major": 5}}}), encoding="utf-8")
+    folder = write_submission(tmp_path / "sub", {
+        "organizations": ORGANIZATIONS, "elevators": [elevator("E1", **OLD)],
+        "alarm_tests": [{"elevator_id": "E1", "date": "2024-03-01", "ok": "false"}],
+        "hazards": [{"hazard_id": h, "elevator_id": "E1", "found_on": "2024-03-01", "source": "inspection",
+                     "severity": s} for h, s in (("HG", "general"), ("HM", "major"))]})
+    report = run_check(folder, dt.date(2024, 1, 1), dt.date(2024, 12, 31), credit_file=credit,
+                       only=["ALARM-FAULT", "HAZARD-OVERDUE"]).report
+    assert sorted((v["rule_id"], v["subject"], v["responsible_role"]) for v in report["violations"]) == [
+        ("ALARM-FAULT", "E1", "use_unit"), ("HAZARD-OVERDUE", "HG", "use_unit"), ("HAZARD-OVERDUE", "HM", "use_unit")]
+    [firm] = report["credit"]
+    assert [(i["rule_id"], i["subject"], i["points"]) for i in firm["items"]] == [("HAZARD-OVERDUE", "HM", 5)]
+    assert (firm["points"], firm["dishonest_register"]) == (5, False)
