@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -386,13 +387,25 @@ def print_summary(summary: dict) -> None:
         print(f"ERROR {r['id']}: {r['status']}")
 
 
+def stop_cleanly_on_signals() -> None:
+    """SIGTERM, and SIGINT even where a background shell set it to be ignored, end the run through
+    the `finally` clauses: the running pytest is killed and the throw-away copy removed."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
 def main(argv: list[str] | None = None) -> int:
+    stop_cleanly_on_signals()
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--budget-minutes", type=float, default=90)
     ap.add_argument("--list", action="store_true", help="print the mutants and stop")
     ap.add_argument("--only", help="run only mutants whose id contains this text")
     ap.add_argument("--category", help="run only mutants of this category")
     ap.add_argument("--json", type=Path, help="write every result here")
+    ap.add_argument("--reverse", action="store_true",
+                    help="run the mutants last to first (a second run sharing the work from the other end)")
     ap.add_argument("--with-tests", nargs="+", metavar="TEST_FILE",
                     help="check the selected mutants against these tests only (no baseline, no oracle stage)")
     args = ap.parse_args(argv)
@@ -401,6 +414,8 @@ def main(argv: list[str] | None = None) -> int:
         mutants = [m for m in mutants if args.only in m.id]
     if args.category:
         mutants = [m for m in mutants if m.category == args.category]
+    if args.reverse:
+        mutants.reverse()
     if args.list:
         for m in mutants:
             print(f"[{m.category}] {m.id}\n    - {m.old.strip()}\n    + {m.new.strip()}")

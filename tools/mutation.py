@@ -161,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--keep", action="store_true", help="keep mutmut's copy of the project for `mutmut browse`")
     ap.add_argument("--json", type=Path, help="write the results here")
     args = ap.parse_args(argv)
+    mutate_rules.stop_cleanly_on_signals()
     budget = args.budget_minutes * 60
     both = not (args.rules_only or args.python_only)
     report: dict = {}
