@@ -27,7 +27,8 @@ def test_an_obligation_arising_on_to_is_pending_and_one_due_on_to_is_violated(ju
 
 def test_a_rule_or_severity_the_schedule_does_not_name_deducts_nothing(tmp_path):
     """checker/credit.py: points default to 0 for a rule missing from a loaded schedule, and for a
-    severity missing from a per-severity entry; a deduction of 0 points is no deduction."""
+    severity missing from a per-severity entry; 0 points is a valid value; a deduction of 0 points
+    is no deduction."""
     import datetime as dt
 
     import yaml
@@ -37,16 +38,17 @@ def test_a_rule_or_severity_the_schedule_does_not_name_deducts_nothing(tmp_path)
 
     credit = tmp_path / "credit.yaml"
     credit.write_text(yaml.safe_dump({"official": True, "year_cap": None, "dishonest_threshold": None,
-                                      "points": {"HAZARD-OVERDUE": {"major": 5}}}), encoding="utf-8")
+                                      "points": {"HAZARD-OVERDUE": {"major": 5, "general": 0}}}), encoding="utf-8")
     folder = write_submission(tmp_path / "sub", {
         "organizations": ORGANIZATIONS, "elevators": [elevator("E1", **OLD)],
         "alarm_tests": [{"elevator_id": "E1", "date": "2024-03-01", "ok": "false"}],
         "hazards": [{"hazard_id": h, "elevator_id": "E1", "found_on": "2024-03-01", "source": "inspection",
-                     "severity": s} for h, s in (("HG", "general"), ("HM", "major"))]})
+                     "severity": s} for h, s in (("HG", "general"), ("HM", "major"), ("HS", "serious"))]})
     report = run_check(folder, dt.date(2024, 1, 1), dt.date(2024, 12, 31), credit_file=credit,
                        only=["ALARM-FAULT", "HAZARD-OVERDUE"]).report
     assert sorted((v["rule_id"], v["subject"], v["responsible_role"]) for v in report["violations"]) == [
-        ("ALARM-FAULT", "E1", "use_unit"), ("HAZARD-OVERDUE", "HG", "use_unit"), ("HAZARD-OVERDUE", "HM", "use_unit")]
+        ("ALARM-FAULT", "E1", "use_unit"), ("HAZARD-OVERDUE", "HG", "use_unit"), ("HAZARD-OVERDUE", "HM", "use_unit"),
+        ("HAZARD-OVERDUE", "HS", "use_unit")]
     [firm] = report["credit"]
     assert [(i["rule_id"], i["subject"], i["points"]) for i in firm["items"]] == [("HAZARD-OVERDUE", "HM", 5)]
     assert (firm["points"], firm["dishonest_register"]) == (5, False)
