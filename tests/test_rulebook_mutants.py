@@ -115,3 +115,28 @@ def test_a_firms_points_are_capped_at_100_a_year(judge):
     [firm] = judge("2024-01-01", "2024-12-31", rules=["HAZARD-OVERDUE"], elevators=[elevator("E1", **OLD)],
                    hazards=_major_hazards(21))["credit"]
     assert (firm["points"], firm["uncapped_points"], firm["points_by_year"]) == (100, 105, {2024: 100})
+
+
+# ---- the party and the clause that lays the duty on it -------------------------------------------
+
+def test_workgroup_duty_of_affordable_housing_is_the_town_governments_under_clause_4_5(judge):
+    """ASSESSMENT-WORKGROUP: for affordable housing the town government answers, under 四（五）;
+    otherwise the use unit, under the rule's own clause 四（三）."""
+    r = judge("2024-01-01", "2024-12-31", rules=["ASSESSMENT-WORKGROUP"],
+              elevators=[elevator("E1", **OLD), elevator("E2", affordable_housing="是", **OLD)],
+              assessments=[_assessment("A1", "E1", completed="2024-02-01", conclusion="major_repair"),
+                           _assessment("A2", "E2", completed="2024-02-01", conclusion="major_repair")])
+    assert verdicts(r, "ASSESSMENT-WORKGROUP") == [("A1", "A1", "use_unit", "major", "四（三）"),
+                                                   ("A2", "A2", "town_government", "major", "四（五）")]
+    assert {v["subject"]: v["responsible_org_id"] for v in of(r, "ASSESSMENT-WORKGROUP")}["A1"] == FIRM
+
+
+def test_assessment_after_high_risk_of_affordable_housing_is_the_market_regulators_under_clause_4_5(judge):
+    """ASSESSMENT-AFTER-HIGH-RISK: the market regulator answers for affordable housing, under 四（五）;
+    otherwise the use unit, under 四（二）."""
+    r = judge("2024-01-01", "2024-12-31", rules=["ASSESSMENT-AFTER-HIGH-RISK"],
+              elevators=[elevator("E1", **OLD), elevator("E2", affordable_housing="是", **OLD)],
+              screenings=[{"elevator_id": e, "date": "2024-03-01", "risk_level": "high"} for e in ("E1", "E2")],
+              assessments=[])
+    assert verdicts(r, "ASSESSMENT-AFTER-HIGH-RISK") == [("E1", "2024-03-01", "use_unit", "major", "四（二）"),
+                                                         ("E2", "2024-03-01", "market_regulator", "major", "四（五）")]
