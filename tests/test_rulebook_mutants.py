@@ -1,0 +1,142 @@
+"""Tests that kill the rule-book mutants the other tests let through (tools/mutate_rules.py).
+
+Each test pins one behaviour of rules/*.yaml that a one-token change to a condition, a parameter
+default or a credit point would alter, and asserts the exact verdicts through the real pipeline:
+rule, subject, period_key, responsible party, severity and the evidence that decides. Defaults
+are used wherever the parameter itself is what a mutant changes.
+"""
+
+from __future__ import annotations
+
+from conftest import FIRM, elevator, of
+
+OLD = dict(commissioned_on="2005-01-01")
+
+
+def verdicts(report: dict, rule_id: str) -> list[tuple]:
+    """(subject, period_key, responsible_role, severity, clause) of each violation of a rule."""
+    return sorted((v["subject"], v["period_key"], v["responsible_role"], v["severity"], v["clause"])
+                  for v in of(report, rule_id))
+
+
+def _assessment(aid, elevator_id="E1", applied="2024-01-01", completed=None, conclusion=None, wg=None, plan=None):
+    return {"assessment_id": aid, "elevator_id": elevator_id, "applied_on": applied, "completed_on": completed,
+            "conclusion": conclusion, "working_group_on": wg, "plan_on": plan}
+
+
+def _hazard(hid, severity="general", found="2024-03-01", rectified=None, eid="E1", source="inspection",
+            assessment_id=None, deadline=None, listed=None):
+    return {"hazard_id": hid, "elevator_id": eid, "found_on": found, "source": source, "severity": severity,
+            "deadline": deadline, "rectified_on": rectified, "listed_on": listed, "assessment_id": assessment_id}
+
+
+# ---- FUND-EMERGENCY-BASIS ------------------------------------------------------------------------
+
+def test_fund_report_completed_on_the_application_day_is_a_basis(judge):
+    """report_completed holds when report_completed_on <= applied_on: the same day counts."""
+    r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)],
+              assessments=[_assessment("A1", completed="2024-03-01"), _assessment("A2", completed="2024-03-02")],
+              fund_applications=[
+                  {"application_id": "F1", "elevator_id": "E1", "applied_on": "2024-03-01", "channel": "emergency",
+                   "assessment_id": "A1"},
+                  {"application_id": "F2", "elevator_id": "E1", "applied_on": "2024-03-01", "channel": "emergency",
+                   "assessment_id": "A2"}])
+    assert verdicts(r, "FUND-EMERGENCY-BASIS") == [("F2", "F2", "housing_department", "notice", "四（三）")]
+    [v] = of(r, "FUND-EMERGENCY-BASIS")
+    assert v["evidence"]["unmet"] == ["report_completed"]
+    assert v["evidence"]["report_completed_on"] == "2024-03-02"
+
+
+# ---- HAZARD-OVERDUE ----------------------------------------------------------------------------
+
+def test_hazard_overdue_takes_each_severitys_own_default_deadline(judge):
+    """A major hazard is due after hazard.deadline_days.major, a serious one after ...serious: the
+    two defaults are both 90, so give them different values to see which one each severity reads."""
+    hazards = [_hazard("HG", "general"), _hazard("HM", "major"), _hazard("HS", "serious")]
+    r = judge("2024-01-01", "2024-12-31", rules=["HAZARD-OVERDUE"], elevators=[elevator("E1", **OLD)],
+              hazards=hazards, params={"hazard.deadline_days.general": 10, "hazard.deadline_days.major": 20,
+                                       "hazard.deadline_days.serious": 40})
+    due = {v["subject"]: v["evidence"]["due_on"] for v in of(r, "HAZARD-OVERDUE")}
+    assert due == {"HG": "2024-03-11", "HM": "2024-03-21", "HS": "2024-04-10"}
+    assert verdicts(r, "HAZARD-OVERDUE") == [("HG", "HG", "use_unit", "general", "四（三）"),
+                                             ("HM", "HM", "use_unit", "major", "四（三）"),
+                                             ("HS", "HS", "use_unit", "serious", "四（三）")]
+
+
+# ---- credit points (rules/credit.yaml) -----------------------------------------------------------
+
+def _every_deducting_rule() -> dict[str, list[dict]]:
+    """One year's records of one property firm in which every rule that deducts fires, with a
+    general, a major and a serious hazard overdue (the submission of test_rules_revision2.py)."""
+    return dict(
+        elevators=[elevator("E1", **OLD), elevator("E2", affordable_housing="是", households_served=80, **OLD)],
+        daily_checks=[{"elevator_id": e, "date": "2024-03-01", "inspector": "王伟", "result": "hazard_found"}
+                      for e in ("E1", "E2")],
+        weekly_reviews=[], monthly_dispatches=[], emergency_plans=[], drills=[],
+        alarm_tests=[{"elevator_id": "E1", "date": "2024-03-01", "ok": "false"}],
+        entrapments=[{"incident_id": "K1", "elevator_id": "E1", "reported_at": "2024-03-01T10:00", "arrived_at": None}],
+        maintenance=[], inspections=[], stop_periods=[],
+        screenings=[{"elevator_id": e, "date": "2024-03-01", "risk_level": "high"} for e in ("E1", "E2")],
+        assessments=[_assessment("A1", "E1", completed="2024-02-01", conclusion="repair")],
+        hazards=[_hazard("H1", "serious", found="2024-03-10", source="assessment", assessment_id="A1"),
+                 _hazard("H2", "general"), _hazard("H3", "major")],
+    )
+
+
+def test_default_credit_points_of_each_deducting_rule(judge):
+    """The placeholder schedule's values, read off the report's deductions (not off credit.yaml)."""
+    r = judge("2024-01-01", "2024-12-31", **_every_deducting_rule())
+    [firm] = r["credit"]
+    assert firm["org_id"] == FIRM
+    points = {(i["rule_id"], i["severity"]): i["points"] for i in firm["items"]}
+    assert points == {
+        ("DAILY-CHECK", "general"): 1, ("WEEKLY-REVIEW", "general"): 1, ("MONTHLY-DISPATCH", "general"): 2,
+        ("EMERGENCY-PLAN", "general"): 3, ("EMERGENCY-DRILL", "general"): 2, ("ALARM-FAULT", "major"): 3,
+        ("RESCUE-ARRIVAL", "major"): 3, ("MAINT-PROVIDER", "general"): 2, ("INSPECTION-VALID", "serious"): 5,
+        ("ASSESSMENT-AFTER-HIGH-RISK", "major"): 3, ("ASSESSMENT-WORKGROUP", "major"): 3,
+        ("HAZARD-OVERDUE", "general"): 2, ("HAZARD-OVERDUE", "major"): 5, ("HAZARD-OVERDUE", "serious"): 10,
+        ("HAZARD-SERIOUS-STOP", "serious"): 10, ("DEFECT-REPAIR", "general"): 2}
+
+
+def _major_hazards(n: int, general: int = 0) -> list[dict]:
+    return ([_hazard(f"M{k}", "major") for k in range(n)]
+            + [_hazard(f"G{k}", "general") for k in range(general)])
+
+
+def test_a_firm_reaching_exactly_30_points_is_flagged_dishonest_and_29_is_not(judge):
+    kwargs = dict(rules=["HAZARD-OVERDUE"], elevators=[elevator("E1", **OLD)])
+    [thirty] = judge("2024-01-01", "2024-12-31", hazards=_major_hazards(6), **kwargs)["credit"]
+    assert (thirty["points"], thirty["dishonest_register"]) == (30, True)
+    [twenty_nine] = judge("2024-01-01", "2024-12-31", hazards=_major_hazards(5, general=2), **kwargs)["credit"]
+    assert (twenty_nine["points"], twenty_nine["dishonest_register"]) == (29, False)
+
+
+def test_a_firms_points_are_capped_at_100_a_year(judge):
+    [firm] = judge("2024-01-01", "2024-12-31", rules=["HAZARD-OVERDUE"], elevators=[elevator("E1", **OLD)],
+                   hazards=_major_hazards(21))["credit"]
+    assert (firm["points"], firm["uncapped_points"], firm["points_by_year"]) == (100, 105, {2024: 100})
+
+
+# ---- the party and the clause that lays the duty on it -------------------------------------------
+
+def test_workgroup_duty_of_affordable_housing_is_the_town_governments_under_clause_4_5(judge):
+    """ASSESSMENT-WORKGROUP: for affordable housing the town government answers, under 四（五）;
+    otherwise the use unit, under the rule's own clause 四（三）."""
+    r = judge("2024-01-01", "2024-12-31", rules=["ASSESSMENT-WORKGROUP"],
+              elevators=[elevator("E1", **OLD), elevator("E2", affordable_housing="是", **OLD)],
+              assessments=[_assessment("A1", "E1", completed="2024-02-01", conclusion="major_repair"),
+                           _assessment("A2", "E2", completed="2024-02-01", conclusion="major_repair")])
+    assert verdicts(r, "ASSESSMENT-WORKGROUP") == [("A1", "A1", "use_unit", "major", "四（三）"),
+                                                   ("A2", "A2", "town_government", "major", "四（五）")]
+    assert {v["subject"]: v["responsible_org_id"] for v in of(r, "ASSESSMENT-WORKGROUP")}["A1"] == FIRM
+
+
+def test_assessment_after_high_risk_of_affordable_housing_is_the_market_regulators_under_clause_4_5(judge):
+    """ASSESSMENT-AFTER-HIGH-RISK: the market regulator answers for affordable housing, under 四（五）;
+    otherwise the use unit, under 四（二）."""
+    r = judge("2024-01-01", "2024-12-31", rules=["ASSESSMENT-AFTER-HIGH-RISK"],
+              elevators=[elevator("E1", **OLD), elevator("E2", affordable_housing="是", **OLD)],
+              screenings=[{"elevator_id": e, "date": "2024-03-01", "risk_level": "high"} for e in ("E1", "E2")],
+              assessments=[])
+    assert verdicts(r, "ASSESSMENT-AFTER-HIGH-RISK") == [("E1", "2024-03-01", "use_unit", "major", "四（二）"),
+                                                         ("E2", "2024-03-01", "market_regulator", "major", "四（五）")]
