@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,6 @@ def pytest_runtest_makereport(item, call):
     (`-m "not load"`), never skipped."""
     outcome = yield
     report = outcome.get_result()
-    import os
-
     if os.environ.get("LIFTCHECK_NO_SKIPS") == "1" and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
@@ -48,8 +47,6 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_sessionfinish(session, exitstatus):
     """…and a whole module skipped while collecting (importorskip, a module-level skip) fails the run."""
-    import os
-
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = reporter.stats.get("skipped", []) if reporter else []
     if os.environ.get("LIFTCHECK_NO_SKIPS") == "1" and skipped and session.exitstatus == 0:
@@ -152,8 +149,6 @@ def visits(elevator_id: str, dates: list[str], **fields) -> list[dict]:
 @pytest.fixture(scope="session")
 def postgres_admin_url():
     """A PostgreSQL server for this test session (tests/pg.py), or LIFTCHECK_TEST_POSTGRES_URL's."""
-    import os
-
     url = os.environ.get("LIFTCHECK_TEST_POSTGRES_URL")
     if url:
         yield url

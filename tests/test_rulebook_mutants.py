@@ -9,6 +9,8 @@ are used wherever the parameter itself is what a mutant changes.
 from __future__ import annotations
 
 from conftest import FIRM, elevator, of
+from test_rules_assessment_hazard_fund import _assessment, _hazard
+from test_rules_revision2 import everything
 
 OLD = dict(commissioned_on="2005-01-01")
 
@@ -17,34 +19,6 @@ def verdicts(report: dict, rule_id: str) -> list[tuple]:
     """(subject, period_key, responsible_role, severity, clause) of each violation of a rule."""
     return sorted((v["subject"], v["period_key"], v["responsible_role"], v["severity"], v["clause"])
                   for v in of(report, rule_id))
-
-
-def _assessment(aid, elevator_id="E1", applied="2024-01-01", completed=None, conclusion=None, wg=None, plan=None):
-    return {"assessment_id": aid, "elevator_id": elevator_id, "applied_on": applied, "completed_on": completed,
-            "conclusion": conclusion, "working_group_on": wg, "plan_on": plan}
-
-
-def _hazard(hid, severity="general", found="2024-03-01", rectified=None, eid="E1", source="inspection",
-            assessment_id=None, deadline=None, listed=None):
-    return {"hazard_id": hid, "elevator_id": eid, "found_on": found, "source": source, "severity": severity,
-            "deadline": deadline, "rectified_on": rectified, "listed_on": listed, "assessment_id": assessment_id}
-
-
-# ---- FUND-EMERGENCY-BASIS ------------------------------------------------------------------------
-
-def test_fund_report_completed_on_the_application_day_is_a_basis(judge):
-    """report_completed holds when report_completed_on <= applied_on: the same day counts."""
-    r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)],
-              assessments=[_assessment("A1", completed="2024-03-01"), _assessment("A2", completed="2024-03-02")],
-              fund_applications=[
-                  {"application_id": "F1", "elevator_id": "E1", "applied_on": "2024-03-01", "channel": "emergency",
-                   "assessment_id": "A1"},
-                  {"application_id": "F2", "elevator_id": "E1", "applied_on": "2024-03-01", "channel": "emergency",
-                   "assessment_id": "A2"}])
-    assert verdicts(r, "FUND-EMERGENCY-BASIS") == [("F2", "F2", "housing_department", "notice", "四（三）")]
-    [v] = of(r, "FUND-EMERGENCY-BASIS")
-    assert v["evidence"]["unmet"] == ["report_completed"]
-    assert v["evidence"]["report_completed_on"] == "2024-03-02"
 
 
 # ---- HAZARD-OVERDUE ----------------------------------------------------------------------------
@@ -66,21 +40,11 @@ def test_hazard_overdue_takes_each_severitys_own_default_deadline(judge):
 # ---- credit points (rules/credit.yaml) -----------------------------------------------------------
 
 def _every_deducting_rule() -> dict[str, list[dict]]:
-    """One year's records of one property firm in which every rule that deducts fires, with a
-    general, a major and a serious hazard overdue (the submission of test_rules_revision2.py)."""
-    return dict(
-        elevators=[elevator("E1", **OLD), elevator("E2", affordable_housing="是", households_served=80, **OLD)],
-        daily_checks=[{"elevator_id": e, "date": "2024-03-01", "inspector": "王伟", "result": "hazard_found"}
-                      for e in ("E1", "E2")],
-        weekly_reviews=[], monthly_dispatches=[], emergency_plans=[], drills=[],
-        alarm_tests=[{"elevator_id": "E1", "date": "2024-03-01", "ok": "false"}],
-        entrapments=[{"incident_id": "K1", "elevator_id": "E1", "reported_at": "2024-03-01T10:00", "arrived_at": None}],
-        maintenance=[], inspections=[], stop_periods=[],
-        screenings=[{"elevator_id": e, "date": "2024-03-01", "risk_level": "high"} for e in ("E1", "E2")],
-        assessments=[_assessment("A1", "E1", completed="2024-02-01", conclusion="repair")],
-        hazards=[_hazard("H1", "serious", found="2024-03-10", source="assessment", assessment_id="A1"),
-                 _hazard("H2", "general"), _hazard("H3", "major")],
-    )
+    """One year's records of one property firm in which every rule fires (test_rules_revision2's
+    submission), with a general and a major hazard overdue beside its serious one."""
+    tables = everything()
+    tables["hazards"] = tables["hazards"] + [_hazard("H2", "general"), _hazard("H3", "major")]
+    return tables
 
 
 def test_default_credit_points_of_each_deducting_rule(judge):
