@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import functools
+import gc
 import os
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ def _friendly(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        _few_collections()
         try:
             return func(*args, **kwargs)
         except LiftcheckError as exc:
@@ -52,6 +54,14 @@ def _friendly(func):
             sys.exit(EXIT_CANNOT_JUDGE)
 
     return wrapper
+
+
+def _few_collections() -> None:
+    """Python's cycle collector, tuned for a sweep. A city-year makes a few hundred thousand
+    Python objects (verdicts, report dicts) over a heap of modules; at the default thresholds
+    the collector walks all of them again and again, 1.5 s of a 9 s check measured here. The
+    data itself lives in polars (Rust) and makes no cycles, so collect a hundred times less often."""
+    gc.set_threshold(100_000, 50, 100)
 
 
 # ---- click in Chinese and English ----------------------------------------------------------
@@ -513,6 +523,8 @@ def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path |
     from checker.pipeline import InvalidSubmission, run_check
     from checker.render import check_table_path, print_problems
 
+    gc.freeze()   # the modules just imported are never garbage: the collector need not walk them
+
     if "://" in path and cluster is None:
         raise click.UsageError("URL 形式的数据集只能与 --cluster 一起使用 / a dataset URL needs --cluster")
     path = path if "://" in path else Path(path)
@@ -644,14 +656,15 @@ def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: st
         _say(f"报告（含图表）已写入 {output} / report written to {output}")
         return
     if fmt == "json":
-        from checker.render import report_json
+        from checker.outputs import write_bytes
+        from checker.render import report_json_bytes
 
-        text = report_json(report)
+        data = report_json_bytes(report)   # ~80 MB for a city-year: written as encoded, not decoded and re-encoded
         if output:
-            write_text(output, text + "\n")
+            write_bytes(output, data + b"\n")
             _say(f"完整报告已写入 {output} / report written to {output}")
         else:
-            click.echo(text)
+            click.echo(data.decode("utf-8"))
         return
     print_report(report)
     if output:

@@ -166,6 +166,11 @@ def write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def write_bytes(path: Path, data: bytes) -> None:
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(data)
+
+
 def csv_safe(df: pl.DataFrame) -> pl.DataFrame:
     """Text cells a spreadsheet would run as a formula, prefixed with ' (OWASP); numbers unchanged."""
     return df.with_columns([

@@ -134,11 +134,15 @@ def validation_summary(sub: Submission) -> dict:
     }
 
 
+def report_json_bytes(report: dict) -> bytes:
+    """The report as indented JSON, UTF-8. Serialised by pydantic-core (Rust): a city-year report
+    is ~80 MB, which the standard library's indenting encoder (pure Python) takes seconds over.
+    Same text as json.dumps(report, ensure_ascii=False, indent=2, default=str), encoded."""
+    return pydantic_core.to_json(report, indent=2, fallback=str)
+
+
 def report_json(report: dict) -> str:
-    """The report as indented JSON. Serialised by pydantic-core (Rust): a city-year report is
-    ~80 MB, which the standard library's indenting encoder (pure Python) takes seconds over.
-    Same text as json.dumps(report, ensure_ascii=False, indent=2, default=str)."""
-    return pydantic_core.to_json(report, indent=2, fallback=str).decode("utf-8")
+    return report_json_bytes(report).decode("utf-8")
 
 
 def validation_json(sub: Submission) -> str:
