@@ -383,26 +383,69 @@ def _csv_problem(data: bytes, arr: np.ndarray, name: str, detail: str) -> Liftch
     return LiftcheckError(f"{name}：CSV 无法读取：{detail}", f"{name}: the CSV cannot be read: {detail}")
 
 
+class _Undecided(Exception):
+    """The fast read did not go through: read the file the careful way, which says why."""
+
+
+def _likely_utf8(data: bytes) -> bytes | None:
+    """The file without its BOM when it may be read as UTF-8 as it is, its header decoding as
+    UTF-8 (polars checks every cell it reads, but reads a header leniently); None otherwise."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    end = data.find(b"\n")
+    try:
+        data[:end if end >= 0 else len(data)].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return data
+
+
 def _read_csv(data: bytes, name: str) -> tuple[pl.DataFrame, _Layout | None, bool, bool]:
     """(the cells as text, where each record is and how complete, free of control characters,
-    may hold full-width digits)."""
+    may hold full-width digits).
+
+    A file is first read as UTF-8 as it is, polars checking the encoding as it reads (decoding
+    a city's 300 MB in Python only to check it took 0.4 s); anything unusual on the way (a bad
+    byte, a file polars refuses) sends it through the careful path, which decodes it first and
+    names the problem."""
     if not data or data.isspace():
         return pl.DataFrame(), None, True, False
-    data = _decode_csv(data, name)
+    fast = _likely_utf8(data)
+    if fast is not None:
+        try:
+            return _parse_csv(fast, name, careful=False)
+        except _Undecided:
+            pass
+    return _parse_csv(_decode_csv(data, name), name, careful=True)
+
+
+def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _Layout | None, bool, bool]:
     if b"\r" in data and b"\n" not in data:   # classic Mac line ends: one line to polars otherwise
         data = data.replace(b"\r", b"\n")
     arr = np.frombuffer(data, dtype=np.uint8)
     quotes = data.count(b'"')
     if quotes % 2:   # a quote never closed swallows every line after it into one cell
+        if not careful:
+            raise _Undecided
         raise _csv_problem(data, arr, name, "unbalanced quotes")
     try:
         df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as exc:
+        if not careful:
+            raise _Undecided from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise _csv_problem(data, arr, name, first) from None
+    if not careful and any("\ufffd" in c for c in df.columns):   # a header polars read leniently
+        raise _Undecided
     layout = _layout(data, arr, df.height, quoted=quotes > 0)
     clean = _free_of_controls(data) and not layout.quoted_newlines
-    return df, layout, clean, b"\xef\xbc" in data
+    # full-width forms (U+FF00-FFEF) start with these two bytes; a regex finds them 2.5x faster than `in`
+    return df, layout, clean, _FULLWIDTH_FORMS.search(data) is not None
+
+
+_FULLWIDTH_FORMS = re.compile(b"\xef\xbc")
 
 
 def _csv_source(rt: RecordType, data: bytes, name: str, raw: RawSubmission) -> tuple[SourceFile, pl.DataFrame]:

@@ -395,6 +395,9 @@ case("mixed-encodings-csv", "csv", ["daily_checks.csv: line 4 (byte", "damaged o
      raw=reencode_line("daily_checks.csv", 3, "gb18030"))
 case("bad-utf8-byte-csv", "csv", ["daily_checks.csv: line 2 (byte", "is not valid UTF-8"],
      raw=replace_bytes("daily_checks.csv", "王伟".encode(), b"\xff\xfe\xfd"))
+# polars reads a header leniently (a bad byte becomes U+FFFD): the header is checked apart
+case("bad-utf8-byte-in-header-csv", "csv", ["daily_checks.csv: line 1 (byte 22)", "is not valid UTF-8"],
+     raw=replace_bytes("daily_checks.csv", b"inspector", b"inspe\xffctor"))
 case("utf16-csv", "csv", ["daily_checks.csv: unrecognised encoding: this is UTF-16"],
      raw=whole_file("daily_checks.csv", lambda b: b.decode("utf-8").encode("utf-16")))
 case("gb18030-is-read-csv", "csv", [], raw=whole_file("daily_checks.csv", lambda b: b.decode("utf-8").encode("gb18030")),
