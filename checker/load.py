@@ -65,6 +65,9 @@ class SourceFile:
     free_of_controls: bool = False
     # False when the raw bytes hold no full-width digit (U+FF10-FF19 start with EF BC in UTF-8)
     may_hold_fullwidth: bool = True
+    # True when the raw bytes hold no whitespace character at all (and no control character):
+    # no cell needs stripping (the city-scale CSV path)
+    free_of_whitespace: bool = False
     cell_problems: list[CellProblem] = field(default_factory=list)
     # field -> problem code for a whole column that may not be read (a damaged header): every
     # value in it is an error of its cell
@@ -402,16 +405,16 @@ def _likely_utf8(data: bytes) -> bytes | None:
     return data
 
 
-def _read_csv(data: bytes, name: str) -> tuple[pl.DataFrame, _Layout | None, bool, bool]:
+def _read_csv(data: bytes, name: str) -> tuple[pl.DataFrame, _Layout | None, bool, bool, bool]:
     """(the cells as text, where each record is and how complete, free of control characters,
-    may hold full-width digits).
+    may hold full-width digits, free of whitespace).
 
     A file is first read as UTF-8 as it is, polars checking the encoding as it reads (decoding
     a city's 300 MB in Python only to check it took 0.4 s); anything unusual on the way (a bad
     byte, a file polars refuses) sends it through the careful path, which decodes it first and
     names the problem."""
     if not data or data.isspace():
-        return pl.DataFrame(), None, True, False
+        return pl.DataFrame(), None, True, False, False
     fast = _likely_utf8(data)
     if fast is not None:
         try:
@@ -421,7 +424,7 @@ def _read_csv(data: bytes, name: str) -> tuple[pl.DataFrame, _Layout | None, boo
     return _parse_csv(_decode_csv(data, name), name, careful=True)
 
 
-def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _Layout | None, bool, bool]:
+def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _Layout | None, bool, bool, bool]:
     if b"\r" in data and b"\n" not in data:   # classic Mac line ends: one line to polars otherwise
         data = data.replace(b"\r", b"\n")
     arr = np.frombuffer(data, dtype=np.uint8)
@@ -442,15 +445,30 @@ def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _La
     layout = _layout(data, arr, df.height, quoted=quotes > 0)
     clean = _free_of_controls(data) and not layout.quoted_newlines
     # full-width forms (U+FF00-FFEF) start with these two bytes; a regex finds them 2.5x faster than `in`
-    return df, layout, clean, _FULLWIDTH_FORMS.search(data) is not None
+    return (df, layout, clean, _FULLWIDTH_FORMS.search(data) is not None,
+            clean and _free_of_whitespace(data))
 
 
 _FULLWIDTH_FORMS = re.compile(b"\xef\xbc")
 
+# Bytes that start or are a whitespace character as polars' strip_chars() sees it (Rust's
+# char::is_whitespace, the Unicode White_Space property): \t \n \v \f \r and space; U+0085
+# and U+00A0 (C2); U+1680 (E1); U+2000-200A, 2028, 2029, 202F, 205F (E2); U+3000 (E3).
+_NOT_SPACE_LEAD = bytes(b for b in range(256) if b not in b"\t\n\x0b\x0c\r \xc2\xe1\xe2\xe3")
+
+
+def _free_of_whitespace(data: bytes) -> bool:
+    """True when no cell of a CSV free of control characters (`_free_of_controls`: no lone CR,
+    no newline inside a cell) can hold whitespace, so none needs stripping: no byte that may
+    start a whitespace character, line ends aside. Text with Chinese punctuation (E3) or
+    typographic quotes (E2) says False: its cells are then stripped, as always."""
+    return not data.translate(None, _NOT_SPACE_LEAD).translate(None, b"\r\n")
+
 
 def _csv_source(rt: RecordType, data: bytes, name: str, raw: RawSubmission) -> tuple[SourceFile, pl.DataFrame]:
-    df, layout, clean, fullwidth = _read_csv(data, name)
-    source = SourceFile(name, rt.name, "line", canonical=False, free_of_controls=clean, may_hold_fullwidth=fullwidth)
+    df, layout, clean, fullwidth, spaceless = _read_csv(data, name)
+    source = SourceFile(name, rt.name, "line", canonical=False, free_of_controls=clean, may_hold_fullwidth=fullwidth,
+                        free_of_whitespace=spaceless)
     columns = list(df.columns)
     mapping = _header_map(rt, df, source, raw)
     if layout is not None and layout.lines is not None:

@@ -7,6 +7,8 @@ import json
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ORGANIZATIONS, elevator, write_submission
 from checker.errors import LiftcheckError
@@ -241,3 +243,36 @@ def test_windows_csv_with_quotes_and_trailing_blank_rows(tmp_path):
     assert sub.table("organizations").get_column("name").to_list() == ["甲物业, 南京", "乙维保"]
     [warning] = messages(sub)
     assert warning.startswith("organizations.csv, value \"4") and "blank row(s) ignored" in warning
+
+
+# ---- the whitespace fast path: a CSV said to be free of whitespace has nothing to strip --------
+
+_WHITESPACE = "\t\x0b\x0c \x85\xa0\u1680\u2000\u2005\u200a\u2028\u2029\u202f\u205f\u3000"
+_CELL_TEXT = "aZ09-王伟。、…—“”·×\u200b" + _WHITESPACE   # punctuation sharing whitespace's lead bytes
+
+
+@settings(max_examples=300)
+@given(st.lists(st.lists(st.text(alphabet=_CELL_TEXT, max_size=4), min_size=2, max_size=2), min_size=1, max_size=6),
+       st.sampled_from(["\n", "\r\n"]))
+def test_a_csv_read_as_free_of_whitespace_has_no_cell_to_strip(rows, newline):
+    from checker.load import _read_csv
+
+    data = newline.join(["a,b", *(",".join(r) for r in rows)]).encode("utf-8") + newline.encode()
+    df, _, clean, _, spaceless = _read_csv(data, "t.csv")
+    stripped = df.select(pl.all().str.strip_chars())
+    if spaceless:
+        assert clean and df.equals(stripped)
+    if not any(c in _WHITESPACE for r in rows for cell in r for c in cell):
+        assert spaceless or any(ch in cell for r in rows for cell in r for ch in "。、…—“”·×\u200b")
+
+
+@pytest.mark.parametrize("space", ["\u3000", "\xa0", "\u2028", "\u1680", "\u205f", " "])
+def test_a_value_in_unicode_whitespace_is_stripped(tmp_path, space):
+    write_submission(tmp_path, {"organizations": ORGANIZATIONS, "elevators": [elevator("E1")]})
+    path = tmp_path / "elevators.csv"
+    text = path.read_text(encoding="utf-8")
+    assert text.count("玄武区") == 1
+    path.write_text(text.replace("玄武区", f"{space}玄武区{space}"), encoding="utf-8")
+    sub = validate(load_submission(tmp_path))
+    assert sub.error_count == 0
+    assert sub.table("elevators").get_column("district").to_list() == ["玄武区"]
