@@ -29,6 +29,12 @@ MAX_UNPACKED_BYTES = 1 << 30          # 1 GiB of XML in all: far beyond Excel's 
 MAX_RATIO = 100                       # no part may inflate to more than 100 times its packed size…
 RATIO_FLOOR_BYTES = 1 << 20           # …once it is over 1 MiB (small parts compress as they like)
 MAX_PARTS = 10_000
+# calamine holds a sheet as one dense rectangle from A1 to its last cell: a single cell at
+# XFD1048576 (or a mangled reference such as "Eresidential2") asks for tens of GB at once, and a
+# failed allocation in Rust aborts the process. Sheets are refused beyond Excel's own bounds and
+# beyond this many cells in their rectangle (1,048,576 rows of 30 columns).
+MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
+MAX_CELLS = 31_457_280
 _CHUNK = 1 << 20
 
 _MARKS = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]|\st=[\"']e[\"']")
@@ -91,14 +97,61 @@ def _check_sizes(zf: zipfile.ZipFile, name: str) -> None:
                           f"workbook part {part} inflates {ratio:,.0f}:1, over the limit ({LIMITS_EN}); not read")
 
 
+# A cell's (or a row's) position: r="C5", r="5". What is read as a reference is bounded by the
+# quotes; one that is not letters then digits is refused before calamine parses it.
+_COLUMN_LETTERS = re.compile(rb"""\sr\s*=\s*["']([A-Z]+)[0-9]*["']""")
+_ROW_DIGITS = re.compile(rb"""\sr\s*=\s*["'][A-Z]*([0-9]+)["']""")
+# (a value the chunk's end cuts is odd only when what is there already cannot be a reference;
+# read whole, it is looked at again with the next chunk)
+_ODD_POSITION = re.compile(rb"""\sr\s*=\s*["'](?![A-Z]{0,3}[0-9]{0,7}(?:["']|\Z))""")
+_QUOTED = re.compile(rb"""[^"']*["']([^"']{0,40})""")
+# One search over a sheet finds any position worth counting: an odd one, a column beyond AD (the
+# 30th) or a row beyond Excel's last. Without one, the sheet is within 1,048,576 x 30 = MAX_CELLS
+# and nothing is counted; with one, the sheet is read again and its rows and columns counted.
+_BEYOND_ROWS = rb"(?:[2-9][0-9]{6}|1[1-9][0-9]{5}|10[5-9][0-9]{4}|1049[0-9]{3}|1048[6-9][0-9]{2}|10485[89][0-9]|104857[7-9])"
+_WORTH_COUNTING = re.compile(rb"""\sr\s*=\s*["'](?:(?![A-Z]{0,3}[0-9]{0,7}(?:["']|\Z))"""
+                             rb"""|(?:[A-Z]{3}|[B-Z][A-Z]|A[E-Z])[0-9]|[A-Z]*""" + _BEYOND_ROWS + rb"""["'])""")
+_TAIL = 4096   # bytes of the previous chunk searched again: a reference cut by a chunk's end is found whole
+
+
+def _count_extent(zf: zipfile.ZipFile, part: str, name: str) -> None:
+    """Refuse a sheet whose positions calamine could not hold: odd ones, ones beyond Excel's
+    bounds, or a rectangle of more than MAX_CELLS cells."""
+    rows = columns = 0
+    with zf.open(part) as fh:
+        tail = b""
+        while chunk := fh.read(_CHUNK):
+            text = tail + chunk
+            odd = _ODD_POSITION.search(text)
+            if odd:
+                value = _QUOTED.match(text, odd.start())
+                shown = visible(value[1].decode("utf-8", "replace") if value else "")
+                raise _damaged(name, f"{part}: a cell position that is not a reference such as C5: r=\"{shown}\"")
+            rows = max(rows, max(map(int, _ROW_DIGITS.findall(text)), default=0))
+            letters = set(_COLUMN_LETTERS.findall(text))   # few distinct ones
+            columns = max(columns, max((_column_index(c.decode("ascii")) + 1 for c in letters), default=0))
+            tail = chunk[-_TAIL:]
+    if rows > MAX_ROWS or columns > MAX_COLUMNS:
+        raise _damaged(name, f"{part}: a cell beyond Excel's last row {MAX_ROWS:,} or column XFD "
+                             f"(row {rows:,}, column {columns:,})")
+    if rows * columns > MAX_CELLS:
+        raise _refuse(name, f"工作表 {visible(part)} 的单元格区域达 {rows:,} 行 × {columns:,} 列，"
+                            f"超过上限 {MAX_CELLS:,} 个单元格，未读取（请删除远处的空白或格式单元格，或改用 CSV）",
+                      f"sheet part {visible(part)} spans {rows:,} rows × {columns:,} columns, over the "
+                      f"limit of {MAX_CELLS:,} cells; not read (delete stray cells far away, or submit CSV)")
+
+
 def _inflate_all(zf: zipfile.ZipFile, name: str) -> set[str]:
-    """Inflate every part once, bounded by its declared size and checked against its CRC.
+    """Inflate every part once, bounded by its declared size and checked against its CRC; a
+    worksheet's cells must stay within the bounds calamine can hold (`MAX_CELLS`).
 
     Returns the parts whose XML holds a formula or an error value (worth a close look)."""
     marked = set()
     for info in zf.infolist():
         if info.is_dir():
             continue
+        sheet = info.filename.startswith("xl/worksheets/")
+        worth_counting = False
         try:
             with zf.open(info) as fh:
                 tail = b""
@@ -109,9 +162,13 @@ def _inflate_all(zf: zipfile.ZipFile, name: str) -> set[str]:
                         raise zipfile.BadZipFile(f"{info.filename} is longer than it declares")
                     if info.filename not in marked and _MARKS.search(tail + chunk):
                         marked.add(info.filename)
-                    tail = chunk[-16:]
+                    if sheet and not worth_counting and _WORTH_COUNTING.search(tail + chunk):
+                        worth_counting = True
+                    tail = chunk[-_TAIL:]
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
             raise _damaged(name, f"{info.filename}: {exc}") from None
+        if worth_counting:
+            _count_extent(zf, info.filename, name)
     return marked
 
 

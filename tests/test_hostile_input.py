@@ -17,6 +17,7 @@ import socket
 import stat
 import struct
 import subprocess
+import re
 import sys
 import zipfile
 from dataclasses import dataclass, field
@@ -379,6 +380,17 @@ case("truncated-xlsx", "xlsx", ["book.xlsx: cannot read the Excel workbook (dama
 case("path-traversal-sheet-name-xlsx", "xlsx", ["the submission has no elevators", "book.xlsx[../../elevators]"],
      raw=zip_rewrite(lambda name, data: data.replace(b'name="elevators"', b'name="../../elevators"')
                      if name == "xl/workbook.xml" else data))
+# calamine holds a sheet as one dense rectangle up to its last cell: a far or mangled reference
+# would ask for tens of GB and abort the process (found by the fuzzer), so it is refused first
+case("mangled-cell-reference-xlsx", "xlsx",
+     ["book.xlsx: cannot read the Excel workbook (damaged or not .xlsx): xl/worksheets/sheet",
+      'a cell position that is not a reference such as C5: r="Eresidential2"'],
+     raw=zip_rewrite(lambda name, data: re.sub(rb' r="B2"', b' r="Eresidential2"', data, count=1)
+                     if name.startswith("xl/worksheets/") else data))
+case("far-cell-reference-xlsx", "xlsx",
+     ["spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells; not read"],
+     raw=zip_rewrite(lambda name, data: re.sub(rb' r="B2"', b' r="XFD1048576"', data, count=1)
+                     if name.startswith("xl/worksheets/") else data))
 case("hidden-sheet-is-read-and-said-xlsx", "xlsx", ["book.xlsx[hazards]", "a hidden sheet; its records were read"],
      raw=hide_sheet("hazards"), outcome="read", same_as=nothing)
 
