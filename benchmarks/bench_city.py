@@ -40,25 +40,27 @@ LIFTCHECK = [str(_SCRIPT)] if _SCRIPT.exists() else [sys.executable, "-m", "chec
 TIME = "/usr/bin/time"
 
 STAGE_SCRIPT = r"""
-import datetime as dt, json, resource, sys, time
+import datetime as dt, gc, json, resource, sys, time
 from pathlib import Path
 t = {}
 t0 = time.perf_counter()
+from checker.cli import _few_collections
 from checker.load import load_submission
 from checker.validate import validate
+_few_collections(); gc.freeze()   # as `liftcheck check` runs
 raw = load_submission(Path(sys.argv[1]))
 t["load"] = time.perf_counter() - t0; t1 = time.perf_counter()
 sub = validate(raw)
 t["validate"] = time.perf_counter() - t1
 from checker.engine import evaluate
 from checker.params import load_parameters
-from checker.render import report_json
+from checker.render import report_json_bytes
 from checker.report import build_report
 from checker.rulebook import load_rulebook
 book, params = load_rulebook(), load_parameters()
 result = evaluate(sub, book, params, dt.date.fromisoformat(sys.argv[2]), dt.date.fromisoformat(sys.argv[3]), timings=t)
 t3 = time.perf_counter()
-Path(sys.argv[4]).write_text(report_json(build_report(result, book, params)), encoding="utf-8")
+Path(sys.argv[4]).write_bytes(report_json_bytes(build_report(result, book, params)) + b"\n")
 t["render"] = time.perf_counter() - t3
 t["records"] = sum(sub.record_counts.values())
 t["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
