@@ -52,6 +52,8 @@ def _friendly(func):
                        "设置 LIFTCHECK_DEBUG=1 可看到完整的调用栈 / set LIFTCHECK_DEBUG=1 for the full traceback",
                        err=True)
             sys.exit(EXIT_CANNOT_JUDGE)
+        finally:
+            gc.unfreeze()   # what a command froze (check: its modules) is collectable again after it
 
     return wrapper
 

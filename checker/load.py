@@ -410,8 +410,11 @@ def _likely_utf8(data: bytes) -> bytes | None:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     end = data.find(b"\n")
+    header = data[:end if end >= 0 else len(data)]
+    if b'"' in header:   # a quoted header is read the careful way (see _parse_csv)
+        return None
     try:
-        data[:end if end >= 0 else len(data)].decode("utf-8")
+        header.decode("utf-8")
     except UnicodeDecodeError:
         return None
     return data
@@ -446,6 +449,17 @@ def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _La
         if not careful:
             raise _Undecided
         raise _csv_problem(data, arr, name, "unbalanced quotes")
+    first_nl = data.find(b"\n")
+    if data[:first_nl if first_nl >= 0 else len(data)].count(b'"') % 2:
+        # A quote opened in the header and closed lines later: polars would read those lines as
+        # part of the header and never as records (nor check their encoding)
+        if not careful:
+            raise _Undecided
+        closed = _line_of(data, data.find(b'"', data.rfind(b'"', 0, first_nl) + 1))
+        raise LiftcheckError(
+            f"{name}：CSV 无法读取：第 1 行（表头）中的引号（\"）直到第 {closed} 行才闭合：表头中多了引号？",
+            f"{name}: the CSV cannot be read: a quote (\") opened in the header (line 1) is closed only on "
+            f"line {closed}: a stray quote in the header?")
     try:
         df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
     except pl.exceptions.PolarsError as exc:

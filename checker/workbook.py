@@ -97,40 +97,59 @@ def _check_sizes(zf: zipfile.ZipFile, name: str) -> None:
                           f"workbook part {part} inflates {ratio:,.0f}:1, over the limit ({LIMITS_EN}); not read")
 
 
-# A cell's (or a row's) position: r="C5", r="5". What is read as a reference is bounded by the
-# quotes; one that is not letters then digits is refused before calamine parses it.
-_COLUMN_LETTERS = re.compile(rb"""\sr\s*=\s*["']([A-Z]+)[0-9]*["']""")
-_ROW_DIGITS = re.compile(rb"""\sr\s*=\s*["'][A-Z]*([0-9]+)["']""")
-# (a value the chunk's end cuts is odd only when what is there already cannot be a reference;
+# A cell's (or a row's) position: r="C5", r="5" (an attribute named r, however spaced or quoted).
+# What is read as a reference is bounded by the quotes; one that is not letters then digits is
+# refused before calamine parses it.
+_R = rb"""(?<![\w:.-])r\s*=\s*["']"""
+_COLUMN_LETTERS = re.compile(_R + rb"""([A-Z]+)[0-9]*["']""")
+_ROW_DIGITS = re.compile(_R + rb"""[A-Z]*([0-9]+)["']""")
+# (a value the text's end cuts is odd only when what is there already cannot be a reference;
 # read whole, it is looked at again with the next chunk)
-_ODD_POSITION = re.compile(rb"""\sr\s*=\s*["'](?![A-Z]{0,3}[0-9]{0,7}(?:["']|\Z))""")
+_ODD_POSITION = re.compile(_R + rb"""(?![A-Z]{0,3}[0-9]{0,7}(?:["']|\Z))""")
 _QUOTED = re.compile(rb"""[^"']*["']([^"']{0,40})""")
 # One search over a sheet finds any position worth counting: an odd one, a column beyond AD (the
 # 30th) or a row beyond Excel's last. Without one, the sheet is within 1,048,576 x 30 = MAX_CELLS
 # and nothing is counted; with one, the sheet is read again and its rows and columns counted.
 _BEYOND_ROWS = rb"(?:[2-9][0-9]{6}|1[1-9][0-9]{5}|10[5-9][0-9]{4}|1049[0-9]{3}|1048[6-9][0-9]{2}|10485[89][0-9]|104857[7-9])"
-_WORTH_COUNTING = re.compile(rb"""\sr\s*=\s*["'](?:(?![A-Z]{0,3}[0-9]{0,7}(?:["']|\Z))"""
+_WORTH_COUNTING = re.compile(_R + rb"""(?:(?![A-Z]{0,3}[0-9]{0,7}(?:["']|\Z))"""
                              rb"""|(?:[A-Z]{3}|[B-Z][A-Z]|A[E-Z])[0-9]|[A-Z]*""" + _BEYOND_ROWS + rb"""["'])""")
-_TAIL = 4096   # bytes of the previous chunk searched again: a reference cut by a chunk's end is found whole
+
+
+def _sheet_texts(zf: zipfile.ZipFile, part: str, name: str):
+    """A sheet's XML in pieces of about a MiB, each starting with the last tag the piece before
+    it left unfinished (from its last "<"), so that no attribute is ever cut in two. A tag (or a
+    text) running over _CHUNK bytes is no sheet Excel writes (a cell holds at most 32,767
+    characters): it is refused rather than searched piecemeal."""
+    with zf.open(part) as fh:
+        tail = b""
+        while chunk := fh.read(_CHUNK):
+            text = tail + chunk
+            yield text
+            cut = text.rfind(b"<")
+            tail = text[cut:] if cut >= 0 else text
+            if len(tail) > _CHUNK:
+                raise _damaged(name, f"{part}: over {_mib(_CHUNK)} of XML without a tag")
+
+
+def _check_positions(zf: zipfile.ZipFile, part: str, name: str) -> None:
+    """Refuse a sheet calamine could not hold (see MAX_CELLS) before calamine reads it."""
+    if any(_WORTH_COUNTING.search(text) for text in _sheet_texts(zf, part, name)):
+        _count_extent(zf, part, name)
 
 
 def _count_extent(zf: zipfile.ZipFile, part: str, name: str) -> None:
     """Refuse a sheet whose positions calamine could not hold: odd ones, ones beyond Excel's
     bounds, or a rectangle of more than MAX_CELLS cells."""
     rows = columns = 0
-    with zf.open(part) as fh:
-        tail = b""
-        while chunk := fh.read(_CHUNK):
-            text = tail + chunk
-            odd = _ODD_POSITION.search(text)
-            if odd:
-                value = _QUOTED.match(text, odd.start())
-                shown = visible(value[1].decode("utf-8", "replace") if value else "")
-                raise _damaged(name, f"{part}: a cell position that is not a reference such as C5: r=\"{shown}\"")
-            rows = max(rows, max(map(int, _ROW_DIGITS.findall(text)), default=0))
-            letters = set(_COLUMN_LETTERS.findall(text))   # few distinct ones
-            columns = max(columns, max((_column_index(c.decode("ascii")) + 1 for c in letters), default=0))
-            tail = chunk[-_TAIL:]
+    for text in _sheet_texts(zf, part, name):
+        odd = _ODD_POSITION.search(text)
+        if odd:
+            value = _QUOTED.match(text, odd.start())
+            shown = visible(value[1].decode("utf-8", "replace") if value else "")
+            raise _damaged(name, f"{part}: a cell position that is not a reference such as C5: r=\"{shown}\"")
+        rows = max(rows, max(map(int, _ROW_DIGITS.findall(text)), default=0))
+        letters = set(_COLUMN_LETTERS.findall(text))   # few distinct ones
+        columns = max(columns, max((_column_index(c.decode("ascii")) + 1 for c in letters), default=0))
     if rows > MAX_ROWS or columns > MAX_COLUMNS:
         raise _damaged(name, f"{part}: a cell beyond Excel's last row {MAX_ROWS:,} or column XFD "
                              f"(row {rows:,}, column {columns:,})")
@@ -142,16 +161,13 @@ def _count_extent(zf: zipfile.ZipFile, part: str, name: str) -> None:
 
 
 def _inflate_all(zf: zipfile.ZipFile, name: str) -> set[str]:
-    """Inflate every part once, bounded by its declared size and checked against its CRC; a
-    worksheet's cells must stay within the bounds calamine can hold (`MAX_CELLS`).
+    """Inflate every part once, bounded by its declared size and checked against its CRC.
 
     Returns the parts whose XML holds a formula or an error value (worth a close look)."""
     marked = set()
     for info in zf.infolist():
         if info.is_dir():
             continue
-        sheet = info.filename.startswith("xl/worksheets/")
-        worth_counting = False
         try:
             with zf.open(info) as fh:
                 tail = b""
@@ -162,13 +178,9 @@ def _inflate_all(zf: zipfile.ZipFile, name: str) -> set[str]:
                         raise zipfile.BadZipFile(f"{info.filename} is longer than it declares")
                     if info.filename not in marked and _MARKS.search(tail + chunk):
                         marked.add(info.filename)
-                    if sheet and not worth_counting and _WORTH_COUNTING.search(tail + chunk):
-                        worth_counting = True
-                    tail = chunk[-_TAIL:]
+                    tail = chunk[-16:]
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError, OSError) as exc:
             raise _damaged(name, f"{info.filename}: {exc}") from None
-        if worth_counting:
-            _count_extent(zf, info.filename, name)
     return marked
 
 
@@ -312,13 +324,18 @@ def read_sheets(data: bytes, name: str, wanted) -> tuple[list[Sheet], list[str]]
     with zf:
         _check_sizes(zf, name)
         marked = _inflate_all(zf, name)
+        parts = _sheet_parts(zf, name)
+        present = set(zf.namelist())
+        # every sheet calamine may read, wherever the workbook's relationships put it
+        for part in sorted({p for p in parts.values() if p in present}
+                           | {p for p in present if p.startswith("xl/worksheets/") and p.endswith(".xml")}):
+            _check_positions(zf, part, name)
         try:
             reader = fastexcel.read_excel(data)
             sheet_names = list(reader.sheet_names)
         except Exception as exc:  # noqa: BLE001 - fastexcel raises its own types for foreign files
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise _damaged(name, first) from None
-        parts = _sheet_parts(zf, name)
         sheets, others = [], []
         for index, sheet_name in enumerate(sheet_names):
             if not wanted(sheet_name):

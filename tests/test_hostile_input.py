@@ -10,6 +10,7 @@ cell changed nothing else, and was never read as some other value.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -96,6 +97,16 @@ def reencode_line(filename: str, index: int, encoding: str):
     return raw
 
 
+def quote_at_line_ends(filename: str, indexes: list[int]):
+    """A stray quote at the end of lines `indexes` (0-based)."""
+    def raw(path: Path):
+        lines = (path / filename).read_bytes().split(b"\n")
+        for i in indexes:
+            lines[i] = lines[i].removesuffix(b"\r") + b'"' + (b"\r" if lines[i].endswith(b"\r") else b"")
+        (path / filename).write_bytes(b"\n".join(lines))
+    return raw
+
+
 def whole_file(filename: str, transform: Callable[[bytes], bytes]):
     def raw(path: Path):
         (path / filename).write_bytes(transform((path / filename).read_bytes()))
@@ -134,6 +145,20 @@ def zip_rewrite(transform: Callable[[str, bytes], bytes]):
             for info, data in parts:
                 z.writestr(info.filename, transform(info.filename, data))
     return raw
+
+
+def move_sheet_part_with_far_cell(path: Path):
+    """Sheet 1 kept outside xl/worksheets/ (the workbook's relationships say where), with a cell
+    at XFD1048576: calamine follows the relationships, so the guard must too."""
+    with zipfile.ZipFile(path) as z:
+        parts = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts:
+            if name == "xl/worksheets/sheet1.xml":
+                name, data = "xl/elsewhere/sheet1.xml", re.sub(rb' r="B2"', b' r="XFD1048576"', data, count=1)
+            elif name == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"worksheets/sheet1.xml", b"elsewhere/sheet1.xml")
+            z.writestr(name, data)
 
 
 def patch_central_directory(part: str, size: int):
@@ -391,6 +416,12 @@ case("far-cell-reference-xlsx", "xlsx",
      ["spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells; not read"],
      raw=zip_rewrite(lambda name, data: re.sub(rb' r="B2"', b' r="XFD1048576"', data, count=1)
                      if name.startswith("xl/worksheets/") else data))
+case("far-cell-reference-unspaced-xlsx", "xlsx",
+     ["spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells; not read"],
+     raw=zip_rewrite(lambda name, data: data.replace(b'<c r="B2"', b'<c s="0"r="XFD1048576"', 1)
+                     if name.startswith("xl/worksheets/") else data))
+case("far-cell-in-a-sheet-kept-elsewhere-xlsx", "xlsx",
+     ["xl/elsewhere/sheet1.xml spans 1,048,576 rows × 16,384 columns"], raw=move_sheet_part_with_far_cell)
 case("hidden-sheet-is-read-and-said-xlsx", "xlsx", ["book.xlsx[hazards]", "a hidden sheet; its records were read"],
      raw=hide_sheet("hazards"), outcome="read", same_as=nothing)
 
@@ -403,6 +434,10 @@ case("header-only-csv", "csv", [], raw=whole_file("daily_checks.csv", lambda b: 
      outcome="read", same_as=empty("daily_checks"))
 case("megabyte-value-csv", "csv", [loc("csv", "maintenance", 1, "date"), "（共 2000000 字符 characters）"],
      edit=cell("maintenance", 1, "date", "2" * 2_000_000), same_as=drop("maintenance", 1))
+# a quote opened in the header and closed lines later: polars would swallow those lines
+case("stray-quote-in-header-csv", "csv",
+     ["daily_checks.csv: the CSV cannot be read: a quote (\") opened in the header (line 1) is closed only on line 3"],
+     raw=quote_at_line_ends("daily_checks.csv", [0, 2]))
 case("mixed-encodings-csv", "csv", ["daily_checks.csv: line 4 (byte", "damaged or mixes encodings"],
      raw=reencode_line("daily_checks.csv", 3, "gb18030"))
 case("bad-utf8-byte-csv", "csv", ["daily_checks.csv: line 2 (byte", "is not valid UTF-8"],
@@ -610,3 +645,22 @@ def test_an_empty_folder_cannot_be_judged_by_any_command(tmp_path):
     r = run("validate", tmp_path / "empty")
     assert "no elevators" in r.output
 
+
+
+@pytest.mark.parametrize("spaces", [10, (1 << 20) - 30, (1 << 20) + 10, (2 << 20) + 10])
+def test_a_cell_position_cut_by_a_chunk_boundary_is_still_seen(spaces):
+    """The guard reads sheet XML a MiB at a time: a position spaced across the boundary is seen
+    whole (the next piece starts at the unfinished tag), and a tag over a MiB is refused."""
+    from checker.errors import LiftcheckError
+    from checker.workbook import _check_positions
+
+    xml = (b'<worksheet><sheetData><row r="1"><c r=' + b" " * spaces + b'"XFD1048576" t="s"><v>0</v></c>'
+           b"</row></sheetData></worksheet>")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", xml)
+    with zipfile.ZipFile(buf) as z, pytest.raises(LiftcheckError) as refused:
+        _check_positions(z, "xl/worksheets/sheet1.xml", "book.xlsx")
+    expected = ("over 1 MiB of XML without a tag" if spaces > 2 << 20
+                else "spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells")
+    assert expected in refused.value.en
