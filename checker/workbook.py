@@ -85,6 +85,10 @@ def _check_sizes(zf: zipfile.ZipFile, name: str) -> None:
     if len(infos) > MAX_PARTS:
         raise _refuse(name, f"工作簿由 {len(infos):,} 个部件组成，超过上限 {MAX_PARTS:,}，未读取",
                       f"the workbook has {len(infos):,} parts, over the limit of {MAX_PARTS:,}; not read")
+    names = [i.filename for i in infos]
+    if len(set(names)) != len(names):   # readers disagree on which copy counts: none is trusted
+        twice = next(n for n in names if names.count(n) > 1)
+        raise _damaged(name, f"the part {twice} appears more than once")
     total = sum(i.file_size for i in infos)
     if total > MAX_UNPACKED_BYTES:
         raise _refuse(name, f"工作簿解压后将达 {_mib(total)}，超过上限（{LIMITS_ZH}），未读取",

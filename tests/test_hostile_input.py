@@ -147,6 +147,19 @@ def zip_rewrite(transform: Callable[[str, bytes], bytes]):
     return raw
 
 
+def part_twice(part: str):
+    """A second copy of `part` appended to the zip (Python warns, calamine reads one of them)."""
+    def raw(path: Path):
+        import warnings
+
+        with zipfile.ZipFile(path) as z:
+            data = z.read(part)
+        with warnings.catch_warnings(), zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as z:
+            warnings.simplefilter("ignore")   # "Duplicate name": the point of the case
+            z.writestr(part, data)
+    return raw
+
+
 def move_sheet_part_with_far_cell(path: Path):
     """Sheet 1 kept outside xl/worksheets/ (the workbook's relationships say where), with a cell
     at XFD1048576: calamine follows the relationships, so the guard must too."""
@@ -416,6 +429,9 @@ case("far-cell-reference-xlsx", "xlsx",
      ["spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells; not read"],
      raw=zip_rewrite(lambda name, data: re.sub(rb' r="B2"', b' r="XFD1048576"', data, count=1)
                      if name.startswith("xl/worksheets/") else data))
+case("a-part-twice-xlsx", "xlsx",
+     ["cannot read the Excel workbook (damaged or not .xlsx): the part xl/worksheets/sheet1.xml appears more than once"],
+     raw=part_twice("xl/worksheets/sheet1.xml"))
 case("far-cell-reference-unspaced-xlsx", "xlsx",
      ["spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells; not read"],
      raw=zip_rewrite(lambda name, data: data.replace(b'<c r="B2"', b'<c s="0"r="XFD1048576"', 1)
