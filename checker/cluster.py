@@ -26,6 +26,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pydantic_core
 from pydantic import TypeAdapter
 
 from checker import columnar
@@ -34,7 +35,7 @@ from checker.errors import LiftcheckError
 from checker.params import ParameterSet
 from checker.rulebook import RuleBook
 from checker.validate import Submission
-from checker.verdicts import Pending, Violation
+from checker.verdicts import Pending
 
 
 @dataclass
@@ -53,7 +54,7 @@ class PartitionRun:
 class BucketVerdicts:
     """What a worker sends back: the verdicts, not the records they were drawn from. Violations
     and pending obligations travel as JSON (pydantic writes and reads it in Rust), which is
-    much cheaper than pickling tens of thousands of models."""
+    much cheaper than pickling tens of thousands of dicts."""
 
     evaluation: Evaluation      # statuses, unjudged, closed-loop counts, parameters used
     violations: bytes
@@ -61,11 +62,11 @@ class BucketVerdicts:
     run: PartitionRun
 
     def merged_form(self) -> Evaluation:
-        return dataclasses.replace(self.evaluation, violations=_VIOLATIONS.validate_json(self.violations),
+        return dataclasses.replace(self.evaluation, violations=pydantic_core.from_json(self.violations),
                                    pending=_PENDING.validate_json(self.pending))
 
 
-_VIOLATIONS, _PENDING = TypeAdapter(list[Violation]), TypeAdapter(list[Pending])
+_PENDING = TypeAdapter(list[Pending])
 
 
 def judge_bucket(location: columnar.Location, bucket: int, book: RuleBook, params: ParameterSet,
@@ -80,7 +81,7 @@ def judge_bucket(location: columnar.Location, bucket: int, book: RuleBook, param
                        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                        elevators=sub.table("elevators").height)
     return BucketVerdicts(dataclasses.replace(result, facts=None, submission=None, violations=[], pending=[]),
-                          _VIOLATIONS.dump_json(result.violations), _PENDING.dump_json(result.pending), run)
+                          pydantic_core.to_json(result.violations), _PENDING.dump_json(result.pending), run)
 
 
 def _client(spec: str):

@@ -12,7 +12,6 @@ from pydantic import BaseModel
 from checker.errors import LiftcheckError
 from checker.resources import data_dir
 from checker.rulebook import RuleBook
-from checker.verdicts import Violation
 
 
 class Deduction(BaseModel):
@@ -38,10 +37,11 @@ class CreditSchedule:
     points: dict[str, Any]
     path: Path
 
-    def points_for(self, v: Violation) -> int:
-        p = self.points.get(v.rule_id, 0)
+    def points_for(self, v: dict) -> int:
+        """`v`: a violation's fields (Violation)."""
+        p = self.points.get(v["rule_id"], 0)
         if isinstance(p, dict):
-            return int(p.get(v.severity, 0))
+            return int(p.get(v["severity"], 0))
         return int(p)
 
 
@@ -73,21 +73,22 @@ def load_schedule(path: Path | None = None, book: RuleBook | None = None) -> Cre
         points=raw["points"], path=path)
 
 
-def deductions(violations: list[Violation], org_kinds: dict[str, str], schedule: CreditSchedule,
+def deductions(violations: list[dict], org_kinds: dict[str, str], schedule: CreditSchedule,
                year: int) -> list[Deduction]:
-    """One deduction per violation of a property service enterprise under a rule with points."""
+    """One deduction per violation (its fields, as Violation has them) of a property service
+    enterprise under a rule with points."""
     out = []
     for v in violations:
-        if v.responsible_role != "use_unit" or v.responsible_org_id is None:
+        if v["responsible_role"] != "use_unit" or v["responsible_org_id"] is None:
             continue
-        if org_kinds.get(v.responsible_org_id) != "property_service_enterprise":
+        if org_kinds.get(v["responsible_org_id"]) != "property_service_enterprise":
             continue
         points = schedule.points_for(v)
         if points <= 0:
             continue
-        out.append(Deduction(org_id=v.responsible_org_id, org_name=v.responsible_name, rule_id=v.rule_id, subject=v.subject,
-                             period_key=v.period_key, fingerprint=v.fingerprint, points=points,
-                             clause=v.clause, severity=v.severity, year=year))
+        out.append(Deduction(org_id=v["responsible_org_id"], org_name=v["responsible_name"], rule_id=v["rule_id"],
+                             subject=v["subject"], period_key=v["period_key"], fingerprint=v["fingerprint"],
+                             points=points, clause=v["clause"], severity=v["severity"], year=year))
     return out
 
 

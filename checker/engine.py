@@ -3,7 +3,7 @@
 A rule file states who is responsible (per row, where it depends on the elevator), what is a
 violation, its identity (subject + period key), evidence and messages; all of it is compiled
 to expressions and evaluated for every fact row together. Python touches a verdict only to
-hand it over as a typed Violation.
+hand it over as the plain fields of a Violation (checker/verdicts.py), checked column by column.
 
 Partitioning sits here too: `partition()` splits a submission by use unit so that no part
 needs another's records; evaluating the parts and concatenating gives the same verdicts
@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from typing import Literal, get_args, get_origin
 import polars as pl
 from pydantic import TypeAdapter
 
@@ -31,7 +32,7 @@ from checker.verdicts import Pending, RuleStatus, Violation, fingerprint
 
 # Rows become typed verdicts through JSON, parsed and validated in Rust: a city-year has
 # tens of thousands, which one Python dict and one model each took seconds over.
-_VIOLATIONS, _PENDING = TypeAdapter(list[Violation]), TypeAdapter(list[Pending])
+_PENDING = TypeAdapter(list[Pending])
 
 # Who answers for a party that is an authority rather than an organisation of the submission.
 AUTHORITY_NAMES = {"market_regulator": "市场监管部门", "housing_department": "房产部门"}
@@ -42,7 +43,9 @@ class Evaluation:
     start: dt.date
     end: dt.date
     statuses: list[RuleStatus]
-    violations: list[Violation]
+    # each a Violation's fields as a plain dict, in the model's order (`_verdict_rows`): a
+    # city-year has tens of thousands, and a model for each cost more than all its rules' polars
+    violations: list[dict]
     pending: list[Pending]
     facts: FactBase
     submission: Submission
@@ -174,7 +177,7 @@ class CompiledRule:
         rows = rows.with_columns(subject.alias("subject"))
         return rows.with_columns(wording.render(self.rule.period_key, rows.schema, self.params, "en").alias("period_key"))
 
-    def violations(self, rows: pl.DataFrame) -> list[Violation]:
+    def violations(self, rows: pl.DataFrame) -> list[dict]:
         if rows.height == 0:
             return []
         rule = self.rule
@@ -223,8 +226,7 @@ class CompiledRule:
             messages["zh"].alias("message_zh"), messages["en"].alias("message_en"),
         )
         prints = [fingerprint(rule.id, subject, key) for subject, key in zip(out["subject"], out["period_key"])]
-        # validated row by row from polars' own dicts (no JSON text in between: 0.1 s less a city-year)
-        return _VIOLATIONS.validate_python(out.with_columns(pl.Series("fingerprint", prints, pl.String)).to_dicts())
+        return _verdict_rows(out.with_columns(pl.Series("fingerprint", prints, pl.String)))
 
     def pending(self, rows: pl.DataFrame) -> list[Pending]:
         if rows.height == 0:
@@ -245,6 +247,31 @@ class CompiledRule:
                            pl.lit(" (not yet due)")]).alias("message_en"),
         )
         return _PENDING.validate_python(out.to_dicts())
+
+
+_VIOLATION_FIELDS = list(Violation.model_fields)
+_NULLABLE = {name for name, f in Violation.model_fields.items() if type(None) in get_args(f.annotation)}
+_CHOICES = {name: set(get_args(f.annotation)) for name, f in Violation.model_fields.items()
+            if get_origin(f.annotation) is Literal}
+
+
+def _verdict_rows(out: pl.DataFrame) -> list[dict]:
+    """The verdicts as dicts with exactly a Violation's fields, checked as the model would check
+    each (text where it says text, null only where it allows None, a severity and a responsible
+    role from their lists, evidence an object) but once per column. tests/test_report_verdicts.py
+    validates every verdict of a sample against the model itself."""
+    if out.columns != _VIOLATION_FIELDS:
+        raise ValueError(f"verdict columns {out.columns} are not Violation's {_VIOLATION_FIELDS}")
+    for name, dtype in out.schema.items():
+        if name == "evidence":
+            ok = isinstance(dtype, pl.Struct)
+        else:
+            ok = dtype in (pl.String, pl.Null) and (name in _NULLABLE or out.get_column(name).null_count() == 0)
+        if ok and name in _CHOICES:
+            ok = set(out.get_column(name).unique().to_list()) <= _CHOICES[name]
+        if not ok:
+            raise ValueError(f"verdict column {name} ({dtype}) does not fit Violation.{name}")
+    return out.to_dicts()
 
 
 def _evidence_struct(rows: pl.DataFrame, names: list[str]) -> pl.Expr:

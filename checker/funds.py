@@ -41,7 +41,7 @@ def judge_application(path: Path, application_id: str, params_file: Path | None 
     params = load_parameters(params_file)
     stage("evaluate")
     result = evaluate(sub, book, params, day, day, only=[RULE])
-    found = next((v for v in result.violations if v.subject == application_id), None)
+    found = next((v for v in result.violations if v["subject"] == application_id), None)
     elevator = result.facts.elevators.filter(pl.col("elevator_id") == app["elevator_id"])
     if elevator.height == 0:
         raise LiftcheckError(f"申请 {application_id} 的电梯 {app['elevator_id']} 不是在册的住宅电梯（或已报废）",
@@ -55,7 +55,7 @@ def judge_application(path: Path, application_id: str, params_file: Path | None 
             f"{elevator.item(0, 'commissioned_on')}); the assessment-report basis applies to old elevators only, so it is not judged")
     # the engine's own per-prerequisite status: held, failed, or not judged; all hold when no violation.
     # A rule file words each prerequisite as its failure, so that wording is given only beside a failure.
-    status = found.evidence["prerequisites"] if found else {p["id"]: True for p in rule.prerequisites}
+    status = found["evidence"]["prerequisites"] if found else {p["id"]: True for p in rule.prerequisites}
     checks = []
     for p in rule.prerequisites:
         holds = status[p["id"]]
@@ -71,8 +71,8 @@ def judge_application(path: Path, application_id: str, params_file: Path | None 
     return {
         "application_id": application_id, "elevator_id": app["elevator_id"], "applied_on": day.isoformat(),
         "assessment_id": app["assessment_id"], "approvable": found is None,
-        "prerequisites": checks, "unmet": found.evidence["unmet"] if found else [],
-        "message_zh": found.message_zh if found else f"维修资金应急通道申请 {application_id} 的评估报告依据充分",
-        "message_en": found.message_en if found else f"emergency fund application {application_id} has a sound assessment basis",
+        "prerequisites": checks, "unmet": found["evidence"]["unmet"] if found else [],
+        "message_zh": found["message_zh"] if found else f"维修资金应急通道申请 {application_id} 的评估报告依据充分",
+        "message_en": found["message_en"] if found else f"emergency fund application {application_id} has a sound assessment basis",
         "clause": rule.clause,
     }

@@ -13,15 +13,13 @@ from checker.metrics import closed_loop
 from checker.overrides import overrides_section
 from checker.params import ParameterSet
 from checker.rulebook import SEVERITY_ORDER, RuleBook, ruleset_info
-from checker.verdicts import Pending, Violation
+from checker.verdicts import Pending
 
 
-def plain(verdicts: list[Violation] | list[Pending]) -> list[dict]:
-    """Each verdict as model_dump() gives it. A verdict's fields are plain values already (text,
-    None, a dict of JSON values), so copying them gives the same dict, without running the
-    serializer over the tens of thousands of verdicts of a city-year (a second of its run)."""
-    return [{**v.__dict__, "evidence": dict(v.evidence)} if isinstance(v, Violation) else dict(v.__dict__)
-            for v in verdicts]
+def plain(verdicts: list[Pending]) -> list[dict]:
+    """Each pending obligation as model_dump() gives it: its fields are plain values already, so
+    copying them gives the same dict. (Violations are plain dicts from the engine on.)"""
+    return [dict(v.__dict__) for v in verdicts]
 
 
 # Parameters every report relies on: the closed-loop rate counts hazards on old elevators.
@@ -76,8 +74,9 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
                  schedule: CreditSchedule | None = None, include_rejected: bool = False) -> dict:
     schedule = schedule or load_schedule(book=book)
     sub = result.submission
-    violations = sorted(result.violations, key=lambda v: (-SEVERITY_ORDER.index(v.severity), v.rule_id,
-                                                          v.subject, v.period_key))
+    rank = {s: -i for i, s in enumerate(SEVERITY_ORDER)}
+    violations = sorted(result.violations, key=lambda v: (rank[v["severity"]], v["rule_id"], v["subject"],
+                                                          v["period_key"]))
     orgs = sub.table("organizations")
     kinds = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("kind").to_list()))
     names = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("name").to_list()))
@@ -86,12 +85,12 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
     items = deductions(violations, kinds, schedule, result.end.year)
     credit = per_firm([d.model_dump() for d in items], schedule, names)
     params_used = parameters_section(params, result.used_parameters, result.end)
-    by_severity = Counter(v.severity for v in violations)
+    by_severity = Counter(v["severity"] for v in violations)
     summary = {
         "violations": len(violations),
         "by_severity": {s: by_severity.get(s, 0) for s in reversed(SEVERITY_ORDER)},
         "by_rule": {s.rule_id: s.violations for s in result.statuses if s.evaluated},
-        "by_district": dict(sorted(Counter(v.district for v in violations if v.district).items())),
+        "by_district": dict(sorted(Counter(v["district"] for v in violations if v["district"]).items())),
         "pending": len(result.pending),
         "unjudged": len(unjudged),
         "not_evaluated": [{"rule_id": s.rule_id, "reason_zh": s.reason_zh, "reason_en": s.reason_en}
@@ -109,7 +108,7 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "overrides": overrides_section(book, params, result.end),
         "assumptions": [{"parameter": n, "value": p["value"], "basis": p["basis"]}
                         for n, p in params_used.items() if p["interpretation"]],
-        "violations": plain(violations),
+        "violations": violations,   # the engine's dicts, not copied: nothing downstream changes them
         "pending": [p | {"use_unit_name": names.get(p["use_unit_id"])} for p in
                     plain(sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject)))],
         "unjudged": unjudged,

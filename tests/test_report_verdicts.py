@@ -1,16 +1,20 @@
-"""The report lists each verdict exactly as its model dumps it."""
+"""The report lists each verdict exactly as its model would dump it."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from checker.engine import evaluate
+import polars as pl
+import pytest
+
+from checker.engine import _verdict_rows, evaluate
 from checker.load import load_submission
 from checker.params import load_parameters
 from checker.report import build_report, plain
 from checker.rulebook import load_rulebook
 from checker.sample import SampleSpec, generate, write
 from checker.validate import validate
+from checker.verdicts import Violation
 
 
 def test_the_reports_verdicts_are_their_models_dumps(tmp_path):
@@ -18,13 +22,32 @@ def test_the_reports_verdicts_are_their_models_dumps(tmp_path):
     book, params = load_rulebook(), load_parameters()
     result = evaluate(validate(load_submission(tmp_path)), book, params, dt.date(2024, 1, 1), dt.date(2024, 6, 30))
     assert len(result.violations) > 50 and result.pending
-    assert plain(result.violations) == [v.model_dump() for v in result.violations]
+    # every verdict the engine hands over is a valid Violation, exactly as the model dumps it,
+    # keys in field order (as the JSON report shows them)
+    assert [Violation.model_validate(v, strict=True).model_dump() for v in result.violations] == result.violations
+    assert all(list(v) == list(Violation.model_fields) for v in result.violations)
     assert plain(result.pending) == [p.model_dump() for p in result.pending]
-    # keys in field order, as the JSON report shows them; the evidence a copy, not the verdict's own
-    first = plain(result.violations)[0]
-    assert list(first) == list(type(result.violations[0]).model_fields)
-    first["evidence"]["extra"] = 1
-    assert "extra" not in result.violations[0].evidence
     report = build_report(result, book, params)
-    assert report["violations"] == sorted(plain(result.violations), key=lambda v: (
+    assert report["violations"] == sorted(result.violations, key=lambda v: (
         -["notice", "general", "major", "serious"].index(v["severity"]), v["rule_id"], v["subject"], v["period_key"]))
+
+
+def _one_violation(**changes) -> pl.DataFrame:
+    row = {"rule_id": "R", "title": "t", "title_en": "t", "clause": "c", "severity": "general",
+           "responsible_role": "use_unit", "responsible_org_id": "O", "responsible_name": "n", "elevator_id": "E",
+           "use_unit_id": "O", "use_unit_name": "n", "maintenance_unit_id": None, "district": "玄武区",
+           "subject": "E", "period_key": "2024-01", "evidence": {"month": "2024-01"}, "message_zh": "m",
+           "message_en": "m", "fingerprint": "f"}
+    return pl.DataFrame([row | changes])
+
+
+@pytest.mark.parametrize("changes, column", [
+    ({"severity": "grave"}, "severity"),                    # not one of the four severities
+    ({"responsible_role": "landlord"}, "responsible_role"),
+    ({"subject": None}, "subject"),                         # text the model requires
+    ({"title": 3}, "title"),                                # a number where text is due
+])
+def test_a_verdict_the_model_would_refuse_is_refused_by_column(changes, column):
+    assert _verdict_rows(_one_violation()) == [Violation.model_validate(_one_violation().row(0, named=True)).model_dump()]
+    with pytest.raises(ValueError, match=f"verdict column {column} "):
+        _verdict_rows(_one_violation(**changes))
