@@ -15,6 +15,9 @@ from checker.rulebook import RuleBook
 
 
 class Deduction(BaseModel):
+    """One deduction, as `deductions` makes it (a dict with these fields in this order) and the
+    report and the ledger hold it."""
+
     org_id: str
     org_name: str | None
     rule_id: str
@@ -74,9 +77,11 @@ def load_schedule(path: Path | None = None, book: RuleBook | None = None) -> Cre
 
 
 def deductions(violations: list[dict], org_kinds: dict[str, str], schedule: CreditSchedule,
-               year: int) -> list[Deduction]:
-    """One deduction per violation (its fields, as Violation has them) of a property service
-    enterprise under a rule with points."""
+               year: int) -> list[dict]:
+    """One deduction (Deduction's fields) per violation (Violation's fields) of a property
+    service enterprise under a rule with points. Plain dicts: a city-year has ~30,000, and every
+    value comes from a violation already checked (engine._verdict_rows) or from the schedule,
+    whose points load_schedule checks."""
     out = []
     for v in violations:
         if v["responsible_role"] != "use_unit" or v["responsible_org_id"] is None:
@@ -86,9 +91,9 @@ def deductions(violations: list[dict], org_kinds: dict[str, str], schedule: Cred
         points = schedule.points_for(v)
         if points <= 0:
             continue
-        out.append(Deduction(org_id=v["responsible_org_id"], org_name=v["responsible_name"], rule_id=v["rule_id"],
-                             subject=v["subject"], period_key=v["period_key"], fingerprint=v["fingerprint"],
-                             points=points, clause=v["clause"], severity=v["severity"], year=year))
+        out.append({"org_id": v["responsible_org_id"], "org_name": v["responsible_name"], "rule_id": v["rule_id"],
+                    "subject": v["subject"], "period_key": v["period_key"], "fingerprint": v["fingerprint"],
+                    "points": points, "clause": v["clause"], "severity": v["severity"], "year": year})
     return out
 
 

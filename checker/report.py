@@ -83,7 +83,7 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
     unjudged = [dict(u, reason_zh=UNJUDGED_REASON[0], reason_en=UNJUDGED_REASON[1])
                 for u in result.unjudged.sort("elevator_id").to_dicts()] if result.unjudged.height else []
     items = deductions(violations, kinds, schedule, result.end.year)
-    credit = per_firm([d.model_dump() for d in items], schedule, names)
+    credit = per_firm(items, schedule, names)
     params_used = parameters_section(params, result.used_parameters, result.end)
     by_severity = Counter(v["severity"] for v in violations)
     summary = {

@@ -51,3 +51,17 @@ def test_a_verdict_the_model_would_refuse_is_refused_by_column(changes, column):
     assert _verdict_rows(_one_violation()) == [Violation.model_validate(_one_violation().row(0, named=True)).model_dump()]
     with pytest.raises(ValueError, match=f"verdict column {column} "):
         _verdict_rows(_one_violation(**changes))
+
+
+def test_each_deduction_is_a_valid_deduction_in_field_order(tmp_path):
+    from checker.credit import Deduction, deductions, load_schedule
+
+    write(generate(SampleSpec(80, dt.date(2024, 1, 1), dt.date(2024, 6, 30), seed=9)), tmp_path)
+    book, params = load_rulebook(), load_parameters()
+    sub = validate(load_submission(tmp_path))
+    result = evaluate(sub, book, params, dt.date(2024, 1, 1), dt.date(2024, 6, 30))
+    orgs = sub.table("organizations")
+    items = deductions(result.violations, dict(zip(orgs["org_id"], orgs["kind"])), load_schedule(book=book), 2024)
+    assert len(items) > 20
+    assert [Deduction.model_validate(d, strict=True).model_dump() for d in items] == items
+    assert all(list(d) == list(Deduction.model_fields) for d in items)
