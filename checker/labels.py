@@ -184,3 +184,12 @@ def evidence_text(evidence: dict[str, Any], lang: str = "zh", prerequisites: dic
                 text += (" " if lang == "zh" else " ") + unit(unit_name, lang)
         parts.append(f"{zh}：{text}" if lang == "zh" else f"{en}: {text}")
     return ("；" if lang == "zh" else "; ").join(parts)
+
+
+def districts_ranked(report: dict) -> list[str]:
+    """The districts a report names (by violations or by the closed-loop metric), most violations
+    first and, among equals, by name: never in set order, which changes from run to run with
+    Python's hash seed. The HTML report and the workbook list them so."""
+    per_district = report["summary"]["by_district"]
+    loop = report["metrics"]["closed_loop_rate"]["by_district"]
+    return sorted(set(per_district) | set(loop), key=lambda d: (-per_district.get(d, 0), d))

@@ -443,7 +443,7 @@ def _overview(book: _Book, report: dict, lang: str) -> None:
                                          _t(lang, "待到期", "Pending")], rule_rows)
     ws.write_string(row, 0, _t(lang, "按区", "By district"), book.bold)
     loop = report["metrics"]["closed_loop_rate"]["by_district"]
-    districts = sorted(set(s["by_district"]) | set(loop), key=lambda d: (-s["by_district"].get(d, 0), d))
+    districts = labels.districts_ranked(report)
     book.small_table(ws, row + 1, [_t(lang, "区", "District"), _t(lang, "违规", "Violations"),
                                    _t(lang, "隐患", "Hazards"), _t(lang, "已闭环", "Closed"),
                                    _t(lang, "闭环率", "Closed-loop rate")],

@@ -609,10 +609,8 @@ def report_html(report: dict, prerequisites: dict | None = None) -> str:
                              autoescape=jinja2.select_autoescape(["html", "j2"]))
     per_district = report["summary"]["by_district"]
     loop = report["metrics"]["closed_loop_rate"]["by_district"]
-    # most violations first; districts with as many in name order (never set order, which
-    # changes from run to run with Python's hash seed)
     districts = [{"name": d, "violations": per_district.get(d, 0), **loop.get(d, {"hazards": 0, "closed": 0, "rate": None})}
-                 for d in sorted(set(per_district) | set(loop), key=lambda d: (-per_district.get(d, 0), d))]
+                 for d in labels.districts_ranked(report)]
     by_rule: dict[str, list] = defaultdict(list)
     for v in report["violations"]:
         by_rule[v["rule_id"]].append(v)
