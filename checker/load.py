@@ -410,11 +410,8 @@ def _likely_utf8(data: bytes) -> bytes | None:
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     end = data.find(b"\n")
-    header = data[:end if end >= 0 else len(data)]
-    if b'"' in header:   # a quoted header is read the careful way (see _parse_csv)
-        return None
     try:
-        header.decode("utf-8")
+        data[:end if end >= 0 else len(data)].decode("utf-8")
     except UnicodeDecodeError:
         return None
     return data
