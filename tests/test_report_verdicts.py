@@ -17,10 +17,18 @@ from checker.validate import validate
 from checker.verdicts import Violation
 
 
-def test_the_reports_verdicts_are_their_models_dumps(tmp_path):
-    write(generate(SampleSpec(80, dt.date(2024, 1, 1), dt.date(2024, 6, 30), seed=9)), tmp_path)
+@pytest.fixture(scope="module")
+def judged(tmp_path_factory):
+    """An 80-elevator half-year, judged: (submission, evaluation, rule book, parameters)."""
+    folder = tmp_path_factory.mktemp("sample")
+    write(generate(SampleSpec(80, dt.date(2024, 1, 1), dt.date(2024, 6, 30), seed=9)), folder)
     book, params = load_rulebook(), load_parameters()
-    result = evaluate(validate(load_submission(tmp_path)), book, params, dt.date(2024, 1, 1), dt.date(2024, 6, 30))
+    sub = validate(load_submission(folder))
+    return sub, evaluate(sub, book, params, dt.date(2024, 1, 1), dt.date(2024, 6, 30)), book, params
+
+
+def test_the_reports_verdicts_are_their_models_dumps(judged):
+    _, result, book, params = judged
     assert len(result.violations) > 50 and result.pending
     # every verdict the engine hands over is a valid Violation, exactly as the model dumps it,
     # keys in field order (as the JSON report shows them)
@@ -53,13 +61,10 @@ def test_a_verdict_the_model_would_refuse_is_refused_by_column(changes, column):
         _verdict_rows(_one_violation(**changes))
 
 
-def test_each_deduction_is_a_valid_deduction_in_field_order(tmp_path):
+def test_each_deduction_is_a_valid_deduction_in_field_order(judged):
     from checker.credit import Deduction, deductions, load_schedule
 
-    write(generate(SampleSpec(80, dt.date(2024, 1, 1), dt.date(2024, 6, 30), seed=9)), tmp_path)
-    book, params = load_rulebook(), load_parameters()
-    sub = validate(load_submission(tmp_path))
-    result = evaluate(sub, book, params, dt.date(2024, 1, 1), dt.date(2024, 6, 30))
+    sub, result, book, _ = judged
     orgs = sub.table("organizations")
     items = deductions(result.violations, dict(zip(orgs["org_id"], orgs["kind"])), load_schedule(book=book), 2024)
     assert len(items) > 20
