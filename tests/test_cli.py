@@ -107,6 +107,23 @@ def test_check_json_contract_and_exit_1_on_violations(sample):
     assert {a["parameter"] for a in report["assumptions"]} >= {"maintenance.min_star", "assessment.apply_within_days"}
 
 
+def test_the_json_report_is_the_standard_librarys_indented_text(sample, tmp_path):
+    """The report file is written by orjson for speed; its bytes are json.dumps's, indent 2, UTF-8,
+    with the credit's year keys as text and dates as ISO text."""
+    from checker.render import report_json_bytes
+    out = tmp_path / "r.json"
+    r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json", "-o", out)
+    assert r.exit_code == 1
+    report = json.loads(out.read_bytes())
+    assert report["credit"] and all(list(c["points_by_year"]) == ["2024"] for c in report["credit"])
+    assert out.read_bytes() == json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+    # what the command hands over (dates, int keys, a set) against the standard library
+    odd = {"on": dt.date(2024, 2, 29), "by_year": {2024: 1.5, 2025: 0.1}, "ids": {"b"}, "text": "电梯\u2028\x1f\"\\",
+           "nested": [{"empty": [], "none": None, "flag": True}], "empty": {}}
+    assert report_json_bytes(odd) == json.dumps(
+        odd | {"ids": ["b"]}, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
 def test_check_exit_0_when_clean(tmp_path):
     # an old affordable-housing elevator maintained by its manufacturer: MAINT-PROVIDER judges it and finds nothing
     folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS, "elevators": [
