@@ -129,16 +129,20 @@ def _year_ok(year: pl.Expr) -> pl.Expr:
     return year.is_between(YEAR_MIN, YEAR_MAX)
 
 
-def _parse(f: Field, canonical: bool, iso_only: bool = False) -> tuple[pl.Expr, pl.Expr]:
+def _parse(f: Field, canonical: bool, iso_only: bool = False, codes_only: bool = False) -> tuple[pl.Expr, pl.Expr]:
     """(typed value, problem code or null) for one field of a raw, stripped string column.
 
     `iso_only`: every present value of this date column is already a valid YYYY-MM-DD, parsed
     into the column "_iso_<name>" (`_iso_dates`): the same result as the variant-tolerant path
     at a tenth the cost.
+    `codes_only`: every present value of this enum column is one of its codes (`_codes_only`),
+    which the mapping maps to itself: the value is kept as it is, without a lookup per row.
     """
     v = pl.col(f.name)
     present = v.is_not_null()
     if f.kind == "string":
+        parsed, bad = v, pl.lit(None, pl.String)
+    elif f.kind == "enum" and codes_only:
         parsed, bad = v, pl.lit(None, pl.String)
     elif f.kind == "enum":
         parsed = v.replace_strict(_enum_map(f, canonical), default=None, return_dtype=pl.String)
@@ -225,11 +229,27 @@ ISO_PREFIX = "_iso_"
 
 
 def _iso_dates(values: pl.Series) -> pl.Series | None:
-    """The dates, when every present value is exactly YYYY-MM-DD and a real date; else None."""
-    if not values.drop_nulls().str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").all():
+    """The dates, when every present value is exactly YYYY-MM-DD and a real date; else None.
+
+    The distinct values are checked, not every row: a city's daily checks hold 7 M dates but
+    only the period's few hundred distinct ones (0.18 s instead of 0.30 s). Parsing every row
+    then gives a date wherever there is a value, since each distinct value parses."""
+    distinct = values.drop_nulls().unique()
+    if not distinct.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").all():
         return None
-    dates = values.str.to_date("%Y-%m-%d", strict=False)
-    return dates if dates.null_count() == values.null_count() else None
+    if distinct.str.to_date("%Y-%m-%d", strict=False).null_count():
+        return None
+    return values.str.to_date("%Y-%m-%d", strict=False)
+
+
+def _codes_only(frame: pl.DataFrame, fields: list[Field]) -> set[str]:
+    """The enum fields whose every present value is one of the field's codes, found with a
+    comparison per code rather than a lookup per row (0.02 s instead of 0.17 s over 7 M rows)."""
+    if not fields:
+        return set()
+    found = frame.select([(pl.col(f.name).is_null() | pl.any_horizontal([pl.col(f.name) == c for c in f.enum_labels]))
+                          .all().alias(f.name) for f in fields])
+    return {name for name, every in found.row(0, named=True).items() if every}
 
 
 def _cell_problems(source: SourceFile, name: str) -> tuple[pl.Expr, pl.Expr, pl.Expr] | None:
@@ -284,7 +304,8 @@ def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFr
     iso = {f.name: dates for f in rt.fields if f.kind == "date" and f.name not in widened
            and (dates := _iso_dates(stripped.get_column(f.name))) is not None}
     stripped = stripped.with_columns([dates.alias(ISO_PREFIX + n) for n, dates in iso.items()])
-    parsed = [_parse(f, source.canonical, f.name in iso) for f in rt.fields]
+    codes = _codes_only(stripped, [f for f in rt.fields if f.kind == "enum" and f.enum_labels])
+    parsed = [_parse(f, source.canonical, f.name in iso, f.name in codes) for f in rt.fields]
     typed = stripped.select(
         FILE_COL, ROW_COL,
         *[p for p, _ in parsed],

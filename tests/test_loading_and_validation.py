@@ -276,3 +276,40 @@ def test_a_value_in_unicode_whitespace_is_stripped(tmp_path, space):
     sub = validate(load_submission(tmp_path))
     assert sub.error_count == 0
     assert sub.table("elevators").get_column("district").to_list() == ["玄武区"]
+
+
+# ---- the value fast paths: a column checked once as a whole reads as the row-by-row path -------
+
+_RESULTS = ["normal", "hazard_found", "正常", "发现隐患", "Normal", "abnormal", "", " normal", "１"]
+_DATES = ["2024-01-01", "2024-02-29", "2023-02-29", "2024-1-01", "2024/01/02", "2024年1月3日", "20240104",
+          "0999-01-01", "2024-01-０5", "", "x", "+2024-01-01", "2024-13-01"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_DATES), st.sampled_from(_RESULTS)), min_size=1, max_size=8))
+def test_whole_column_fast_paths_give_what_the_row_by_row_path_gives(tmp_path_factory, rows):
+    """Enum columns of codes only and date columns of ISO dates only skip the per-row lookups;
+    any other column takes the per-row path. Both must type and flag every row the same."""
+    import checker.validate as V
+
+    folder = write_submission(tmp_path_factory.mktemp("fast"), {
+        "organizations": ORGANIZATIONS, "elevators": [elevator("E1")],
+        "daily_checks": [{"elevator_id": "E1", "date": d, "inspector": "王伟", "result": r} for d, r in rows]})
+    fast = validate(load_submission(folder))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(V, "_codes_only", lambda frame, fields: set())
+        m.setattr(V, "_iso_dates", lambda values: None)
+        slow = validate(load_submission(folder))
+    assert fast.table("daily_checks").equals(slow.table("daily_checks"))
+    assert fast.problems.equals(slow.problems)
+
+
+def test_an_enum_column_of_codes_and_one_label_reads_the_label_too(tmp_path):
+    folder = write_submission(tmp_path, {
+        "organizations": ORGANIZATIONS, "elevators": [elevator("E1")],
+        "daily_checks": [{"elevator_id": "E1", "date": f"2024-01-0{i + 1}", "inspector": "王伟", "result": r}
+                         for i, r in enumerate(["normal", "发现隐患", "hazard_found", "", "abnormal"])]})
+    sub = validate(load_submission(folder))
+    assert sub.table("daily_checks").get_column("result").to_list() == ["normal", "hazard_found", "hazard_found", "normal"]
+    assert [m for m in messages(sub) if "result" in m] == [
+        'daily_checks.csv line 6, field result (检查结果), value "abnormal": expected one of: normal, hazard_found']
