@@ -354,6 +354,14 @@ def _load_and_validate(path: Path, skip_invalid: bool, stages: _Stages):
 TABLE_FILE = "（.csv、.xlsx、.json 或 .jsonl）"
 
 
+def _prefetch(path: Path) -> None:
+    """Start reading the submission's files while the command imports polars and the rules'
+    machinery (checker.files): load_submission takes what was read, or reads it itself."""
+    from checker.files import prefetch
+
+    prefetch(path)
+
+
 @main.command()
 @argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True,
@@ -366,6 +374,7 @@ TABLE_FILE = "（.csv、.xlsx、.json 或 .jsonl）"
 @_friendly
 def validate(path: Path, fmt: str, output: Path | None, lang: str, csv_encoding: str, force: bool):
     """校验提交的数据（文件夹或 .xlsx）：退出状态 0 有效，2 无效。Validate a submission: exit 0 valid, 2 not."""
+    _prefetch(path)
     from checker.outputs import check_output
     from checker.render import check_table_path, print_validation, validation_json, write_problems
 
@@ -407,6 +416,7 @@ def convert(path: Path, out: Path, force: bool, buckets: int | None):
     Every command reads the dataset instead of the original files, without validating again;
     check --cluster needs one. 退出状态 Exit status: 0 已写入 written · 2 数据有误或 OUT 已存在 invalid input or OUT exists.
     """
+    _prefetch(path)
     from rich.console import Console
 
     from checker.columnar import check_target, convert as write_dataset
@@ -521,6 +531,8 @@ def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path |
 
     退出状态 Exit status: 0 无违规 no violation · 1 有违规 violations · 2 无法评判 could not judge.
     """
+    if "://" not in path and cluster is None:
+        _prefetch(Path(path))
     from checker.outputs import check_output
     from checker.pipeline import InvalidSubmission, run_check
     from checker.render import check_table_path, print_problems

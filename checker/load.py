@@ -12,7 +12,6 @@ problems of their cell, so the record they belong to is never judged on a value 
 
 from __future__ import annotations
 
-import difflib
 import io
 import json
 import math
@@ -27,6 +26,7 @@ import polars as pl
 
 from checker.contract import RecordType, record_type_for_name
 from checker.errors import LiftcheckError
+from checker.files import kind_of as _kind_of, read_regular as _read_regular, scan_folder as _scan_folder, take_prefetched
 from checker.text import PY_CONTROL_CLASS, visible
 
 FILE_COL = "_file"
@@ -122,6 +122,8 @@ def _header_map(rt: RecordType, df: pl.DataFrame, source: SourceFile, raw: RawSu
             continue
         mapping[col] = name
     for col, header in unknown:
+        import difflib   # only for a header it does not know (40 ms to import)
+
         near = difflib.get_close_matches(header.lower(), list(lowered), n=1, cutoff=0.75)
         near_field = lowered[near[0]] if near and lowered[near[0]] not in mapping.values() else None
         if near_field is not None and df.get_column(col).null_count() == df.height:
@@ -177,89 +179,6 @@ def _conform(rt: RecordType, df: pl.DataFrame, display: str, raw: RawSubmission,
     missing = [f.name for f in rt.fields if f.name not in df.columns]
     df = df.with_columns([pl.lit(None, dtype=pl.String).alias(n) for n in missing])
     return df.select(pl.lit(display).alias(FILE_COL), ROW_COL, *rt.field_names)
-
-
-# ---- files: only regular files inside the submission ------------------------------------------
-
-def _kind_of(mode: int) -> tuple[str, str]:
-    if stat.S_ISFIFO(mode):
-        return "命名管道 FIFO", "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "设备文件", "a device"
-    if stat.S_ISSOCK(mode):
-        return "套接字", "a socket"
-    return "不是普通文件", "not a regular file"
-
-
-def _scan_folder(root: Path) -> tuple[list[Path], list[str]]:
-    """The regular files of a submission folder, and its sub-folders (reported, not read).
-
-    Looks at each entry without opening it (lstat), and refuses the whole submission, naming
-    every entry, when one is a FIFO, a device, a socket or a link leading outside the folder:
-    opening a FIFO would hang, a device or an outside link would read what was not submitted."""
-    root_real = root.resolve()
-    files, folders, refused_zh, refused_en = [], [], [], []
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.name.startswith("."):
-            continue
-        path = Path(entry.path)
-        shown = visible(entry.name)
-        try:
-            mode = entry.stat(follow_symlinks=False).st_mode
-            if stat.S_ISLNK(mode):
-                try:
-                    target = path.resolve(strict=True)
-                except (OSError, RuntimeError):
-                    refused_zh.append(f"{shown}（失效或循环的符号链接）")
-                    refused_en.append(f"{shown} (a broken or looping symbolic link)")
-                    continue
-                if not target.is_relative_to(root_real):
-                    refused_zh.append(f"{shown}（指向文件夹之外的符号链接 → {visible(target)}）")
-                    refused_en.append(f"{shown} (a symbolic link leading outside the folder, to {visible(target)})")
-                    continue
-                mode = os.stat(target).st_mode
-        except OSError as exc:
-            refused_zh.append(f"{shown}（无法读取：{exc.strerror}）")
-            refused_en.append(f"{shown} (cannot be read: {exc.strerror})")
-            continue
-        if stat.S_ISDIR(mode):
-            folders.append(entry.name + "/")
-        elif stat.S_ISREG(mode):
-            files.append(path)
-        else:
-            zh, en = _kind_of(mode)
-            refused_zh.append(f"{shown}（{zh}）")
-            refused_en.append(f"{shown} ({en})")
-    if refused_zh:
-        raise LiftcheckError(
-            f"{visible(root)}：提交的文件夹里只能有普通文件，以下项目未读取，整份数据未做评判：" + "；".join(refused_zh),
-            f"{visible(root)}: a submission folder may hold only regular files; these were not read and "
-            "the submission was not judged: " + "; ".join(refused_en))
-    return files, folders
-
-
-def _read_regular(path: Path, inside: Path | None = None) -> bytes:
-    """The bytes of a regular file, checked on the open descriptor itself (no race, no hang)."""
-    real = path.resolve()
-    if inside is not None and not real.is_relative_to(inside):
-        raise LiftcheckError(f"{visible(path.name)}：指向提交文件夹之外，未读取",
-                             f"{visible(path.name)}: leads outside the submission folder; not read")
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    if inside is not None:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-    fd = os.open(real, flags)
-    try:
-        mode = os.fstat(fd).st_mode
-        if not stat.S_ISREG(mode):
-            zh, en = _kind_of(mode)
-            raise LiftcheckError(f"{visible(path.name)}：{zh}，不是普通文件，未读取",
-                                 f"{visible(path.name)}: {en}, not a regular file; not read")
-        with os.fdopen(fd, "rb", closefd=True) as fh:
-            fd = -1
-            return fh.read()
-    finally:
-        if fd >= 0:
-            os.close(fd)
 
 
 def _line_of(data: bytes, offset: int) -> int:
@@ -859,17 +778,23 @@ def load_submission(path: str | Path) -> RawSubmission:
     files, folders = _scan_folder(root)
     raw.unknown_files.extend(visible(f) for f in folders)   # a sub-folder is not read; say so
     inside = root.resolve()
+    prefetched = take_prefetched(root)   # what `check` read while it imported (files.prefetch)
+
+    def read(file: Path) -> bytes:
+        data = prefetched.pop(file, None)
+        return data if data is not None else _read_regular(file, inside)
+
     for file in files:
         suffix = file.suffix.lower()
         name = visible(file.name)
         rt = record_type_for_name(file.stem) if suffix in SUFFIXES else None
         if rt is None:
             if suffix == ".xlsx":
-                _read_workbook(_read_regular(file, inside), name, raw)
+                _read_workbook(read(file), name, raw)
             else:
                 raw.unknown_files.append(name)
             continue
-        data = _read_regular(file, inside)
+        data = read(file)
         if suffix == ".csv":
             source, frame = _csv_source(rt, data, name, raw)
         else:

@@ -8,7 +8,10 @@ submission holds can drive the terminal it is shown on.
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:   # no polars import: checker.files uses this module before polars is loaded
+    import polars as pl
 
 # C0 controls, DEL and C1 controls (Unicode category Cc), plus the bidirectional embedding,
 # override and isolate controls that can reorder what a terminal or spreadsheet shows.

@@ -28,6 +28,8 @@ from typing import Callable
 import pytest
 
 from hostile import BASE, check, columns, judged, messages, run, tables, verdicts, where, write
+from checker.errors import LiftcheckError
+from checker.load import load_submission
 
 # ---- edits of the typed tables -----------------------------------------------------------------
 
@@ -680,3 +682,30 @@ def test_a_cell_position_cut_by_a_chunk_boundary_is_still_seen(spaces):
     expected = ("over 1 MiB of XML without a tag" if spaces > 2 << 20
                 else "spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells")
     assert expected in refused.value.en
+
+
+# ---- reading ahead (checker.files.prefetch): the same bytes, or nothing -------------------------
+
+def test_files_read_ahead_are_the_bytes_the_loader_would_read(tmp_path):
+    from checker.files import prefetch, take_prefetched
+
+    folder = _submission(tmp_path)
+    (folder / "notes").mkdir()
+    (folder / "readme.txt").write_text("not a record file", encoding="utf-8")
+    prefetch(folder)
+    read = take_prefetched(folder)
+    assert sorted(p.name for p in read) == sorted(p.name for p in folder.glob("*.csv"))
+    assert all(data == path.read_bytes() for path, data in read.items())
+    assert take_prefetched(folder) == {}   # handed over once
+
+
+def test_reading_ahead_a_folder_the_loader_refuses_keeps_nothing(tmp_path):
+    from checker.files import prefetch, take_prefetched
+
+    folder = _submission(tmp_path)
+    (folder / "daily_checks.csv").unlink()
+    os.mkfifo(folder / "daily_checks.csv")
+    prefetch(folder)
+    assert take_prefetched(folder) == {}
+    with pytest.raises(LiftcheckError, match=re.escape("daily_checks.csv (a FIFO (named pipe))")):
+        load_submission(folder)
