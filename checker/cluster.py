@@ -26,7 +26,6 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import pydantic_core
 from pydantic import TypeAdapter
 
 from checker import columnar
@@ -53,17 +52,16 @@ class PartitionRun:
 @dataclass
 class BucketVerdicts:
     """What a worker sends back: the verdicts, not the records they were drawn from. Violations
-    and pending obligations travel as JSON (pydantic writes and reads it in Rust), which is
-    much cheaper than pickling tens of thousands of dicts."""
+    travel as the engine's frames (Arrow buffers when pickled) and pending obligations as JSON
+    (pydantic writes and reads it in Rust): much cheaper than pickling tens of thousands of
+    dicts."""
 
-    evaluation: Evaluation      # statuses, unjudged, closed-loop counts, parameters used
-    violations: bytes
+    evaluation: Evaluation      # verdicts, statuses, unjudged, closed-loop counts, parameters used
     pending: bytes
     run: PartitionRun
 
     def merged_form(self) -> Evaluation:
-        return dataclasses.replace(self.evaluation, violations=pydantic_core.from_json(self.violations),
-                                   pending=_PENDING.validate_json(self.pending))
+        return dataclasses.replace(self.evaluation, pending=_PENDING.validate_json(self.pending))
 
 
 _PENDING = TypeAdapter(list[Pending])
@@ -80,8 +78,8 @@ def judge_bucket(location: columnar.Location, bucket: int, book: RuleBook, param
                        seconds=time.perf_counter() - t0, read_seconds=t1 - t0,
                        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                        elevators=sub.table("elevators").height)
-    return BucketVerdicts(dataclasses.replace(result, facts=None, submission=None, violations=[], pending=[]),
-                          pydantic_core.to_json(result.violations), _PENDING.dump_json(result.pending), run)
+    return BucketVerdicts(dataclasses.replace(result, facts=None, submission=None, pending=[]),
+                          _PENDING.dump_json(result.pending), run)
 
 
 def _client(spec: str):

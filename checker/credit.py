@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
+import polars as pl
 import yaml
 from pydantic import BaseModel
 
 from checker.errors import LiftcheckError
 from checker.resources import data_dir
 from checker.rulebook import RuleBook
+from checker.verdicts import Severity, VerdictTable
 
 
 class Deduction(BaseModel):
@@ -76,25 +78,33 @@ def load_schedule(path: Path | None = None, book: RuleBook | None = None) -> Cre
         points=raw["points"], path=path)
 
 
-def deductions(violations: list[dict], org_kinds: dict[str, str], schedule: CreditSchedule,
+def deductions(verdicts: VerdictTable, org_kinds: dict[str, str], schedule: CreditSchedule,
                year: int) -> list[dict]:
-    """One deduction (Deduction's fields) per violation (Violation's fields) of a property
-    service enterprise under a rule with points. Plain dicts: a city-year has ~30,000, and every
-    value comes from a violation already checked (engine._verdict_rows) or from the schedule,
-    whose points load_schedule checks."""
-    out = []
-    for v in violations:
-        if v["responsible_role"] != "use_unit" or v["responsible_org_id"] is None:
-            continue
-        if org_kinds.get(v["responsible_org_id"]) != "property_service_enterprise":
-            continue
-        points = schedule.points_for(v)
-        if points <= 0:
-            continue
-        out.append({"org_id": v["responsible_org_id"], "org_name": v["responsible_name"], "rule_id": v["rule_id"],
-                    "subject": v["subject"], "period_key": v["period_key"], "fingerprint": v["fingerprint"],
-                    "points": points, "clause": v["clause"], "severity": v["severity"], "year": year})
-    return out
+    """One deduction (Deduction's fields, in order) per violation of a property service
+    enterprise under a rule with points, in the report's order of the violations. Found by
+    column over the verdicts (a city-year has ~30,000 deductions among 53,000 violations);
+    every value comes from a verdict already checked (engine._verdict_rows) or from the
+    schedule, whose points load_schedule checks."""
+    v = verdicts.flat
+    severities = list(get_args(Severity))
+    rules = sorted(set(v.get_column("rule_id").to_list()))
+    points = pl.DataFrame({"rule_id": [r for r in rules for _ in severities],
+                           "severity": [s for _ in rules for s in severities],
+                           "points": [schedule.points_for({"rule_id": r, "severity": s}) for r in rules for s in severities]},
+                          schema={"rule_id": pl.String, "severity": pl.String, "points": pl.Int64})
+    kinds = pl.col("responsible_org_id").replace_strict(org_kinds, default=None, return_dtype=pl.String)
+    found = (v.with_row_index("_i")
+             .filter((pl.col("responsible_role") == "use_unit") & pl.col("responsible_org_id").is_not_null()
+                     & (kinds == "property_service_enterprise"))
+             .join(points, on=["rule_id", "severity"], how="left", maintain_order="left")
+             .filter(pl.col("points") > 0)
+             .sort("_i"))
+    return found.select(
+        pl.col("responsible_org_id").cast(pl.String).alias("org_id"),
+        pl.col("responsible_name").cast(pl.String).alias("org_name"),
+        "rule_id", "subject", "period_key", "fingerprint", "points", "clause", "severity",
+        pl.lit(year, pl.Int64).alias("year"),
+    ).to_dicts()
 
 
 def per_firm(items: list[dict], schedule: CreditSchedule, names: dict[str, str] | None = None) -> list[dict]:

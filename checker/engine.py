@@ -2,8 +2,9 @@
 
 A rule file states who is responsible (per row, where it depends on the elevator), what is a
 violation, its identity (subject + period key), evidence and messages; all of it is compiled
-to expressions and evaluated for every fact row together. Python touches a verdict only to
-hand it over as the plain fields of a Violation (checker/verdicts.py), checked column by column.
+to expressions and evaluated for every fact row together. A rule's verdicts leave as the columns
+of a Violation (checker/verdicts.py), checked column by column; Python makes a dict of a verdict
+only where something asks for one (Evaluation.violations), and the JSON report never does.
 
 Partitioning sits here too: `partition()` splits a submission by use unit so that no part
 needs another's records; evaluating the parts and concatenating gives the same verdicts
@@ -15,7 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal, get_args, get_origin
+
 import polars as pl
 from pydantic import TypeAdapter
 
@@ -31,7 +34,7 @@ from checker.validate import Submission
 from checker.verdicts import Pending, RuleStatus, Violation, fingerprint
 
 # Pending obligations (a few hundred a city-year) become typed models; violations, tens of
-# thousands, stay plain dicts checked by column (`_verdict_rows`).
+# thousands, stay columns checked by column (`_verdict_rows`).
 _PENDING = TypeAdapter(list[Pending])
 
 # Who answers for a party that is an authority rather than an organisation of the submission.
@@ -43,9 +46,11 @@ class Evaluation:
     start: dt.date
     end: dt.date
     statuses: list[RuleStatus]
-    # each a Violation's fields as a plain dict, in the model's order (`_verdict_rows`): a
-    # city-year has tens of thousands, and a model for each cost more than all its rules' polars
-    violations: list[dict]
+    # each rule's violations (of each partition, after `merge`) as one frame whose columns are
+    # a Violation's fields in the model's order, checked (`_verdict_rows`); the evidence is a
+    # struct of its own shape per rule. A city-year has tens of thousands of verdicts: a model,
+    # or even a dict, for each cost more than all the rules' polars.
+    verdicts: list[pl.DataFrame]
     pending: list[Pending]
     facts: FactBase
     submission: Submission
@@ -54,6 +59,11 @@ class Evaluation:
     unjudged: pl.DataFrame = field(default_factory=pl.DataFrame)
     # closed-loop counts per district (metrics.closed_loop_counts), summed over partitions
     loop_counts: pl.DataFrame = field(default_factory=pl.DataFrame)
+
+    @cached_property
+    def violations(self) -> list[dict]:
+        """The verdicts as plain dicts of a Violation's fields, rule by rule, made on first use."""
+        return [row for frame in self.verdicts for row in frame.to_dicts()]
 
 
 def _evidence_items(rule: Rule) -> list[tuple[str, str | None]]:
@@ -177,9 +187,10 @@ class CompiledRule:
         rows = rows.with_columns(subject.alias("subject"))
         return rows.with_columns(wording.render(self.rule.period_key, rows.schema, self.params, "en").alias("period_key"))
 
-    def violations(self, rows: pl.DataFrame) -> list[dict]:
+    def violations(self, rows: pl.DataFrame) -> pl.DataFrame | None:
+        """The verdict rows as a Violation's columns, checked (`_verdict_rows`); None for none."""
         if rows.height == 0:
-            return []
+            return None
         rule = self.rule
         rows = rows.with_columns([expr.alias(name) for name, expr in self.evidence if expr is not None])
         if self.prerequisites:
@@ -255,11 +266,11 @@ _CHOICES = {name: set(get_args(f.annotation)) for name, f in Violation.model_fie
             if get_origin(f.annotation) is Literal}
 
 
-def _verdict_rows(out: pl.DataFrame) -> list[dict]:
-    """The verdicts as dicts with exactly a Violation's fields, checked as the model would check
-    each (text where it says text, null only where it allows None, a severity and a responsible
-    role from their lists, evidence an object) but once per column. tests/test_report_verdicts.py
-    validates every verdict of a sample against the model itself."""
+def _verdict_rows(out: pl.DataFrame) -> pl.DataFrame:
+    """The verdicts, with exactly a Violation's fields as columns, checked as the model would
+    check each (text where it says text, null only where it allows None, a severity and a
+    responsible role from their lists, evidence an object) but once per column.
+    tests/test_report_verdicts.py validates every verdict of a sample against the model itself."""
     if out.columns != _VIOLATION_FIELDS:
         raise ValueError(f"verdict columns {out.columns} are not Violation's {_VIOLATION_FIELDS}")
     for name, dtype in out.schema.items():
@@ -271,7 +282,7 @@ def _verdict_rows(out: pl.DataFrame) -> list[dict]:
             ok = set(out.get_column(name).unique().to_list()) <= _CHOICES[name]
         if not ok:
             raise ValueError(f"verdict column {name} ({dtype}) does not fit Violation.{name}")
-    return out.to_dicts()
+    return out
 
 
 def _evidence_struct(rows: pl.DataFrame, names: list[str]) -> pl.Expr:
@@ -346,7 +357,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         facts = FactBase(sub, params, start, end)
     elif facts.sub is not sub or (facts.start, facts.end) != (start, end):
         raise ValueError("evaluate(facts=...) needs a fact base of the same submission and period")
-    statuses, violations, pending = [], [], []
+    statuses, verdicts, pending = [], [], []
     used: set[str] = set()
     day_by_day: list[str] = []
     derive = judge_time = 0.0
@@ -373,17 +384,19 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         used |= compiled.used_parameters
         if rule.scope == "day_by_day":
             day_by_day.append(rule.id)
-        violations.extend(found)
+        if found is not None:
+            verdicts.append(found)
         pending.extend(waiting)
         statuses.append(RuleStatus(rule_id=rule.id, title=wording.render_static(rule.title["zh"], params, end),
-                                   evaluated=True, sweep=rule.sweep, violations=len(found), pending=len(waiting),
+                                   evaluated=True, sweep=rule.sweep, violations=0 if found is None else found.height,
+                                   pending=len(waiting),
                                    cases=compiled.cases if population is None else population))
         if progress:
             progress(rule.id, len(rules))
     if timings is not None:
         timings["derive"] = derive
         timings["evaluate"] = judge_time
-    return Evaluation(start, end, statuses, violations, pending, facts, sub, used,
+    return Evaluation(start, end, statuses, verdicts, pending, facts, sub, used,
                       unjudged=_unjudged(facts, day_by_day), loop_counts=closed_loop_counts(facts))
 
 
@@ -432,7 +445,7 @@ def merge(results: list[Evaluation], sub: Submission, params: ParameterSet) -> E
                                           "pending": sum(r.statuses[i].pending for r in results),
                                           "cases": sum(r.statuses[i].cases for r in results)})
                 for i, status in enumerate(first.statuses)]
-    return Evaluation(first.start, first.end, statuses, [v for r in results for v in r.violations],
+    return Evaluation(first.start, first.end, statuses, [f for r in results for f in r.verdicts],
                       [p for r in results for p in r.pending], FactBase(sub, params, first.start, first.end), sub,
                       set().union(*(r.used_parameters for r in results)),
                       unjudged=pl.concat([r.unjudged for r in results], how="vertical"),

@@ -20,6 +20,7 @@ from checker.render_whatif import has_overrides, overrides_rows, print_overrides
 from checker.outputs import XLSX_OPTIONS, atomic_output, csv_safe, write_text
 from checker.text import visible
 from checker.validate import Submission
+from checker.verdicts import VerdictTable
 
 DISPLAY_CAP = 50
 
@@ -143,11 +144,16 @@ def _json_fallback(value: object) -> object:
 
 
 def report_json_bytes(report: dict) -> bytes:
-    """The report as indented JSON, UTF-8: the same text as
-    json.dumps(report, ensure_ascii=False, indent=2, default=str), encoded (tested). Serialised
-    by orjson (Rust): a city-year report is ~80 MB, which the standard library's indenting
-    encoder (pure Python) takes seconds over, and pydantic-core 0.4 s to orjson's 0.19 s.
-    Non-text keys (credit's points_by_year, keyed by year) are written as text, as json.dumps does."""
+    """The report as indented JSON, UTF-8, written by orjson (Rust): a city-year report is tens
+    of MB, which the standard library's indenting encoder (pure Python) takes seconds over.
+    The violations, when they are a VerdictTable (a check's report), are written from their
+    columns, one verdict per line (`VerdictTable.json_array`), and set in as they are
+    (orjson.Fragment); everything else is the text of
+    json.dumps(report, ensure_ascii=False, indent=2, default=str) (tested). Non-text keys
+    (credit's points_by_year, keyed by year) are written as text, as json.dumps does."""
+    violations = report.get("violations")
+    if isinstance(violations, VerdictTable):
+        report = report | {"violations": orjson.Fragment(violations.json_array(indent=2))}
     return orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_json_fallback)
 
 

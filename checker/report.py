@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 
 import polars as pl
 
@@ -13,7 +12,7 @@ from checker.metrics import closed_loop
 from checker.overrides import overrides_section
 from checker.params import ParameterSet
 from checker.rulebook import SEVERITY_ORDER, RuleBook, ruleset_info
-from checker.verdicts import Pending
+from checker.verdicts import Pending, VerdictTable
 
 
 def plain(verdicts: list[Pending]) -> list[dict]:
@@ -70,13 +69,17 @@ def rejected_elevators(sub, names: dict[str, str]) -> list[dict]:
     return out
 
 
+def _counts(values: pl.Series) -> dict:
+    """How often each value occurs (Counter over a column)."""
+    counts = values.value_counts()
+    return dict(zip(counts.get_column(values.name).to_list(), counts.get_column("count").to_list()))
+
+
 def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
                  schedule: CreditSchedule | None = None, include_rejected: bool = False) -> dict:
     schedule = schedule or load_schedule(book=book)
     sub = result.submission
-    rank = {s: -i for i, s in enumerate(SEVERITY_ORDER)}
-    violations = sorted(result.violations, key=lambda v: (rank[v["severity"]], v["rule_id"], v["subject"],
-                                                          v["period_key"]))
+    violations = VerdictTable(result.verdicts)   # in report order, as columns
     orgs = sub.table("organizations")
     kinds = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("kind").to_list()))
     names = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("name").to_list()))
@@ -85,12 +88,13 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
     items = deductions(violations, kinds, schedule, result.end.year)
     credit = per_firm(items, schedule, names)
     params_used = parameters_section(params, result.used_parameters, result.end)
-    by_severity = Counter(v["severity"] for v in violations)
+    by_severity = _counts(violations.flat.get_column("severity"))
+    districts = violations.flat.get_column("district").cast(pl.String)
     summary = {
         "violations": len(violations),
         "by_severity": {s: by_severity.get(s, 0) for s in reversed(SEVERITY_ORDER)},
         "by_rule": {s.rule_id: s.violations for s in result.statuses if s.evaluated},
-        "by_district": dict(sorted(Counter(v["district"] for v in violations if v["district"]).items())),
+        "by_district": dict(sorted(_counts(districts.filter(districts.is_not_null() & (districts != ""))).items())),
         "pending": len(result.pending),
         "unjudged": len(unjudged),
         "not_evaluated": [{"rule_id": s.rule_id, "reason_zh": s.reason_zh, "reason_en": s.reason_en}
@@ -108,7 +112,7 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "overrides": overrides_section(book, params, result.end),
         "assumptions": [{"parameter": n, "value": p["value"], "basis": p["basis"]}
                         for n, p in params_used.items() if p["interpretation"]],
-        "violations": violations,   # the engine's dicts, not copied: nothing downstream changes them
+        "violations": violations,   # a VerdictTable: dicts only for whatever asks for them
         "pending": [p | {"use_unit_name": names.get(p["use_unit_id"])} for p in
                     plain(sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject)))],
         "unjudged": unjudged,

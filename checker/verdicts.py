@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Literal
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from typing import Any, Literal, get_args
 
+import polars as pl
 from pydantic import BaseModel, ConfigDict
 
 Severity = Literal["notice", "general", "major", "serious"]
@@ -72,3 +75,72 @@ class RuleStatus(BaseModel):
 def fingerprint(rule_id: str, subject: str, period_key: str) -> str:
     """Stable across runs and versions: rule id + subject + period key, nothing else."""
     return hashlib.sha256(f"{rule_id}\x1f{subject}\x1f{period_key}".encode()).hexdigest()[:32]
+
+
+# most severe first, as the report lists them
+_RANK = {s: -i for i, s in enumerate(get_args(Severity))}
+_ORDER = ["_rank", "rule_id", "subject", "period_key"]
+
+
+class VerdictTable(Sequence):
+    """A sweep's violations in report order (most severe first, then rule, subject and period
+    key), kept as the engine's checked columns (Evaluation.verdicts).
+
+    It reads as a sequence of Violation dicts, made on first use, for the table, the workbook,
+    the page and the portal. The JSON report writes it from the columns (`json_array`), and
+    credit and the summary count it by column (`flat`): a city-year's 53,000 verdicts then cost
+    no dict at all (0.9 s of the check, measured before).
+    """
+
+    def __init__(self, frames: list[pl.DataFrame]):
+        self._frames = [f for f in frames if f.height]
+        fields = list(Violation.model_fields)
+        if self._frames:
+            flat = pl.concat([f.drop("evidence") for f in self._frames], how="vertical_relaxed")
+        else:
+            flat = pl.DataFrame(schema={name: pl.String for name in fields if name != "evidence"})
+        # Python's sort and this one agree: strings by code point (UTF-8 byte order), and ties
+        # (none: a breach has one identity) kept in the engine's order
+        ordered = (flat.with_row_index("_i")
+                   .with_columns(pl.col("severity").replace_strict(_RANK, return_dtype=pl.Int8).alias("_rank"))
+                   .sort(_ORDER, maintain_order=True))
+        self._index = ordered.get_column("_i")
+        # every field but the evidence, one row per verdict in report order
+        self.flat = ordered.drop("_i", "_rank")
+
+    def __len__(self) -> int:
+        return self.flat.height
+
+    @cached_property
+    def _rows(self) -> list[dict]:
+        made = [row for frame in self._frames for row in frame.to_dicts()]
+        return [made[i] for i in self._index.to_list()]
+
+    def __getitem__(self, i):   # type: ignore[override]
+        return self._rows[i]
+
+    def __iter__(self) -> Iterator[dict]:
+        return iter(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (VerdictTable, list, tuple)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None   # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"VerdictTable({len(self)} violations)"
+
+    def json_array(self, indent: int) -> bytes:
+        """The verdicts as a JSON array whose items sit at `indent` spaces plus two, one verdict
+        per line, each a compact object with the fields in the model's order (polars writes
+        them: the values are what json.loads of the dicts' JSON gives; NaN, which no verdict
+        holds, would be null as in the rest of the report)."""
+        if not self._frames:
+            return b"[]"
+        texts = pl.concat([f.select(pl.struct(pl.all()).struct.json_encode().alias("j")) for f in self._frames])
+        pad = " " * (indent + 2)
+        # joined and handed over as UTF-8 bytes: a str of tens of MB would be decoded and encoded again
+        body = texts.get_column("j").gather(self._index).str.join(",\n" + pad).cast(pl.Binary).item()
+        return b"".join([b"[\n", pad.encode(), body, b"\n", b" " * indent, b"]"])

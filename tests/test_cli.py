@@ -107,19 +107,31 @@ def test_check_json_contract_and_exit_1_on_violations(sample):
     assert {a["parameter"] for a in report["assumptions"]} >= {"maintenance.min_star", "assessment.apply_within_days"}
 
 
-def test_the_json_report_is_the_standard_librarys_indented_text(sample, tmp_path):
-    """The report file is written by orjson for speed; its bytes are json.dumps's, indent 2, UTF-8,
-    with the credit's year keys as text and dates as ISO text."""
+def test_the_json_report_is_indented_with_one_violation_per_line(sample, tmp_path):
+    """The report file is written by orjson for speed: json.dumps's text, indent 2, UTF-8, with
+    the credit's year keys as text and dates as ISO text, except that each violation is one
+    compact line (written from the engine's columns)."""
     from checker.render import report_json_bytes
+
     out = tmp_path / "r.json"
     r = run("check", sample, "--from", "2024-01-01", "--to", "2024-12-31", "--format", "json", "-o", out)
     assert r.exit_code == 1
-    report = json.loads(out.read_bytes())
+    data = out.read_bytes()
+    report = json.loads(data)
     assert report["credit"] and all(list(c["points_by_year"]) == ["2024"] for c in report["credit"])
-    assert out.read_bytes() == json.dumps(report, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-    # what the command hands over (dates, int keys, a set) against the standard library
+    lines = data.decode("utf-8").splitlines()
+    start = lines.index('  "violations": [')
+    verdicts = lines[start + 1:start + 1 + len(report["violations"])]
+    assert [json.loads(line.strip().removesuffix(",")) for line in verdicts] == report["violations"]
+    assert all(line.startswith('    {"rule_id":') for line in verdicts)
+    # everything else is the standard library's text
+    rest = report | {"violations": "VIOLATIONS"}
+    expected = json.dumps(rest, ensure_ascii=False, indent=2).replace(
+        '"VIOLATIONS"', "[\n" + "\n".join(verdicts) + "\n  ]")
+    assert data.decode("utf-8") == expected + "\n"
+    # what a report may hold (dates, int keys, a set) against the standard library
     odd = {"on": dt.date(2024, 2, 29), "by_year": {2024: 1.5, 2025: 0.1}, "ids": {"b"}, "text": "电梯\u2028\x1f\"\\",
-           "nested": [{"empty": [], "none": None, "flag": True}], "empty": {}}
+           "nested": [{"empty": [], "none": None, "flag": True}], "empty": {}, "violations": []}
     assert report_json_bytes(odd) == json.dumps(
         odd | {"ids": ["b"]}, ensure_ascii=False, indent=2, default=str).encode("utf-8")
 

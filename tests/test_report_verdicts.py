@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import polars as pl
 import pytest
@@ -36,8 +37,18 @@ def test_the_reports_verdicts_are_their_models_dumps(judged):
     assert all(list(v) == list(Violation.model_fields) for v in result.violations)
     assert plain(result.pending) == [p.model_dump() for p in result.pending]
     report = build_report(result, book, params)
-    assert report["violations"] == sorted(result.violations, key=lambda v: (
+    ordered = sorted(result.violations, key=lambda v: (
         -["notice", "general", "major", "serious"].index(v["severity"]), v["rule_id"], v["subject"], v["period_key"]))
+    assert list(report["violations"]) == ordered and len(report["violations"]) == len(ordered)
+    # the JSON report holds the same verdicts, one per line
+    from checker.render import report_json_bytes
+
+    text = report_json_bytes(report)
+    assert json.loads(text)["violations"] == ordered
+    lines = text.decode().splitlines()
+    start = lines.index('  "violations": [')
+    assert [json.loads(line.strip().rstrip(",")) for line in lines[start + 1:start + 1 + len(ordered)]] == ordered
+    assert lines[start + 1 + len(ordered)] == "  ],"
 
 
 def _one_violation(**changes) -> pl.DataFrame:
@@ -56,17 +67,33 @@ def _one_violation(**changes) -> pl.DataFrame:
     ({"title": 3}, "title"),                                # a number where text is due
 ])
 def test_a_verdict_the_model_would_refuse_is_refused_by_column(changes, column):
-    assert _verdict_rows(_one_violation()) == [Violation.model_validate(_one_violation().row(0, named=True)).model_dump()]
+    assert _verdict_rows(_one_violation()).to_dicts() == [
+        Violation.model_validate(_one_violation().row(0, named=True)).model_dump()]
     with pytest.raises(ValueError, match=f"verdict column {column} "):
         _verdict_rows(_one_violation(**changes))
 
 
 def test_each_deduction_is_a_valid_deduction_in_field_order(judged):
     from checker.credit import Deduction, deductions, load_schedule
+    from checker.verdicts import VerdictTable
 
     sub, result, book, _ = judged
     orgs = sub.table("organizations")
-    items = deductions(result.violations, dict(zip(orgs["org_id"], orgs["kind"])), load_schedule(book=book), 2024)
+    kinds = dict(zip(orgs["org_id"], orgs["kind"]))
+    schedule = load_schedule(book=book)
+    verdicts = VerdictTable(result.verdicts)
+    items = deductions(verdicts, kinds, schedule, 2024)
     assert len(items) > 20
     assert [Deduction.model_validate(d, strict=True).model_dump() for d in items] == items
     assert all(list(d) == list(Deduction.model_fields) for d in items)
+    # the same deductions as a verdict-by-verdict reading of credit.yaml, in the report's order
+    expected = [{"org_id": v["responsible_org_id"], "org_name": v["responsible_name"], "rule_id": v["rule_id"],
+                 "subject": v["subject"], "period_key": v["period_key"], "fingerprint": v["fingerprint"],
+                 "points": schedule.points_for(v), "clause": v["clause"], "severity": v["severity"], "year": 2024}
+                for v in verdicts if v["responsible_role"] == "use_unit"
+                and kinds.get(v["responsible_org_id"]) == "property_service_enterprise" and schedule.points_for(v) > 0]
+    assert items == expected
+    # plain points, points by severity (HAZARD-OVERDUE), and a rule of the maintenance unit's
+    assert {d["rule_id"] for d in items} >= {"DAILY-CHECK", "HAZARD-OVERDUE"}
+    assert len({d["points"] for d in items if d["rule_id"] == "HAZARD-OVERDUE"}) > 1
+    assert any(v["rule_id"] == "MAINT-INTERVAL" for v in verdicts) and "MAINT-INTERVAL" not in {d["rule_id"] for d in items}
