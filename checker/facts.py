@@ -334,10 +334,15 @@ class FactBase:
         inside = visits.filter(pl.col("point").is_between(start, end)).with_columns(
             pl.lit(1).alias("_leg"), pl.lit("visit").alias("_kind"))
         ends = e.select("elevator_id", pl.lit(end).alias("point"), pl.lit(2).alias("_leg"), pl.lit("period_end").alias("_kind"))
+        # in walk order: by elevator, anchor first, then the visits by date, then `to`; the step
+        # into each point comes from the row before it, when that row is the same elevator's
+        # (one sort key for leg and date, leg * 2^32 + the date's day number, which is an i32:
+        # a third sort column cost more than the shifts)
+        same = pl.col("elevator_id") == pl.col("elevator_id").shift(1)
         walk = (pl.concat([anchors, inside.select(anchors.columns), ends], how="vertical")
-                .sort("elevator_id", "_leg", "point")
-                .with_columns(pl.col("point").shift(1).over("elevator_id").alias("a"),
-                              pl.col("_kind").shift(1).over("elevator_id").alias("a_kind"))
+                .sort("elevator_id", pl.col("_leg").cast(pl.Int64) * 2**32 + pl.col("point").cast(pl.Int64))
+                .with_columns(pl.when(same).then(pl.col("point").shift(1)).alias("a"),
+                              pl.when(same).then(pl.col("_kind").shift(1)).alias("a_kind"))
                 .filter(pl.col("a").is_not_null())
                 .rename({"point": "b", "_kind": "b_kind"}).drop("_leg"))
         walk = walk.with_columns((pl.col("a") + ONE_DAY).alias("_lo"), (pl.col("b") - ONE_DAY).alias("_hi"))
