@@ -320,7 +320,9 @@ class FactBase:
         MAINT-INTERVAL): the anchor is the last visit before `from`, or the later of
         commissioned_on and the history start; each interval is judged as of its opening day a."""
         start, end = self.start, self.end
-        e = self.info.filter(pl.col("commissioned_on") <= end)
+        # every in-scope elevator, as rules.md says, even one commissioned after `to`: its
+        # walk from a visit before `from` to `to` is an interval like any other
+        e = self.info
         maintenance = self.sub.table("maintenance")
         visits = (maintenance.filter(self.define("maintenance_visit", maintenance.columns))
                   .select("elevator_id", pl.col("date").alias("point")).unique()

@@ -147,6 +147,21 @@ def test_repairs_and_off_site_records_are_not_visits(judge):
     assert keys(r, "MAINT-INTERVAL") == [("E1", "2024-01-14")]
 
 
+def test_an_elevator_commissioned_after_to_is_walked_from_its_last_visit_before_from(judge):
+    """rules.md MAINT-INTERVAL walks every in-scope elevator: one commissioned after `to` whose
+    last visit before `from` lies 83 days before `to` has an 83-day interval ending at `to`
+    (found by the oracle test; the engine once skipped such elevators)."""
+    r = judge("2023-01-02", "2023-03-04", rules=["MAINT-INTERVAL"], elevators=[elevator(commissioned_on="2023-03-05")],
+              maintenance=visits("E1", ["2022-11-23", "2022-12-02", "2022-12-11"]))
+    [v] = of(r, "MAINT-INTERVAL")
+    assert (v["subject"], v["period_key"], v["evidence"]["b"], v["evidence"]["interval_days"],
+            v["evidence"]["ends_at_period_end"]) == ("E1", "2022-12-11", "2023-03-04", 83, True)
+    # without a visit before `from` the walk starts on commissioned_on, after `to`: nothing is due
+    r = judge("2023-01-02", "2023-03-04", rules=["MAINT-INTERVAL"], elevators=[elevator(commissioned_on="2023-03-05")],
+              maintenance=visits("E1", ["2023-03-10"]))
+    assert of(r, "MAINT-INTERVAL") == []
+
+
 def test_maintenance_rules_leave_a_stopped_status_without_a_stop_record_unjudged(judge):
     r = judge("2024-01-01", "2024-01-31", rules=BOTH, elevators=[elevator(status="stopped", **DENSE)],
               maintenance=visits("E1", ["2023-10-01"]))
