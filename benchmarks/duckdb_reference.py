@@ -86,8 +86,8 @@ SELECT elevator_id, CAST(date AS DATE) AS date, kind, coalesce(lower(trim(on_sit
 FROM {maintenance};
 
 CREATE TEMP TABLE maint_breach AS
-WITH walked AS (                       -- elevators in service by `to`
-    SELECT * FROM elevator WHERE commissioned_on <= {end}
+WITH walked AS (                       -- every in-scope elevator, even one commissioned after `to`
+    SELECT * FROM elevator
 ),
 visit AS (
     SELECT DISTINCT m.elevator_id, m.date FROM maintenance m SEMI JOIN walked w ON w.elevator_id = m.elevator_id

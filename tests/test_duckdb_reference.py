@@ -57,6 +57,8 @@ def test_the_reference_reads_stops_commissioning_and_the_dense_boundary_like_lif
             # stopped without a stop record: judged by neither
             elevator("E3", status="stopped"),
             elevator("E4", commissioned_on="2000-01-01"),
+            # commissioned after `to`, last visited before `from`: an interval to `to` all the same
+            elevator("E5", commissioned_on="2024-04-02"),
         ],
         "stop_periods": [{"elevator_id": "E4", "start": "2024-01-20", "end": "2024-02-03", "reason": "works"},
                          {"elevator_id": "E4", "start": "2024-01-25", "end": "2024-01-28", "reason": "other"}],
@@ -64,12 +66,14 @@ def test_the_reference_reads_stops_commissioning_and_the_dense_boundary_like_lif
         + daily("E4", days("2024-01-01", "2024-01-19") + days("2024-02-04", "2024-03-31")),
         "maintenance": visits("E1", ["2024-02-20", "2024-03-10"]) + visits("E2", ["2023-12-28", "2024-01-12", "2024-02-04",
                                                                                   "2024-02-05", "2024-02-16", "2024-03-01"])
-        + visits("E4", ["2024-01-10", "2024-02-08", "2024-02-20", "2024-03-20"]) + visits("E3", ["2024-01-02"]),
+        + visits("E4", ["2024-01-10", "2024-02-08", "2024-02-20", "2024-03-20"]) + visits("E3", ["2024-01-02"])
+        + visits("E5", ["2023-12-20"]),
     })
     start, end = dt.date(2024, 1, 1), dt.date(2024, 3, 31)
     sql = reference.breaches(folder, start, end)
     assert sql == liftcheck_breaches(folder, start, end)
     assert ("DAILY-CHECK", "E2", "2024-03") in sql and not any(b[1] == "E3" for b in sql)
+    assert [b for b in sql if b[1] == "E5"] == [("MAINT-INTERVAL", "E5", "2023-12-20")]
     # 02-04 -> 02-05 opens the day before it turns 15; 02-05 -> 02-16 on a dense day: 11 days > 10
     assert ("MAINT-INTERVAL-DENSE", "E2", "2024-02-05") in sql
     assert not any(b[1] == "E2" and b[2] == "2024-02-04" for b in sql)
