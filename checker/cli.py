@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import functools
 import gc
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -670,15 +671,14 @@ def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: st
         _say(f"报告（含图表）已写入 {output} / report written to {output}")
         return
     if fmt == "json":
-        from checker.outputs import write_bytes
-        from checker.render import report_json_bytes
+        from checker.outputs import write_pieces
+        from checker.render import report_json_bytes, report_json_pieces
 
-        data = report_json_bytes(report)   # ~80 MB for a city-year: written as encoded, not decoded and re-encoded
-        if output:
-            write_bytes(output, data + b"\n")
+        if output:   # tens of MB for a city-year: written piece by piece as encoded, never decoded
+            write_pieces(output, itertools.chain(report_json_pieces(report), [b"\n"]))
             _say(f"完整报告已写入 {output} / report written to {output}")
         else:
-            click.echo(data.decode("utf-8"))
+            click.echo(report_json_bytes(report).decode("utf-8"))
         return
     print_report(report)
     if output:

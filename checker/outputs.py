@@ -171,6 +171,13 @@ def write_bytes(path: Path, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def write_pieces(path: Path, pieces: Iterable[bytes]) -> None:
+    """Write bytes made piece by piece (a city-year's JSON report) without joining them first."""
+    with atomic_output(path) as tmp, open(tmp, "wb") as fh:
+        for piece in pieces:
+            fh.write(piece)
+
+
 def csv_safe(df: pl.DataFrame) -> pl.DataFrame:
     """Text cells a spreadsheet would run as a formula, prefixed with ' (OWASP); numbers unchanged."""
     return df.with_columns([

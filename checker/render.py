@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -143,18 +144,31 @@ def _json_fallback(value: object) -> object:
     return str(value)
 
 
-def report_json_bytes(report: dict) -> bytes:
-    """The report as indented JSON, UTF-8, written by orjson (Rust): a city-year report is tens
-    of MB, which the standard library's indenting encoder (pure Python) takes seconds over.
-    The violations, when they are a VerdictTable (a check's report), are written from their
-    columns, one verdict per line (`VerdictTable.json_array`), and set in as they are
-    (orjson.Fragment); everything else is the text of
+def report_json_pieces(report: dict) -> Iterator[bytes]:
+    """The report as indented JSON, UTF-8, in pieces to write one after the other. orjson (Rust)
+    writes it: a city-year report is tens of MB, which the standard library's indenting
+    encoder (pure Python) takes seconds over. The violations, when they are a VerdictTable (a
+    check's report), are written from their columns, one verdict per line
+    (`VerdictTable.json_array`); everything else is the text of
     json.dumps(report, ensure_ascii=False, indent=2, default=str) (tested). Non-text keys
     (credit's points_by_year, keyed by year) are written as text, as json.dumps does."""
+    options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
     violations = report.get("violations")
-    if isinstance(violations, VerdictTable):
-        report = report | {"violations": orjson.Fragment(violations.json_array(indent=2))}
-    return orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=_json_fallback)
+    if not isinstance(violations, VerdictTable):
+        yield orjson.dumps(report, option=options, default=_json_fallback)
+        return
+    # the envelope with a NUL byte where the violations go: orjson escapes every control
+    # character inside a string, so the only raw NUL in its text is this one
+    text = orjson.dumps(report | {"violations": orjson.Fragment(b"\x00")}, option=options, default=_json_fallback)
+    head, tail = text.split(b"\x00")
+    yield head
+    yield from violations.json_array(indent=2)
+    yield tail
+
+
+def report_json_bytes(report: dict) -> bytes:
+    """The report as indented JSON, UTF-8, in one piece (`report_json_pieces`)."""
+    return b"".join(report_json_pieces(report))
 
 
 def report_json(report: dict) -> str:

@@ -132,15 +132,24 @@ class VerdictTable(Sequence):
     def __repr__(self) -> str:
         return f"VerdictTable({len(self)} violations)"
 
-    def json_array(self, indent: int) -> bytes:
-        """The verdicts as a JSON array whose items sit at `indent` spaces plus two, one verdict
-        per line, each a compact object with the fields in the model's order (polars writes
-        them: the values are what json.loads of the dicts' JSON gives; NaN, which no verdict
-        holds, would be null as in the rest of the report)."""
+    def json_array(self, indent: int, batch: int = 8192) -> Iterator[bytes]:
+        """The verdicts as a JSON array, in pieces of `batch` verdicts: the items sit at
+        `indent` spaces plus two, one verdict per line, each a compact object with the fields
+        in the model's order (polars writes them: the values are what json.loads of the dicts'
+        JSON gives; NaN, which no verdict holds, would be null as in the rest of the report).
+        In pieces, so that the tens of MB of a city-year's verdicts are never held as one text
+        beside the report being written."""
         if not self._frames:
-            return b"[]"
-        texts = pl.concat([f.select(pl.struct(pl.all()).struct.json_encode().alias("j")) for f in self._frames])
+            yield b"[]"
+            return
+        texts = (pl.concat([f.select(pl.struct(pl.all()).struct.json_encode().alias("j")) for f in self._frames])
+                 .get_column("j").gather(self._index))
         pad = " " * (indent + 2)
-        # joined and handed over as UTF-8 bytes: a str of tens of MB would be decoded and encoded again
-        body = texts.get_column("j").gather(self._index).str.join(",\n" + pad).cast(pl.Binary).item()
-        return b"".join([b"[\n", pad.encode(), body, b"\n", b" " * indent, b"]"])
+        between = (",\n" + pad).encode()
+        yield ("[\n" + pad).encode()
+        for start in range(0, texts.len(), batch):
+            if start:
+                yield between
+            # handed over as UTF-8 bytes: a str would be decoded and encoded again
+            yield texts.slice(start, batch).str.join(",\n" + pad).cast(pl.Binary).item()
+        yield ("\n" + " " * indent + "]").encode()
