@@ -376,9 +376,14 @@ def _cross_row_checks(rt: RecordType, df: pl.DataFrame, keys: dict[str, pl.Serie
     # one pass over a u64 column instead of a group-by over every field of millions of rows.
     # "Not the first of its twins" is then decided exactly among those, so a hash collision is
     # never reported as a duplicate.
+    # Twins share every field, so any of them will do for the screen: the first field and the
+    # dates where the type has dates (a city's daily checks: elevator and day, 0.04 s instead
+    # of 0.09 s for all five fields; same-day checks are the few candidates checked exactly).
     first_field = rt.unique or rt.field_names[0]
+    dates = [f.name for f in rt.fields if f.kind in ("date", "datetime")]
+    screened = [rt.field_names[0], *[n for n in dates if n != rt.field_names[0]]] if dates else rt.field_names
     row_hash = pl.lit(0, pl.UInt64)
-    for i, name in enumerate(rt.field_names):
+    for i, name in enumerate(screened):
         row_hash = row_hash * 1_000_003 ^ pl.col(name).hash(seed=i)
     hashes = df.select(row_hash.alias("_h")).to_series()
     ordered = hashes.sort()
