@@ -232,14 +232,17 @@ def _iso_dates(values: pl.Series) -> pl.Series | None:
     """The dates, when every present value is exactly YYYY-MM-DD and a real date; else None.
 
     The distinct values are checked, not every row: a city's daily checks hold 7 M dates but
-    only the period's few hundred distinct ones (0.18 s instead of 0.30 s). Parsing every row
-    then gives a date wherever there is a value, since each distinct value parses."""
+    only the period's few hundred distinct ones. Each row then takes its distinct value's date,
+    so every present value has one."""
     distinct = values.drop_nulls().unique()
     if not distinct.str.contains(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$").all():
         return None
-    if distinct.str.to_date("%Y-%m-%d", strict=False).null_count():
+    dates = distinct.str.to_date("%Y-%m-%d", strict=False)
+    if dates.null_count():
         return None
-    return values.str.to_date("%Y-%m-%d", strict=False)
+    # each row looked up among the parsed distinct values (a hash lookup: 0.08 s where parsing
+    # every row again took 0.11-0.15 s); nulls stay null
+    return values.replace_strict(distinct, dates, default=None, return_dtype=pl.Date)
 
 
 def _codes_only(frame: pl.DataFrame, fields: list[Field]) -> set[str]:
