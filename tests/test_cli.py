@@ -485,3 +485,19 @@ def test_an_unwritable_path_is_the_users_error_not_an_internal_one(tmp_path):
     assert r.exit_code == 2
     assert f"Error: output path {blocker / 'out'}: {blocker} is not a folder" in r.output
     assert "Internal error" not in r.output
+
+
+def test_the_command_sets_jemallocs_decay_before_polars_loads_and_keeps_a_users_own():
+    """polars reads _RJEM_MALLOC_CONF when it is first imported: checker.cli sets it, so it must
+    not import polars itself (the commands import it later)."""
+    import subprocess
+    import sys
+
+    probe = ("import os, sys; import checker.cli; "
+             "print(os.environ['_RJEM_MALLOC_CONF'], 'polars' in sys.modules)")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "_RJEM_MALLOC_CONF"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.split() == ["dirty_decay_ms:30000,muzzy_decay_ms:30000", "False"]
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env=env | {"_RJEM_MALLOC_CONF": "narenas:2"}).stdout
+    assert out.split() == ["narenas:2", "False"]
