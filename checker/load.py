@@ -18,6 +18,7 @@ import math
 import os
 import re
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -359,7 +360,30 @@ def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _La
     if b"\r" in data and b"\n" not in data:   # classic Mac line ends: one line to polars otherwise
         data = data.replace(b"\r", b"\n")
     arr = np.frombuffer(data, dtype=np.uint8)
-    marks = _marks(data)
+    # polars parses in a thread while the byte checks below run here (it releases the
+    # interpreter; the checks hold it): its frame, or its error, is taken only once they pass
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parsing = pool.submit(pl.read_csv, io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
+        marks = _marks(data)
+        quotes = _check_quotes(data, arr, name, careful, marks)
+        try:
+            df = parsing.result()
+        except pl.exceptions.PolarsError as exc:
+            if not careful:
+                raise _Undecided from None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise _csv_problem(data, arr, name, first) from None
+    if not careful and any("\ufffd" in c for c in df.columns):   # a header polars read leniently
+        raise _Undecided
+    layout = _layout(data, arr, df.height, quotes > 0, marks)
+    clean = _free_of_controls(data, marks) and not layout.quoted_newlines
+    # full-width forms (U+FF00-FFEF) start with EF BC; a regex finds them 2.5x faster than `in`
+    fullwidth = b"\xef" in marks and _FULLWIDTH_FORMS.search(data) is not None
+    return df, layout, clean, fullwidth, clean and _free_of_whitespace(marks)
+
+
+def _check_quotes(data: bytes, arr: np.ndarray, name: str, careful: bool, marks: bytes) -> int:
+    """The number of quotes, once they are known to pair up and to leave the header whole."""
     quotes = marks.count(b'"')
     if quotes % 2:   # a quote never closed swallows every line after it into one cell
         if not careful:
@@ -376,20 +400,7 @@ def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _La
             f"{name}：CSV 无法读取：第 1 行（表头）中的引号（\"）直到第 {closed} 行才闭合：表头中多了引号？",
             f"{name}: the CSV cannot be read: a quote (\") opened in the header (line 1) is closed only on "
             f"line {closed}: a stray quote in the header?")
-    try:
-        df = pl.read_csv(io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
-    except pl.exceptions.PolarsError as exc:
-        if not careful:
-            raise _Undecided from None
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise _csv_problem(data, arr, name, first) from None
-    if not careful and any("\ufffd" in c for c in df.columns):   # a header polars read leniently
-        raise _Undecided
-    layout = _layout(data, arr, df.height, quotes > 0, marks)
-    clean = _free_of_controls(data, marks) and not layout.quoted_newlines
-    # full-width forms (U+FF00-FFEF) start with EF BC; a regex finds them 2.5x faster than `in`
-    fullwidth = b"\xef" in marks and _FULLWIDTH_FORMS.search(data) is not None
-    return df, layout, clean, fullwidth, clean and _free_of_whitespace(marks)
+    return quotes
 
 
 _FULLWIDTH_FORMS = re.compile(b"\xef\xbc")
