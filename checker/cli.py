@@ -17,12 +17,13 @@ from checker.errors import LiftcheckError
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_CANNOT_JUDGE = 0, 1, 2
 
-# polars allocates with jemalloc, which hands freed pages back to the kernel after ~10 s and
-# then faults them in again: a city-year check frees and reallocates its columns stage after
-# stage. Keeping freed pages for 30 s cut its system time from ~1.9 s to ~1.45 s and its wall
-# time by ~0.3 s (4.40-4.68 s against 4.63-5.01 s, interleaved runs, 2026-11-30), for ~250 MB
-# more at the peak (1.64 GB). Read when polars is first imported, which the commands do later;
-# a setting of the user's own is kept. Dask workers started here inherit it.
+# polars allocates with jemalloc, which it builds to hand freed pages back to the kernel within
+# a second (dirty_decay_ms:500, muzzy_decay_ms:1000) and then fault them in again: a city-year
+# check frees and reallocates its columns stage after stage. Keeping freed pages for 30 s cut
+# its system time from ~1.9 s to ~1.45 s and its wall time by ~0.3 s (4.40-4.68 s against
+# 4.63-5.01 s, interleaved runs, 2026-11-30), for ~250 MB more at the peak (1.64 GB). Read when
+# polars is first imported, which the commands do later; a setting of the user's own is kept.
+# Dask workers started here inherit it.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:30000,muzzy_decay_ms:30000")
 
 
@@ -63,6 +64,9 @@ def _friendly(func):
             sys.exit(EXIT_CANNOT_JUDGE)
         finally:
             gc.unfreeze()   # what a command froze (check: its modules) is collectable again after it
+            files = sys.modules.get("checker.files")
+            if files is not None:   # a read ahead that a failed command never took is dropped
+                files.forget_prefetched()
 
     return wrapper
 

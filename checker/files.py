@@ -14,11 +14,12 @@ import stat
 import threading
 from pathlib import Path
 
+from checker.contract import record_type_for_name
 from checker.errors import LiftcheckError
 from checker.text import visible
 
-# what load_submission reads from a folder: record files and workbooks
-READ_SUFFIXES = (".csv", ".jsonl", ".json", ".xlsx")
+# the suffixes of record files (load.SUFFIXES); workbooks (.xlsx) are read whatever their name
+RECORD_SUFFIXES = (".csv", ".jsonl", ".json")
 
 
 def kind_of(mode: int) -> tuple[str, str]:
@@ -102,14 +103,28 @@ def read_regular(path: Path, inside: Path | None = None) -> bytes:
             os.close(fd)
 
 
+def _stamp(path: Path) -> tuple[int, int, int, int]:
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def loader_reads(path: Path) -> bool:
+    """Whether load_submission reads this file of a folder: a record file (named after its
+    record type) or a workbook. Anything else is listed as not read, and never opened."""
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return True
+    return suffix in RECORD_SUFFIXES and record_type_for_name(path.stem) is not None
+
+
 class _Prefetch:
     """Reads a folder's record files in a thread, as load_submission would (same scan, same
-    checks on each open descriptor). It only ever saves work: on any problem it stops and
-    keeps nothing, and load_submission reads (and reports) everything itself."""
+    files, same checks on each open descriptor). It only ever saves work: on any problem it
+    stops and keeps nothing, and load_submission reads (and reports) everything itself."""
 
     def __init__(self, root: Path):
         self.root = root
-        self.files: dict[Path, bytes] | None = None
+        self.files: dict[Path, tuple[tuple[int, int, int, int], bytes]] | None = None
         self.thread = threading.Thread(target=self._run, name="liftcheck-prefetch", daemon=True)
         self.thread.start()
 
@@ -121,10 +136,13 @@ class _Prefetch:
             inside = self.root.resolve()
             found = {}
             for file in files:
-                if file.suffix.lower() in READ_SUFFIXES:
-                    found[file] = read_regular(file, inside)
+                if loader_reads(file):
+                    before = _stamp(file)
+                    data = read_regular(file, inside)
+                    if _stamp(file) == before:   # not being written meanwhile
+                        found[file] = (before, data)
             self.files = found
-        except (OSError, LiftcheckError, RuntimeError, ValueError):
+        except Exception:   # noqa: BLE001 - whatever it was, the loader meets it again and says so
             self.files = None
 
 
@@ -132,15 +150,29 @@ _started: dict[Path, _Prefetch] = {}
 
 
 def prefetch(root: Path) -> None:
-    """Start reading the submission at `root` (a folder) in the background."""
-    if root not in _started:
-        _started[root] = _Prefetch(root)
+    """Start reading the submission at `root` (a folder) in the background; a read started
+    earlier for the same folder and never taken is dropped."""
+    _started[root] = _Prefetch(root)
 
 
 def take_prefetched(root: Path) -> dict[Path, bytes]:
-    """The files read in the background for `root`, once (then forgotten); empty if none were."""
+    """The files read in the background for `root`, once (then forgotten): only those whose
+    device, inode, size and modification time are still what they were when read; empty if
+    none were read."""
     job = _started.pop(root, None)
     if job is None:
         return {}
     job.thread.join()
-    return job.files or {}
+    fresh = {}
+    for path, (stamp, data) in (job.files or {}).items():
+        try:
+            if _stamp(path) == stamp:
+                fresh[path] = data
+        except OSError:
+            pass
+    return fresh
+
+
+def forget_prefetched() -> None:
+    """Drop every read not taken (a command that stopped before loading)."""
+    _started.clear()

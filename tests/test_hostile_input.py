@@ -709,3 +709,85 @@ def test_reading_ahead_a_folder_the_loader_refuses_keeps_nothing(tmp_path):
     assert take_prefetched(folder) == {}
     with pytest.raises(LiftcheckError, match=re.escape("daily_checks.csv (a FIFO (named pipe))")):
         load_submission(folder)
+
+
+def test_reading_ahead_leaves_alone_what_the_loader_does_not_read_and_a_file_changed_since(tmp_path):
+    from checker.files import _started, prefetch, take_prefetched
+
+    folder = _submission(tmp_path)
+    (folder / "notes.csv").write_text("a,b\n1,2\n", encoding="utf-8")   # not a record type: never opened
+    (folder / "backup.json").write_text("[]", encoding="utf-8")
+    prefetch(folder)
+    prefetch(folder)   # started again: the first read is dropped
+    read = take_prefetched(folder)
+    assert "notes.csv" not in {p.name for p in read} and "backup.json" not in {p.name for p in read}
+    assert "hazards.csv" in {p.name for p in read}
+    prefetch(folder)
+    _started[folder].thread.join()
+    (folder / "hazards.csv").write_text((folder / "hazards.csv").read_text(encoding="utf-8") + "\n",
+                                        encoding="utf-8")   # changed after it was read ahead
+    assert "hazards.csv" not in {p.name for p in take_prefetched(folder)}
+
+
+def test_a_failure_while_reading_ahead_is_kept_quiet_for_the_loader_to_meet(tmp_path, monkeypatch):
+    import threading
+
+    import checker.files
+    from checker.files import prefetch, take_prefetched
+
+    seen = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: seen.append(args.exc_type))
+
+    def no_memory(path, inside=None):
+        raise MemoryError
+
+    monkeypatch.setattr(checker.files, "read_regular", no_memory)
+    folder = _submission(tmp_path)
+    prefetch(folder)
+    assert take_prefetched(folder) == {} and seen == []
+
+
+def test_a_csv_its_quotes_make_unreadable_is_refused_before_any_parse(tmp_path, monkeypatch):
+    import polars
+
+    folder = _submission(tmp_path)
+    path = folder / "daily_checks.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines[:2], '"' + lines[2], *lines[3:]]) + "\n", encoding="utf-8")
+
+    parsed = []
+
+    def no_parse(*args, **kwargs):
+        parsed.append(args)
+        raise AssertionError("parsed a file its quotes make unreadable")
+
+    monkeypatch.setattr(polars, "read_csv", no_parse)
+    with pytest.raises(LiftcheckError, match="never closed"):
+        load_submission(folder)
+    assert parsed == []
+
+
+def test_a_command_that_stops_before_loading_leaves_no_read_ahead_for_the_next(tmp_path):
+    from click.testing import CliRunner
+
+    from checker.cli import main
+
+    folder = _submission(tmp_path)
+    runner = CliRunner()
+    r = runner.invoke(main, ["check", str(folder), "--from", "2024-01-01", "--to", "2024-03-31", "--format", "html"])
+    assert r.exit_code == 2 and "--format html needs -o" in r.output
+    (folder / "maintenance.csv").write_text("elevator_id,date,maintenance_unit_id,kind,on_site\n", encoding="utf-8")
+    r = runner.invoke(main, ["check", str(folder), "--from", "2024-01-01", "--to", "2024-03-31", "--format", "json"])
+    report = json.loads(r.stdout)
+    # no visit at all now: every elevator's walk is one interval to `to`, as a fresh read says
+    fresh = run_check_report(folder)
+    assert [(v["rule_id"], v["subject"], v["period_key"]) for v in report["violations"]] == \
+        [(v["rule_id"], v["subject"], v["period_key"]) for v in fresh["violations"]]
+
+
+def run_check_report(folder):
+    import datetime as dt
+
+    from checker.pipeline import run_check
+
+    return run_check(folder, dt.date(2024, 1, 1), dt.date(2024, 3, 31)).report
