@@ -27,13 +27,13 @@ import polars as pl
 
 from checker.contract import RecordType, record_type_for_name
 from checker.errors import LiftcheckError
-from checker.files import kind_of as _kind_of, read_regular as _read_regular, scan_folder as _scan_folder, take_prefetched
+from checker.files import RECORD_SUFFIXES, kind_of as _kind_of, read_regular as _read_regular, scan_folder as _scan_folder, take_prefetched
 from checker.text import PY_CONTROL_CLASS, visible
 
 FILE_COL = "_file"
 ROW_COL = "_row"
 
-SUFFIXES = (".csv", ".jsonl", ".json")
+SUFFIXES = RECORD_SUFFIXES   # (".csv", ".jsonl", ".json")
 # The instructions sheet of `liftcheck template`: part of the workbook, not records.
 INSTRUCTIONS_SHEET = "填写说明"
 # A record is an object of flat fields (a list at most): nothing legitimate nests deeper.
@@ -360,12 +360,13 @@ def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _La
     if b"\r" in data and b"\n" not in data:   # classic Mac line ends: one line to polars otherwise
         data = data.replace(b"\r", b"\n")
     arr = np.frombuffer(data, dtype=np.uint8)
-    # polars parses in a thread while the byte checks below run here (it releases the
-    # interpreter; the checks hold it): its frame, or its error, is taken only once they pass
+    # quotes first (a count is cheap): a file they make unreadable is refused before any parse
+    quotes = _check_quotes(data, arr, name, careful)
+    # polars parses in a thread while the byte checks run here (it releases the interpreter;
+    # the checks hold it); its frame, or its error, is taken after them
     with ThreadPoolExecutor(max_workers=1) as pool:
         parsing = pool.submit(pl.read_csv, io.BytesIO(data), infer_schema=False, truncate_ragged_lines=False)
         marks = _marks(data)
-        quotes = _check_quotes(data, arr, name, careful, marks)
         try:
             df = parsing.result()
         except pl.exceptions.PolarsError as exc:
@@ -382,9 +383,9 @@ def _parse_csv(data: bytes, name: str, careful: bool) -> tuple[pl.DataFrame, _La
     return df, layout, clean, fullwidth, clean and _free_of_whitespace(marks)
 
 
-def _check_quotes(data: bytes, arr: np.ndarray, name: str, careful: bool, marks: bytes) -> int:
+def _check_quotes(data: bytes, arr: np.ndarray, name: str, careful: bool) -> int:
     """The number of quotes, once they are known to pair up and to leave the header whole."""
-    quotes = marks.count(b'"')
+    quotes = data.count(b'"')
     if quotes % 2:   # a quote never closed swallows every line after it into one cell
         if not careful:
             raise _Undecided
