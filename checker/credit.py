@@ -92,7 +92,8 @@ def deductions(verdicts: VerdictTable, org_kinds: dict[str, str], schedule: Cred
                            "severity": [s for _ in rules for s in severities],
                            "points": [schedule.points_for({"rule_id": r, "severity": s}) for r in rules for s in severities]},
                           schema={"rule_id": pl.String, "severity": pl.String, "points": pl.Int64})
-    kinds = pl.col("responsible_org_id").replace_strict(org_kinds, default=None, return_dtype=pl.String)
+    kinds = (pl.col("responsible_org_id").cast(pl.String)   # a rule's all-null column may be typed Null
+             .replace_strict(org_kinds, default=None, return_dtype=pl.String))
     found = (v.with_row_index("_i")
              .filter((pl.col("responsible_role") == "use_unit") & pl.col("responsible_org_id").is_not_null()
                      & (kinds == "property_service_enterprise"))

@@ -286,7 +286,9 @@ def _verdict_rows(out: pl.DataFrame) -> pl.DataFrame:
 
 
 def _evidence_struct(rows: pl.DataFrame, names: list[str]) -> pl.Expr:
-    """The evidence as plain JSON values: ISO dates, whole numbers without .0."""
+    """The evidence as plain JSON values: ISO dates, whole numbers without .0, a span of time
+    (an overlay's `b - a`) as an ISO 8601 duration ("P29D"), a 32-bit float as the 64-bit float
+    it is."""
     parts = []
     for name in names:
         dtype = rows.schema[name]
@@ -295,6 +297,10 @@ def _evidence_struct(rows: pl.DataFrame, names: list[str]) -> pl.Expr:
             col = col.dt.strftime("%Y-%m-%d")
         elif isinstance(dtype, pl.Datetime):
             col = col.dt.strftime("%Y-%m-%d %H:%M:%S")
+        elif isinstance(dtype, pl.Duration):
+            col = col.dt.to_string("iso")
+        elif dtype == pl.Float32:
+            col = col.cast(pl.Float64)
         elif isinstance(dtype, pl.List) and dtype.inner == pl.Date:
             col = col.list.eval(pl.element().dt.strftime("%Y-%m-%d"))
         parts.append(col.alias(name))

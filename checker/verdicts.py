@@ -142,8 +142,7 @@ class VerdictTable(Sequence):
         if not self._frames:
             yield b"[]"
             return
-        texts = (pl.concat([f.select(pl.struct(pl.all()).struct.json_encode().alias("j")) for f in self._frames])
-                 .get_column("j").gather(self._index))
+        texts = (pl.concat([_json_lines(f) for f in self._frames]).get_column("j").gather(self._index))
         pad = " " * (indent + 2)
         between = (",\n" + pad).encode()
         yield ("[\n" + pad).encode()
@@ -153,3 +152,25 @@ class VerdictTable(Sequence):
             # handed over as UTF-8 bytes: a str would be decoded and encoded again
             yield texts.slice(start, batch).str.join(",\n" + pad).cast(pl.Binary).item()
         yield ("\n" + " " * indent + "]").encode()
+
+
+def _plain(dtype: pl.DataType) -> bool:
+    """Whether polars writes a value of this type as JSON exactly as the dicts' JSON would be:
+    text, whole numbers, 64-bit floats, booleans, nulls, and lists and structs of them."""
+    if isinstance(dtype, pl.List):
+        return _plain(dtype.inner)
+    if isinstance(dtype, pl.Struct):
+        return all(_plain(f.dtype) for f in dtype.fields)
+    return dtype in (pl.String, pl.Null, pl.Boolean, pl.Float64) or dtype.is_integer()
+
+
+def _json_lines(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each verdict of one rule's frame as a compact JSON object (column "j"). polars writes
+    them; a frame holding any other type (none does today: the engine makes the evidence plain,
+    engine._evidence_struct) is written from its dicts instead, as the rest of the report is."""
+    if all(_plain(dtype) for dtype in frame.schema.values()):
+        return frame.select(pl.struct(pl.all()).struct.json_encode().alias("j"))
+    import orjson
+
+    rows = [orjson.dumps(row, option=orjson.OPT_NON_STR_KEYS, default=str).decode() for row in frame.to_dicts()]
+    return pl.DataFrame({"j": rows}, schema={"j": pl.String})

@@ -230,3 +230,18 @@ def test_a_drafters_overlay_never_writes_into_the_credit_ledger(tmp_path):
     code, out = cli("check", data, "--from", "2024-01-01", "--to", "2024-01-10", "--rules", folder, "--ledger", ledger)
     assert code == 2 and "a --rules overlay is for trying wordings and cannot be used with --ledger" in out
     assert not ledger.exists()
+
+
+def test_an_overlays_span_of_time_in_the_evidence_reads_the_same_in_the_json_and_the_dicts(tmp_path):
+    """An overlay may put `b - a` (a span of time) in the evidence: the JSON report, written from
+    columns, and the dicts every other output reads give it as the same ISO 8601 duration."""
+    from checker.render import report_json_bytes
+
+    body = shipped("MAINT-INTERVAL-DENSE")
+    body["evidence"] = [*body["evidence"], {"gap": "b - a"}]
+    folder = overlay(tmp_path / "gap", body)
+    tables = {**TABLES, "maintenance": visits("E1", ["2023-12-20", "2024-01-10"])}
+    report = check(tmp_path / "a", folder, tables=tables)
+    [v] = [v for v in report["violations"] if v["rule_id"] == "MAINT-INTERVAL-DENSE"]
+    assert (v["evidence"]["b"], v["evidence"]["gap"]) == ("2024-01-10", "P21D")
+    assert json.loads(report_json_bytes(report))["violations"] == list(report["violations"])

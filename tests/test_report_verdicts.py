@@ -104,3 +104,33 @@ def test_each_deduction_is_a_valid_deduction_in_field_order(judged):
     assert {d["rule_id"] for d in items} >= {"DAILY-CHECK", "HAZARD-OVERDUE"}
     assert len({d["points"] for d in items if d["rule_id"] == "HAZARD-OVERDUE"}) > 1
     assert any(v["rule_id"] == "MAINT-INTERVAL" for v in verdicts) and "MAINT-INTERVAL" not in {d["rule_id"] for d in items}
+
+
+def test_a_verdict_frame_polars_would_write_differently_is_written_from_its_dicts():
+    """Types polars' JSON writer renders its own way (a span of time, a 32-bit float) never reach
+    the JSON report through it: such a frame is written from its dicts, as the rest of the report."""
+    import datetime as dt
+    import json
+
+    from checker.verdicts import VerdictTable, _json_lines
+
+    frame = _one_violation().with_columns(pl.struct(pl.lit(dt.timedelta(days=3)).alias("gap"),
+                                                    pl.lit(0.1, pl.Float32).alias("share")).alias("evidence"))
+    [line] = _json_lines(frame).get_column("j").to_list()
+    assert json.loads(line)["evidence"] == {"gap": "3 days, 0:00:00", "share": 0.10000000149011612}
+    plain = _one_violation()
+    assert _json_lines(plain).get_column("j").to_list() == [
+        pl.DataFrame([plain.row(0, named=True)]).select(pl.struct(pl.all()).struct.json_encode()).item()]
+    assert json.loads(b"".join(VerdictTable([frame]).json_array(2)))[0]["evidence"]["gap"] == "3 days, 0:00:00"
+
+
+def test_deductions_take_a_rules_all_null_org_column_typed_null():
+    from checker.credit import deductions, load_schedule
+    from checker.rulebook import load_rulebook
+    from checker.verdicts import VerdictTable
+
+    frame = _one_violation(responsible_org_id=None, responsible_name=None).with_columns(
+        pl.lit(None, pl.Null).alias("responsible_org_id"), pl.lit(None, pl.Null).alias("responsible_name"))
+    assert frame.schema["responsible_org_id"] == pl.Null
+    assert deductions(VerdictTable([_verdict_rows(frame)]), {"O": "property_service_enterprise"},
+                      load_schedule(book=load_rulebook()), 2024) == []
