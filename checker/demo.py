@@ -15,9 +15,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from checker.outputs import write_text
+from checker.outputs import write_pieces
 from checker.pipeline import InvalidSubmission, run_check
-from checker.render import print_problems, print_report, report_json_bytes
+from checker.render import print_problems, print_report, report_json_pieces
 from checker.sample import SampleSpec, generate, write
 
 DEMO_FROM = dt.date(2024, 1, 1)
@@ -87,7 +87,7 @@ def run_demo(folder: Path) -> int:
         return 2
     print_report(run.report, console)
     out = folder / "report.json"
-    write_text(out, report_json_bytes(run.report).decode("utf-8"))
+    write_pieces(out, report_json_pieces(run.report))
     console.print(f"完整报告 full report: {out}")
     items = [i for f in run.report["credit"] for i in f["items"]]
     console.print("\n[bold]接下来可以试 What to try next[/]（README 中的命令，换成了样例的路径）：")

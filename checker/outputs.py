@@ -166,11 +166,6 @@ def write_text(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    with atomic_output(path) as tmp:
-        tmp.write_bytes(data)
-
-
 def write_pieces(path: Path, pieces: Iterable[bytes]) -> None:
     """Write bytes made piece by piece (a city-year's JSON report) without joining them first."""
     with atomic_output(path) as tmp, open(tmp, "wb") as fh:

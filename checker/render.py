@@ -171,10 +171,6 @@ def report_json_bytes(report: dict) -> bytes:
     return b"".join(report_json_pieces(report))
 
 
-def report_json(report: dict) -> str:
-    return report_json_bytes(report).decode("utf-8")
-
-
 def validation_json(sub: Submission) -> str:
     body = validation_summary(sub) | {"problems": sub.problems.to_dicts()}
     return json.dumps(body, ensure_ascii=False, indent=2)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import polars as pl
 
 from checker.credit import CreditSchedule, deductions, load_schedule, per_firm

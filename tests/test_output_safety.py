@@ -390,7 +390,6 @@ def test_the_report_is_written_before_the_ledger_and_a_failed_report_records_not
 
     fresh = tmp_path / "fresh.sqlite"
     monkeypatch.setattr(checker.outputs, "write_text", full_disk)
-    monkeypatch.setattr(checker.outputs, "write_bytes", full_disk)
     monkeypatch.setattr(checker.outputs, "write_pieces", full_disk)   # the JSON report is written in pieces
     r = run("check", data, *PERIOD, "--ledger", fresh, "--format", "json", "-o", tmp_path / "r2.json")
     assert r.exit_code == 2 and "the disk is full" in r.output
