@@ -80,7 +80,8 @@ def _record_type(schema: dict) -> RecordType:
                 label=prop["title"],
                 kind=_kind(prop),
                 required=name in required,
-                enum_labels=dict(prop.get("x-enum-labels", {})),
+                # a list of codes (works.funding) carries its items' labels
+                enum_labels=dict(prop.get("x-enum-labels", prop.get("items", {}).get("x-enum-labels", {}))),
                 ref=prop.get("x-ref"),
                 minimum=prop.get("minimum"),
                 maximum=prop.get("maximum"),
@@ -104,7 +105,7 @@ def record_types() -> dict[str, RecordType]:
     order = [
         "organizations", "elevators", "daily_checks", "weekly_reviews", "monthly_dispatches",
         "maintenance", "inspections", "screenings", "assessments", "hazards", "entrapments",
-        "alarm_tests", "drills", "emergency_plans", "fund_applications", "stop_periods",
+        "alarm_tests", "drills", "emergency_plans", "fund_applications", "stop_periods", "works",
     ]
     folder = data_dir("schemas")
     found = {}

@@ -153,6 +153,7 @@ class Assessment(Record):
     conclusion: Literal["continue_use", "repair", "major_repair", "renovate", "replace"] | None = None
     working_group_on: Date | None = None
     plan_on: Date | None = None
+    funding_plan_on: Date | None = None
 
 
 class Hazard(Record):
@@ -172,9 +173,12 @@ class Entrapment(Record):
     incident_id: Text
     elevator_id: Text
     reported_at: LocalDateTime
+    notified_at: LocalDateTime | None = None
     arrived_at: LocalDateTime | None = None
     released_at: LocalDateTime | None = None
     trapped: Annotated[int, Field(ge=0)] | None = None
+    rescue_unit_id: Text | None = None
+    cause: Literal["device_fault", "power_cut", "misuse", "external", "unknown"] | None = None
 
 
 class AlarmTest(Record):
@@ -201,6 +205,8 @@ class FundApplication(Record):
     channel: Literal["emergency", "ordinary"]
     assessment_id: Text | None = None
     amount: Annotated[float, Field(ge=0)] | None = None
+    decided_on: Date | None = None
+    decision: Literal["approved", "rejected", "returned"] | None = None
 
 
 class StopPeriod(Record):
@@ -210,10 +216,23 @@ class StopPeriod(Record):
     reason: Literal["order", "hazard", "owner", "works", "other"] | None = None
 
 
+class Works(Record):
+    work_id: Text
+    elevator_id: Text
+    kind: Literal["repair", "major_repair", "renovate", "replace"]
+    started_on: Date
+    completed_on: Date | None = None
+    assessment_id: Text | None = None
+    cost: Annotated[float, Field(ge=0)] | None = None
+    funding: list[Literal["maintenance_fund", "fiscal_subsidy", "public_revenue", "owners", "insurance", "loan",
+                          "other"]] | None = None
+
+
 MODELS: dict[str, type[Record]] = {
     "organizations": Organization, "elevators": Elevator, "daily_checks": DailyCheck,
     "weekly_reviews": WeeklyReview, "monthly_dispatches": MonthlyDispatch, "maintenance": Maintenance,
     "inspections": Inspection, "screenings": Screening, "assessments": Assessment, "hazards": Hazard,
     "entrapments": Entrapment, "alarm_tests": AlarmTest, "drills": Drill,
     "emergency_plans": EmergencyPlan, "fund_applications": FundApplication, "stop_periods": StopPeriod,
+    "works": Works,
 }

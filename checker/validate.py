@@ -95,6 +95,7 @@ def _expected(f: Field, canonical: bool) -> dict[str, tuple[str, str]]:
         "duplicate_record": ("与前面的记录完全相同（重复记录）", "identical to an earlier record (duplicate)"),
         "reference": (f"引用的{_REF_ZH.get(f.ref or '', f.ref)}不存在", f"refers to a record of {f.ref} that does not exist"),
         "order": ("日期先后顺序不对", "dates out of order"),
+        "together": ("两个字段应同时填写或同时留空", "the two fields go together"),
         "rejected_reference": (f"引用的{_REF_ZH.get(f.ref or '', f.ref)}已被拒收，本记录随之不参与评判",
                                f"refers to a rejected record of {f.ref}; not judged either"),
     }
@@ -106,7 +107,18 @@ _ORDER_RULES = {
     "stop_periods": [("end", "start", "恢复使用日期早于停用日期", "end is before start")],
     "entrapments": [("arrived_at", "reported_at", "救援到达时间早于报警时间", "arrived_at is before reported_at"),
                     ("released_at", "reported_at", "解困时间早于报警时间", "released_at is before reported_at"),
-                    ("released_at", "arrived_at", "解困时间早于救援到达时间", "released_at is before arrived_at")],
+                    ("released_at", "arrived_at", "解困时间早于救援到达时间", "released_at is before arrived_at"),
+                    # Revision 3: the call to the rescuers comes between the alarm and their arrival
+                    ("notified_at", "reported_at", "通知救援单位时间早于报警时间", "notified_at is before reported_at"),
+                    ("arrived_at", "notified_at", "救援到达时间早于通知救援单位时间", "arrived_at is before notified_at")],
+    "fund_applications": [("decided_on", "applied_on", "审批日期早于申请日期", "decided_on is before applied_on")],
+    "assessments": [("funding_plan_on", "completed_on", "费用筹集方案日期早于报告日期", "funding_plan_on is before completed_on")],
+    "works": [("completed_on", "started_on", "竣工日期早于开工日期", "completed_on is before started_on")],
+}
+# record type -> [(field, the field it goes with)]: each is given exactly when the other is
+# (records.md Revision 3: a fund decision has its date, and a date its decision)
+_TOGETHER = {
+    "fund_applications": [("decision", "decided_on")],
 }
 
 
@@ -207,6 +219,10 @@ def _parse(f: Field, canonical: bool, iso_only: bool = False, codes_only: bool =
         parsed = v.str.split(";").list.eval(pl.element().str.strip_chars()).list.eval(
             pl.element().filter(pl.element() != ""))
         bad = pl.lit(None, pl.String)
+        if f.enum_labels:   # a list of codes (works.funding): each item a code or its Chinese name
+            mapping = _enum_map(f, canonical)
+            parsed = parsed.list.eval(pl.element().replace_strict(mapping, default=None, return_dtype=pl.String))
+            bad = pl.when(present & parsed.list.eval(pl.element().is_null()).list.any()).then(pl.lit("enum"))
     else:  # pragma: no cover - the contract has no other kinds
         raise ValueError(f.kind)
     # `\S` (some non-whitespace character) holds for every present value: values are stripped
@@ -338,9 +354,13 @@ class Submission:
     # Elevators whose own record or some of whose records were rejected (--skip-invalid):
     # elevator_id, record_type, records. Their verdicts rest on incomplete records.
     rejected_elevators: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=REJECTED_ELEVATORS_SCHEMA))
-    # rules.md "History start": the earliest maintenance record of the whole submission
-    # (None when it has none); a partition keeps its whole submission's.
-    history_start: dt.date | None = None
+    # The history a submission holds, per record type (rules R3-7, R3-A 1): the day it declares
+    # (submission.yaml, sheet 说明), else its earliest record of the type; a type with neither
+    # is absent here, and its history starts at each elevator's commissioning day. A partition
+    # keeps its whole submission's.
+    history: dict[str, dt.date] = field(default_factory=dict)
+    # only what the submission declared (the report and the ledger keep it)
+    declared_from: dict[str, dt.date] = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:
@@ -369,6 +389,10 @@ def _cross_row_checks(rt: RecordType, df: pl.DataFrame, keys: dict[str, pl.Serie
     for later, earlier, _, _ in _ORDER_RULES.get(rt.name, []):
         checks.setdefault(later, []).append(
             pl.when(pl.col(later) < pl.col(earlier)).then(pl.lit("order:" + earlier)))
+    for name, partner in _TOGETHER.get(rt.name, []):
+        checks.setdefault(name, []).append(
+            pl.when(pl.col(name).is_null() & pl.col(partner).is_not_null()).then(pl.lit("together:missing:" + partner))
+            .when(pl.col(name).is_not_null() & pl.col(partner).is_null()).then(pl.lit("together:alone:" + partner)))
     for f in rt.fields:
         if f.ref:
             known = keys.get(f.ref, pl.Series([], dtype=pl.String))
@@ -428,6 +452,15 @@ def _problems(rt: RecordType, df: pl.DataFrame, row_kinds: dict[str, str], canon
                 if later == f.name:
                     texts.append({"_canonical": can, "field": f.name, "code": "order:" + earlier,
                                   "zh": zh, "en": en, "label": f.label})
+            for name, partner in _TOGETHER.get(rt.name, []):
+                if name == f.name:
+                    other = rt.field(partner)
+                    texts.append({"_canonical": can, "field": f.name, "code": "together:missing:" + partner,
+                                  "zh": f"填写了{other.label}（{partner}），{f.label}也必须填写",
+                                  "en": f"{partner} is given, so {f.name} is required", "label": f.label})
+                    texts.append({"_canonical": can, "field": f.name, "code": "together:alone:" + partner,
+                                  "zh": f"没有{other.label}（{partner}）时不能填写{f.label}",
+                                  "en": f"{f.name} is given without {partner}", "label": f.label})
     texts_df = pl.DataFrame(texts)
     files = pl.DataFrame({"file": list(row_kinds), "row_kind": list(row_kinds.values()),
                           "_canonical": [canonical[k] for k in row_kinds]})
@@ -531,11 +564,11 @@ def validate(raw: RawSubmission, skip_invalid: bool = False) -> Submission:
         problems.append(cascade)
     tables = {n: df.filter(pl.col(VALID_COL)).drop(VALID_COL) for n, df in checked.items()}
     problems.append(_stopped_without_record(tables, row_kinds))
-    maintenance = tables.get("maintenance")
     return Submission(
         tables=tables,
         present_types=set(raw.frames),
-        history_start=maintenance.get_column("date").min() if maintenance is not None else None,
+        history=history_starts(tables, raw.declaration.records_from),
+        declared_from=dict(raw.declaration.records_from),
         problems=pl.concat(problems, how="vertical"),
         unknown_files=list(raw.unknown_files),
         record_counts={n: df.height for n, df in checked.items()},
@@ -543,6 +576,21 @@ def validate(raw: RawSubmission, skip_invalid: bool = False) -> Submission:
         rejected_counts={n: checked[n].height - tables[n].height for n in checked},
         rejected_elevators=_rejected_elevators(checked),
     )
+
+
+# The record types whose history the rules look back on (R3-7), and the date that places a record.
+HISTORY_DATES = {"maintenance": "date", "daily_checks": "date", "weekly_reviews": "date", "monthly_dispatches": "date"}
+
+
+def history_starts(tables: dict[str, pl.DataFrame], declared: dict[str, dt.date]) -> dict[str, dt.date]:
+    """Per record type the rules look back on: the declared day, else the earliest record's."""
+    out = {}
+    for name, column in HISTORY_DATES.items():
+        if name in declared:
+            out[name] = declared[name]
+        elif name in tables and tables[name].height:
+            out[name] = tables[name].get_column(column).min()
+    return out
 
 
 def _rejected_elevators(checked: dict[str, pl.DataFrame]) -> pl.DataFrame:

@@ -14,15 +14,18 @@ KIND_TO_PYTHON = {"string": str, "enum": str, "integer": int, "number": float, "
                   "date": "date", "datetime": "datetime", "list": list}
 
 
-def test_sixteen_record_types_with_chinese_titles():
+def test_seventeen_record_types_with_chinese_titles():
     types = record_types()
-    assert len(types) == 16 and set(types) == set(MODELS)
+    # Revision 3 added works (更新、改造、修理项目)
+    assert len(types) == 17 and set(types) == set(MODELS)
     for rt in types.values():
         assert rt.schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert all(any("\u4e00" <= ch <= "\u9fff" for ch in f.label) for f in rt.fields), rt.name
         for f in rt.fields:
             if f.kind == "enum":
                 assert set(f.enum_labels) == set(rt.schema["properties"][f.name]["enum"])
+            if f.kind == "list" and f.enum_labels:   # a list of codes: works.funding
+                assert set(f.enum_labels) == set(rt.schema["properties"][f.name]["items"]["enum"])
 
 
 def _unwrap(annotation):

@@ -28,10 +28,16 @@ GOOD = {"string": st.text("abc甲乙1", min_size=1, max_size=4), "integer": st.i
             lambda d: d.strftime("%Y-%m-%dT%H:%M:%S")),
         "list": st.lists(st.text("abc", min_size=1, max_size=3), max_size=2)}
 BAD = [7, 1.5, True, "", " ", [" "], "2024/01/05", "2024-02-30", "86400", "是", [1], "not-a-code", -3, "12:00", None]
-CROSS_ROW = {"reference", "duplicate_id", "duplicate_record", "order"}
+CROSS_ROW = {"reference", "duplicate_id", "duplicate_record", "order", "together"}
 # records.md, "Bad input": the dates that must not come before another (later field, earlier field)
 ORDER = {"stop_periods": [("end", "start")],
-         "entrapments": [("arrived_at", "reported_at"), ("released_at", "reported_at"), ("released_at", "arrived_at")]}
+         "entrapments": [("arrived_at", "reported_at"), ("released_at", "reported_at"), ("released_at", "arrived_at"),
+                         ("notified_at", "reported_at"), ("arrived_at", "notified_at")],
+         # Revision 3
+         "fund_applications": [("decided_on", "applied_on")], "assessments": [("funding_plan_on", "completed_on")],
+         "works": [("completed_on", "started_on")]}
+# records.md Revision 3: a fund decision is given exactly when its date is (field, partner)
+TOGETHER = {"fund_applications": [("decision", "decided_on")]}
 UNKNOWN = "NOPE9"  # an id no record has
 
 # The records the tested rows may refer to: valid, and written beside them unless they are the tested type.
@@ -58,6 +64,8 @@ def base_for(name: str) -> dict[str, list[dict]]:
 def good_value(field):
     if field.kind == "enum":
         return st.sampled_from(sorted(field.enum_labels))
+    if field.kind == "list" and field.enum_labels:   # works.funding: a list of codes
+        return st.lists(st.sampled_from(sorted(field.enum_labels)), max_size=2)
     if field.name == "rescue_code":
         return st.from_regex(r"\A[0-9]{6}\Z")
     if field.name == "maintenance_star":
@@ -155,6 +163,9 @@ def expected_cross_row(rt, records: list[dict], wrong: list[set[str]], keys: dic
             a, b = value(i, rt.field(later)), value(i, rt.field(earlier))
             if a is not None and b is not None and a < b:
                 put(i, later, "order")
+        for name, partner in TOGETHER.get(rt.name, []):
+            if (value(i, rt.field(name)) is None) != (value(i, rt.field(partner)) is None):
+                put(i, name, "together")
         for f in rt.fields:
             if f.ref and value(i, f) is not None and value(i, f) not in keys[f.ref]:
                 put(i, f.name, "reference")

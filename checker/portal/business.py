@@ -12,6 +12,8 @@ from checker.errors import LiftcheckError
 from checker.portal.db import RECORD_TABLES
 from checker.portal.store import Store
 from checker.records import Assessment
+from checker.load import FILE_COL, ROW_COL
+from checker.validate import empty_table
 
 
 class AlreadyApplied(LiftcheckError):
@@ -29,9 +31,7 @@ def apply_for_assessment(store: Store, elevator_id: str, applied_on: dt.date, us
                              f"elevator {elevator_id} already has an open assessment application {open_}")
     record = Assessment(assessment_id=f"SQ{applied_on:%Y%m%d}{secrets.token_hex(3).upper()}",
                         elevator_id=elevator_id, applied_on=applied_on)
-    row = pl.DataFrame([record.model_dump()], schema={
-        "assessment_id": pl.String, "elevator_id": pl.String, "applied_on": pl.Date, "completed_on": pl.Date,
-        "conclusion": pl.String, "working_group_on": pl.Date, "plan_on": pl.Date})
+    row = pl.DataFrame([record.model_dump()], schema=empty_table("assessments").drop(FILE_COL, ROW_COL).schema)
     store.write({"assessments": row}, "application", source="全面评估申请 assessment application",
                 user_id=user_id, org_id=org_id)
     return record
