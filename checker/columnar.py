@@ -106,9 +106,16 @@ class Manifest:
         return set(self.body["present_types"])
 
     @property
-    def history_start(self) -> dt.date | None:
-        value = self.body["history_start"]
-        return dt.date.fromisoformat(value) if value else None
+    def history(self) -> dict[str, dt.date]:
+        """Per record type, the history start (rules R3-7); a dataset of 0.2 kept the maintenance one only."""
+        if "history" not in self.body:
+            value = self.body.get("history_start")
+            return {"maintenance": dt.date.fromisoformat(value)} if value else {}
+        return {n: dt.date.fromisoformat(v) for n, v in self.body["history"].items()}
+
+    @property
+    def declared_from(self) -> dict[str, dt.date]:
+        return {n: dt.date.fromisoformat(v) for n, v in self.body.get("declared_from", {}).items()}
 
 
 def is_dataset(location: Location) -> bool:
@@ -189,7 +196,8 @@ class DatasetWriter:
         self.tables: dict[str, dict] = {}
         self.present: set[str] = set()
         self.counts: dict[str, int] = {}
-        self.history: list[dt.date] = []
+        self.history: dict[str, dt.date] = {}
+        self.declared: dict[str, dt.date] = {}
         self.unknown: list[str] = []
         self.problems: list[pl.DataFrame] = []
         self.units: list[pl.DataFrame] = []
@@ -228,8 +236,10 @@ class DatasetWriter:
         self.present |= sub.present_types
         for name in sub.present_types:
             self.counts[name] = self.counts.get(name, 0) + sub.record_counts.get(name, sub.table(name).height)
-        if sub.history_start:
-            self.history.append(sub.history_start)
+        for name, day in sub.history.items():   # parts together hold what the earliest says
+            self.history[name] = min(day, self.history.get(name, day))
+        for name, day in sub.declared_from.items():
+            self.declared[name] = min(day, self.declared.get(name, day))
         self.unknown += [f for f in sub.unknown_files if f not in self.unknown]
         for name, files in sub.files.items():
             self.files.setdefault(name, []).extend(f for f in files if f not in self.files.get(name, []))
@@ -269,7 +279,8 @@ class DatasetWriter:
             "partition_key": "use_unit_id", "buckets": self.buckets,
             "present_types": sorted(self.present),
             "record_counts": {n: self.counts[n] for n in record_types() if n in self.counts},
-            "history_start": min(self.history).isoformat() if self.history else None,
+            "history": {n: d.isoformat() for n, d in sorted(self.history.items())},
+            "declared_from": {n: d.isoformat() for n, d in sorted(self.declared.items())},
             "unknown_files": self.unknown,
             "files": self.files,          # record type -> the files (sheets) it came from
             "tables": self.tables,
@@ -329,7 +340,8 @@ def _submission(manifest: Manifest, tables: dict[str, pl.DataFrame], problems: p
     return Submission(tables=tables, present_types=manifest.present_types, problems=problems,
                       unknown_files=list(body["unknown_files"]), record_counts=dict(body["record_counts"]),
                       files={n: list(f) for n, f in body["files"].items()},
-                      rejected_counts={n: 0 for n in body["record_counts"]}, history_start=manifest.history_start)
+                      rejected_counts={n: 0 for n in body["record_counts"]}, history=manifest.history,
+                      declared_from=manifest.declared_from)
 
 
 def _problems(location: Location) -> pl.DataFrame:

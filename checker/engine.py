@@ -409,7 +409,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
 def partition(sub: Submission, parts: int) -> list[Submission]:
     """Split a submission by use unit: each part holds its units' elevators and all their records,
     plus the assessment reports its fund applications name. Each part keeps the whole
-    submission's history start (rules.md: the submission's, not the part's)."""
+    submission's history starts (R3-7: the submission's, not the part's)."""
     if parts <= 1:
         return [sub]
     elevators = sub.table("elevators")
@@ -440,7 +440,7 @@ def partition(sub: Submission, parts: int) -> list[Submission]:
                 tables[name] = df
         out.append(Submission(tables=tables, present_types=set(sub.present_types), problems=sub.problems.clear(),
                               unknown_files=[], record_counts={}, rejected_counts={},
-                              history_start=sub.history_start))
+                              history=sub.history, declared_from=sub.declared_from))
     return out
 
 

@@ -327,11 +327,11 @@ class FactBase:
         visits = (maintenance.filter(self.define("maintenance_visit", maintenance.columns))
                   .select("elevator_id", pl.col("date").alias("point")).unique()
                   .join(e.select("elevator_id"), on="elevator_id", how="semi"))
-        history_start = self.sub.history_start or start
+        history_start = self.sub.history.get("maintenance")
         before = visits.filter(pl.col("point") < start).group_by("elevator_id").agg(pl.col("point").max().alias("last_before"))
         anchors = e.join(before, on="elevator_id", how="left").select(
             "elevator_id",
-            pl.coalesce("last_before", pl.max_horizontal("commissioned_on", pl.lit(history_start))).alias("point"),
+            pl.coalesce("last_before", pl.max_horizontal("commissioned_on", pl.lit(history_start, pl.Date))).alias("point"),
             pl.lit(0).alias("_leg"), pl.lit("anchor").alias("_kind"))
         inside = visits.filter(pl.col("point").is_between(start, end)).with_columns(
             pl.lit(1).alias("_leg"), pl.lit("visit").alias("_kind"))

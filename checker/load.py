@@ -26,6 +26,7 @@ import numpy as np
 import polars as pl
 
 from checker.contract import RecordType, record_type_for_name
+from checker.declaration import DECLARATION_FILE, DECLARATION_SHEET, DAY_HEADERS, TYPE_HEADERS, Declaration
 from checker.errors import LiftcheckError
 from checker.files import RECORD_SUFFIXES, kind_of as _kind_of, read_regular as _read_regular, scan_folder as _scan_folder, take_prefetched
 from checker.text import PY_CONTROL_CLASS, visible
@@ -83,6 +84,8 @@ class RawSubmission:
     unknown_files: list[str] = field(default_factory=list)
     # a Submission already typed and validated: a Parquet dataset (checker/columnar.py)
     validated: object | None = None
+    # submission.yaml or the sheet 说明: the history the submission holds (checker/declaration.py)
+    declaration: Declaration = field(default_factory=Declaration)
 
     @property
     def present_types(self) -> set[str]:
@@ -720,13 +723,16 @@ def _read_workbook(data: bytes, name: str, raw: RawSubmission) -> None:
     from checker.workbook import read_sheets
 
     def wanted(sheet: str) -> bool:
-        return sheet != INSTRUCTIONS_SHEET and record_type_for_name(sheet) is not None
+        return sheet != INSTRUCTIONS_SHEET and (sheet == DECLARATION_SHEET or record_type_for_name(sheet) is not None)
 
     sheets, others = read_sheets(data, name, wanted)
     for sheet_name in others:
         if sheet_name != INSTRUCTIONS_SHEET:
             raw.unknown_files.append(visible(f"{name}[{sheet_name}]"))
     for sheet in sheets:
+        if sheet.name == DECLARATION_SHEET:
+            _declaration_sheet(sheet, visible(f"{name}[{sheet.name}]"), raw)
+            continue
         rt = record_type_for_name(sheet.name)
         display = visible(f"{name}[{sheet.name}]")
         source = SourceFile(display, rt.name, "row", canonical=False)
@@ -757,6 +763,37 @@ def _read_workbook(data: bytes, name: str, raw: RawSubmission) -> None:
         raw.frames.setdefault(rt.name, []).append(
             (source, _conform(rt, frame, display, raw, first_row=sheet.header_row + 1, mapping=mapping,
                               keep_rows={p.row for p in source.cell_problems})))
+
+
+def _declaration_sheet(sheet, display: str, raw: RawSubmission) -> None:
+    """The sheet 说明: a row per record type, 记录类型 and 起始日期 (checker/declaration.py)."""
+    from checker.declaration import from_sheet
+
+    frame = sheet.frame
+    type_col = next((c for c in frame.columns if c.strip() in TYPE_HEADERS), None)
+    day_col = next((c for c in frame.columns if c.strip() in DAY_HEADERS), None)
+    rows = []
+    if type_col is not None and day_col is not None:
+        for i, (type_name, day) in enumerate(zip(frame.get_column(type_col).to_list(), frame.get_column(day_col).to_list())):
+            if (type_name is None or not str(type_name).strip()) and (day is None or not str(day).strip()):
+                continue
+            rows.append((sheet.header_row + 1 + i, type_name, day))
+    _declared(raw, *from_sheet(rows, display, type_col is not None and day_col is not None), row_kind="row")
+
+
+def _declared(raw: RawSubmission, declaration: Declaration, problems: list, row_kind: str) -> None:
+    """Keep a declaration, or refuse it with each problem named (file, row or key, value)."""
+    from checker.declaration import DeclarationProblem
+
+    if raw.declaration.source is not None:   # a folder's workbooks may each carry a sheet 说明
+        problems = [*problems, DeclarationProblem(
+            declaration.source or "", None, "", declaration.source or "",
+            f"提交的数据中已有一份声明（{raw.declaration.source}），只能有一份",
+            f"the submission already holds a declaration ({raw.declaration.source}); only one is allowed")]
+    for p in problems:
+        raw.file_problems.append(_problem(p.file, p.row, p.key, p.value, "declaration", p.zh, p.en, row_kind=row_kind))
+    if not problems:
+        raw.declaration = declaration
 
 
 # ---- the submission ----------------------------------------------------------------------------
@@ -799,6 +836,11 @@ def load_submission(path: str | Path) -> RawSubmission:
     for file in files:
         suffix = file.suffix.lower()
         name = visible(file.name)
+        if file.name == DECLARATION_FILE:
+            from checker.declaration import from_yaml
+
+            _declared(raw, *from_yaml(read(file), name), row_kind="line")
+            continue
         rt = record_type_for_name(file.stem) if suffix in SUFFIXES else None
         if rt is None:
             if suffix == ".xlsx":

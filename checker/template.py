@@ -5,7 +5,8 @@ English name, whether it is required and what it takes; coded fields get dropdow
 their Chinese names, yes/no fields 是/否, date columns a date format, and every text column
 (ids above all: a 16-digit 设备代码 typed into a General cell becomes 3.11E+15) the text
 format "@". The first sheet, 填写说明, explains the workbook; the loader knows it and does
-not read it as records. An existing file is never overwritten: it may be filled in already.
+not read it as records. The second, 说明, is the declaration of the history the workbook holds
+(记录类型, 起始日期; checker/declaration.py), empty until the firm fills it in. An existing file is never overwritten: it may be filled in already.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import xlsxwriter
 
 from checker.contract import record_types
+from checker.declaration import DAY_HEADERS, DECLARATION_SHEET, TYPE_HEADERS
 from checker.errors import LiftcheckError
 from checker.load import INSTRUCTIONS_SHEET
 from checker.outputs import XLSX_OPTIONS, atomic_output
@@ -32,6 +34,9 @@ GUIDE = [
     ("没有记录的表", "保留工作表、只留表头 = 提交了这类记录，但一条也没有，照常评判"
                    "（例如每日检查表是空的，就是每天都缺检查）。"
                    "删除整张工作表 = 没有提交这类记录，依赖它的规则列为“未评判”。两者结论不同，请按实际选择。"),
+    ("说明（记录起始日）", "可选。在「说明」表中按行写明：从哪一天起，本文件包含某类记录的全部记录（记录类型、起始日期）。"
+                     "起始日之前的缺失不判为违规，报告中列为“未评判”；没有声明时，以该类最早的一条记录为起点。"
+                     "声明之后不能再往后推（信用账本保留最早的声明）。"),
     ("编号和日期", "编号列（设备代码、统一社会信用代码等）已设为文本格式，可直接输入或粘贴，长数字不会变成 3.11E+15；"
                  "粘贴时请选“只粘贴值”，以免带入原来的格式。日期列已设为日期格式，输入 2024-01-05 即可。"),
     ("检查", "liftcheck validate 本文件.xlsx  —— 列出每个问题（工作表、行、字段、值、应填什么）\n"
@@ -75,6 +80,16 @@ def _write(path: Path) -> None:
         for i, rt in enumerate(record_types().values(), start=len(lines) + 2):
             guide.write(i, 0, rt.label)
             guide.write(i, 1, rt.name)
+        declared = wb.add_worksheet(DECLARATION_SHEET)
+        declared.write(0, 0, TYPE_HEADERS[0], bold)
+        declared.write(0, 1, DAY_HEADERS[0], bold)
+        declared.set_column(0, 0, 28, text)
+        declared.set_column(1, 1, 16, date)
+        declared.write_comment(0, 0, "record_type 选填：从下拉列表选择记录类型（每类一行）", {"x_scale": 2})
+        declared.write_comment(0, 1, "records_from 选填：从这一天起，本文件包含该类记录的全部记录（如 2024-01-01）",
+                               {"x_scale": 2})
+        declared.data_validation(1, 0, 100, 0, {"validate": "list",
+                                                "source": [rt.label for rt in record_types().values()]})
         for rt in record_types().values():
             ws = wb.add_worksheet(rt.label[:31])
             ws.freeze_panes(1, 0)

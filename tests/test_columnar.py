@@ -68,7 +68,8 @@ def test_a_dataset_is_read_as_typed_frames_without_validating_again(sample, data
     assert raw.validated is not None and raw.frames == {}
     sub, original = validate(raw), validate(load_submission(sample))
     assert sub.present_types == original.present_types
-    assert sub.history_start == original.history_start
+    assert sub.history == original.history and sub.history["maintenance"] is not None
+    assert sub.declared_from == original.declared_from
     assert sub.record_counts == original.record_counts == {name: len(table(sample, name)) for name in original.record_counts}
     for name, df in original.tables.items():
         assert sub.table(name).schema == df.schema, name
@@ -114,7 +115,8 @@ def test_the_manifest_says_what_the_dataset_holds(sample, dataset):
     whole = validate(load_submission(sample))
     assert body["record_counts"] == {n: whole.record_counts[n] for n in body["record_counts"]}
     assert set(body["present_types"]) == whole.present_types
-    assert body["history_start"] == whole.history_start.isoformat()
+    assert body["history"] == {n: d.isoformat() for n, d in whole.history.items()}
+    assert set(body["history"]) == {"maintenance", "daily_checks", "weekly_reviews", "monthly_dispatches"}
     assert body["source"] == str(sample.resolve())
     assert body["partition_key"] == "use_unit_id" and body["buckets"] == 3
     from checker import __version__

@@ -205,14 +205,15 @@ def test_the_excel_template_round_trips_once_filled_in(tmp_path):
     book = write_template(tmp_path / "模板.xlsx")
     empty = validate(load_submission(book))
     assert empty.error_count == 0 and empty.problems.height == 0
-    assert empty.present_types == set(empty.record_counts) and len(empty.present_types) == 16
+    assert empty.present_types == set(empty.record_counts) and len(empty.present_types) == 17
+    assert empty.declared_from == {}
     wb = openpyxl.load_workbook(book)
-    assert wb.sheetnames[0] == "填写说明" and "电梯" in wb.sheetnames
+    assert wb.sheetnames[:2] == ["填写说明", "说明"] and "电梯" in wb.sheetnames
     assert [c.value for c in wb["电梯"][1]][:4] == ["设备代码", "使用登记证编号", "应急救援识别码", "所在区"]
     wb["单位"].append(["P1", "甲物业", "物业服务企业", None])
     wb["单位"].append(["M1", "乙维保", "维保单位", 4])
     wb["电梯"].append(["E1", None, "123456", "玄武区", None, "梅园", dt.date(2008, 2, 29), "P1", "M1", None, "是", "否", 71, "在用"])
-    for name in [n for n in wb.sheetnames if n not in ("填写说明", "单位", "电梯")]:
+    for name in [n for n in wb.sheetnames if n not in ("填写说明", "说明", "单位", "电梯")]:
         del wb[name]
     wb.save(book)
     sub = validate(load_submission(book))
