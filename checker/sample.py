@@ -59,7 +59,24 @@ RATES = {
     "stop_period": 0.03,
     "daily_check_finding": 0.002,
     "defect_repaired_late": 0.1,
+    # Revision 3 (records.md): the call to the rescuers, the cause, the fund decision, the
+    # town government's funding plan, and the works themselves
+    "entrapment_notified_late": 0.05,
+    "entrapment_notified_missing": 0.05,
+    "entrapment_cause_missing": 0.05,
+    "fault_repaired_late": 0.1,
+    "fund_undecided": 0.1,
+    "fund_decided_late": 0.2,
+    "fund_returned": 0.1,
+    "funding_plan_late": 0.25,
+    "works_missing": 0.15,
+    "works_less_than_called_for": 0.2,
+    "works_unfinished": 0.1,
 }
+# The causes of entrapments, as the supervision platform records them (device_fault most often).
+ENTRAPMENT_CAUSES = (["device_fault", "power_cut", "misuse", "external", "unknown"], [0.6, 0.15, 0.15, 0.05, 0.05])
+# Works days by kind: (shortest, longest) from start to completion.
+WORKS_DAYS = {"repair": (3, 15), "major_repair": (20, 60), "renovate": (30, 90), "replace": (45, 120)}
 
 
 @dataclass
@@ -323,14 +340,23 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
         wg[0] = a_completed[0] + 75
         plan[0] = wg[0] + 3
     serious_concl = np.isin(a_concl, ["major_repair", "renovate", "replace"])
+    # 四（五）: the town government's funding plan for an affordable-housing elevator whose
+    # assessment calls for works (AFFORDABLE-FUNDING-PLAN), a few late
+    a_affordable = np.array(active.get_column("affordable_housing"))[a_el] if na else np.zeros(0, dtype=bool)
+    funding_plan = a_completed + np.where(rng.random(na) < RATES["funding_plan_late"], rng.integers(61, 150, size=na),
+                                          rng.integers(10, 55, size=na))
+    needs_plan = a_affordable & (a_concl != "continue_use")
     assessment_ids = [f"PG{i:07d}" for i in range(na)]
     assessments = pl.DataFrame({
         "assessment_id": assessment_ids, "elevator_id": act_ids[a_el], "applied_on": _dates(start, a_applied),
         "completed_on": _dates(start, a_completed), "conclusion": a_concl,
         "working_group_on": _dates(start, wg), "plan_on": _dates(start, plan),
+        "funding_plan_on": _dates(start, funding_plan),
     }).with_columns(
         pl.when(pl.Series(serious_concl)).then(pl.col("working_group_on")).alias("working_group_on"),
         pl.when(pl.Series(serious_concl)).then(pl.col("plan_on")).alias("plan_on"),
+        pl.when(pl.Series(needs_plan) & (pl.col("funding_plan_on") <= end)).then(pl.col("funding_plan_on"))
+        .alias("funding_plan_on"),
         # an assessment not yet finished at the period's end has no report yet
         pl.when(pl.col("completed_on") <= end).then(pl.col("completed_on")).alias("completed_on"),
     ).with_columns(pl.when(pl.col("completed_on").is_null()).then(None).otherwise(pl.col("conclusion")).alias("conclusion"))
@@ -395,24 +421,46 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     }).with_columns(pl.when(pl.col("end") > end).then(None).otherwise(pl.col("end")).alias("end"))
     stops = stops.filter(pl.col("end").is_null() | (pl.col("end") > pl.col("start")))
 
-    # ---- entrapments: arrival ~10 minutes, lognormal tail --------------------------------
+    # ---- entrapments: the call to the rescuers within minutes (a few late or unrecorded), their
+    # arrival ~10 minutes after it (lognormal tail), the cause (a device fault most often)
     ne = rng.poisson(RATES["entrapment_per_elevator_year"] * ndays / 365 * m)
     e_el = rng.integers(0, m, size=ne)
     e_day = rng.integers(0, ndays, size=ne)
     e_sec = rng.integers(6 * 3600, 23 * 3600, size=ne)
+    notify = np.where(rng.random(ne) < RATES["entrapment_notified_late"], rng.integers(301, 1200, size=ne),
+                      rng.integers(30, 300, size=ne))
     arrive = np.clip(rng.lognormal(np.log(600), 0.6, size=ne), 120, 5400).astype(np.int64)
     if ne:
-        arrive[0] = 1860  # one arrival at 31:00, so every sample has a late rescue
-    release = arrive + rng.integers(120, 1200, size=ne)
+        arrive[0] = 1860  # one arrival at 31:00 after the call, so every sample has a late rescue
+        notify[0] = 120
+    release = notify + arrive + rng.integers(120, 1200, size=ne)
+    cause = rng.choice(ENTRAPMENT_CAUSES[0], size=ne, p=ENTRAPMENT_CAUSES[1]).astype(object)
+    cause[rng.random(ne) < RATES["entrapment_cause_missing"]] = None
     reported = _dates(start, e_day).cast(pl.Datetime("us")) + pl.Series(e_sec * 1_000_000).cast(pl.Duration("us"))
+    notified_missing = rng.random(ne) < RATES["entrapment_notified_missing"]
+    if ne:
+        notified_missing[0] = False
     entrapments = pl.DataFrame({"incident_id": [f"KR{i:07d}" for i in range(ne)], "elevator_id": act_ids[e_el],
                                 "reported_at": reported}).with_columns(
-        (pl.col("reported_at") + pl.Series(arrive * 1_000_000).cast(pl.Duration("us"))).alias("arrived_at"),
+        (pl.col("reported_at") + pl.Series(notify * 1_000_000).cast(pl.Duration("us"))).alias("notified_at"),
+        (pl.col("reported_at") + pl.Series((notify + arrive) * 1_000_000).cast(pl.Duration("us"))).alias("arrived_at"),
         (pl.col("reported_at") + pl.Series(release * 1_000_000).cast(pl.Duration("us"))).alias("released_at"),
         pl.Series(rng.integers(1, 5, size=ne)).alias("trapped"),
+        pl.Series(maint_units[e_el] if ne else [], dtype=pl.String).alias("rescue_unit_id"),
+        pl.Series(cause.tolist(), dtype=pl.String).alias("cause"),
     ).with_columns(
         pl.when(pl.Series(rng.random(ne) < RATES["entrapment_no_arrival"])).then(None)
-        .otherwise(pl.col("arrived_at")).alias("arrived_at"))
+        .otherwise(pl.col("arrived_at")).alias("arrived_at"),
+        pl.when(pl.Series(notified_missing)).then(None).otherwise(pl.col("notified_at")).alias("notified_at"))
+    # a device fault that trapped passengers is repaired within days, a few late (DEFECT-REPAIR)
+    fault = np.nonzero(cause == "device_fault")[0]
+    fault_late = rng.random(len(fault)) < RATES["fault_repaired_late"]
+    fault_fix = e_day[fault] + np.where(fault_late, rng.integers(4, 12, size=len(fault)), rng.integers(0, 4, size=len(fault)))
+    fault_repairs = pl.DataFrame({
+        "elevator_id": act_ids[e_el[fault]], "date": _dates(start, fault_fix),
+        "maintenance_unit_id": maint_units[e_el[fault]], "kind": np.full(len(fault), "repair", dtype=object),
+        "on_site": np.ones(len(fault), dtype=bool)}, schema=maintenance.schema)
+    maintenance = pl.concat([maintenance, fault_repairs.filter(pl.col("date") <= end)]).unique(maintain_order=True)
 
     # ---- alarm tests: monthly; a failure is usually retested ok within days ---------------
     months_n = max(1, ndays // 30)
@@ -444,12 +492,62 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
                           for i, (b, p) in enumerate(zip(bad, f_pick))] if na else [None] * nf,
         "amount": np.round(rng.uniform(20_000, 400_000, size=nf), 2),
     }, schema_overrides={"assessment_id": pl.String})
+    # the housing department's decision: within a week mostly, a few late, returned or pending
+    decide = np.where(rng.random(nf) < RATES["fund_decided_late"], rng.integers(8, 25, size=nf), rng.integers(1, 8, size=nf))
+    decision = np.where(rng.random(nf) < RATES["fund_returned"], "returned",
+                        np.where(rng.random(nf) < 0.1, "rejected", "approved"))
+    undecided = rng.random(nf) < RATES["fund_undecided"]
+    fund = fund.with_columns(
+        (pl.col("applied_on") + pl.Series(decide).cast(pl.Int64).cast(pl.Duration("ms")) * 86_400_000).cast(pl.Date)
+        .alias("decided_on"),
+        pl.Series(decision.tolist(), dtype=pl.String).alias("decision"),
+    ).with_columns(
+        pl.when(pl.Series(undecided) | (pl.col("decided_on") > end)).then(None).otherwise(pl.col("decided_on"))
+        .alias("decided_on")).with_columns(
+        pl.when(pl.col("decided_on").is_null()).then(None).otherwise(pl.col("decision")).alias("decision"))
+
+    # ---- works (更新、改造、修理): what an assessment calling for works led to ------------------
+    # Most assessments calling for works are followed by a project of the kind it called for (a
+    # few by less than it called for, a few by none yet), begun weeks after the report, finished
+    # after a time that depends on the kind (a few unfinished).
+    kinds = ["repair", "major_repair", "renovate", "replace"]
+    missing = rng.random(na) < RATES["works_missing"]
+    finished = np.nonzero((a_concl != "continue_use") & (a_completed < ndays))[0] if na else np.zeros(0, int)
+    if len(finished):
+        missing[finished[0]] = False   # showcase: every sample with a finished report calling for works has works
+    called = np.nonzero((a_concl != "continue_use") & ~missing)[0] if na else np.zeros(0, int)
+    w_kind = a_concl[called].astype(object)
+    less = rng.random(len(called)) < RATES["works_less_than_called_for"]
+    rank = np.array([kinds.index(k) for k in w_kind], dtype=np.int64)
+    w_kind = np.where(less & (rank > 0), np.array(kinds, dtype=object)[np.maximum(rank - 1, 0)], w_kind)
+    w_start = a_completed[called] + rng.integers(20, 120, size=len(called))
+    if len(finished):
+        first = int(np.nonzero(called == finished[0])[0][0])
+        w_start[first] = min(w_start[first], ndays - 1)
+    lo = np.array([WORKS_DAYS[k][0] for k in w_kind], dtype=np.int64)
+    hi = np.array([WORKS_DAYS[k][1] for k in w_kind], dtype=np.int64)
+    w_done = w_start + lo + (rng.random(len(called)) * (hi - lo + 1)).astype(np.int64)
+    unfinished = rng.random(len(called)) < RATES["works_unfinished"]
+    works = pl.DataFrame({
+        "work_id": [f"GC{i:07d}" for i in range(len(called))], "elevator_id": act_ids[a_el[called]],
+        "kind": w_kind.tolist(), "started_on": _dates(start, w_start), "completed_on": _dates(start, w_done),
+        "assessment_id": [assessment_ids[i] for i in called],
+        "cost": np.round(np.array([{"repair": 2e4, "major_repair": 8e4, "renovate": 15e4, "replace": 35e4}[k]
+                                   for k in w_kind]) * rng.uniform(0.7, 1.3, size=len(called)), 2),
+        "funding": [["maintenance_fund"] if i % 3 else ["maintenance_fund", "fiscal_subsidy"] for i in range(len(called))],
+    }, schema={"work_id": pl.String, "elevator_id": pl.String, "kind": pl.String, "started_on": pl.Date,
+               "completed_on": pl.Date, "assessment_id": pl.String, "cost": pl.Float64, "funding": pl.List(pl.String)}
+    ).with_columns(
+        pl.when(pl.Series(unfinished, dtype=pl.Boolean) | (pl.col("completed_on") > end)).then(None)
+        .otherwise(pl.col("completed_on")).alias("completed_on")
+    ).filter(pl.col("started_on") <= end)
 
     tables = {
         "organizations": orgs, "elevators": elevators, "daily_checks": daily, "weekly_reviews": weekly,
         "monthly_dispatches": monthly, "maintenance": maintenance, "inspections": ins, "screenings": screenings,
         "assessments": assessments, "hazards": hazards, "entrapments": entrapments, "alarm_tests": alarm_tests,
         "drills": drills, "emergency_plans": plans, "fund_applications": fund, "stop_periods": stops,
+        "works": works,
     }
     types = record_types()
     return {name: _no_objects(df.select([c for c in types[name].field_names if c in df.columns]))
@@ -525,8 +623,8 @@ def write(tables: dict[str, pl.DataFrame], out: Path, fmt: str = "csv", chinese_
 
 # ---- a large sample, part by part ------------------------------------------------------------
 
-_ORG_COLUMNS = ("org_id", "use_unit_id", "maintenance_unit_id", "manufacturer_id")
-_RECORD_ID_COLUMNS = ("assessment_id", "hazard_id", "incident_id", "application_id", "report_no")
+_ORG_COLUMNS = ("org_id", "use_unit_id", "maintenance_unit_id", "manufacturer_id", "rescue_unit_id")
+_RECORD_ID_COLUMNS = ("assessment_id", "hazard_id", "incident_id", "application_id", "report_no", "work_id")
 
 
 def _renumber(tables: dict[str, pl.DataFrame], part: int, first: int) -> dict[str, pl.DataFrame]:
