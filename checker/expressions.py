@@ -63,6 +63,11 @@ class Compiler:
         self.definitions = callable_definitions(definitions if definitions is not None else load_definitions())
         self.used_params: set[str] = set()
         self.used_definitions: set[str] = set()
+        # R3-6: for each parameter read, the rows it was read for: None for every row (read by
+        # the rule's own text, or by a definition that does not narrow it), or a condition a
+        # definition declares (old.boundary matters only on the 15th anniversary)
+        self.param_reads: dict[str, list[pl.Expr | None]] = {}
+        self._narrowed: list[dict[str, pl.Expr]] = [{}]
         # the day a param() is taken as of: the fact's judged_on, or a definition's own day
         self._param_day: list[pl.Expr] = [pl.col(judged_on)]
         self._bound: list[dict[str, pl.Expr]] = [{}]
@@ -164,7 +169,18 @@ class Compiler:
         if pname not in self.params.params:
             raise self.fail(f"未知参数「{pname}」", f"unknown parameter {pname!r}")
         self.used_params.add(pname)
+        self.param_reads.setdefault(pname, []).append(self._narrowed[-1].get(pname))
         return self.params[pname]
+
+    def read_condition(self, name: str) -> pl.Expr | None:
+        """The rows a parameter was read for (None: every row it was read for at all)."""
+        reads = self.param_reads.get(name)
+        if not reads or any(r is None for r in reads):
+            return None
+        out = reads[0]
+        for r in reads[1:]:
+            out = out | r
+        return out
 
     def _definition(self, name: str, args: list[ast.AST]) -> pl.Expr:
         """A definition's expression, with its day bound to the argument: old(a) is 'old on a'."""
@@ -177,7 +193,19 @@ class Compiler:
         self._bound.append(bound)
         self._param_day.append(bound.get("day", self._param_day[-1]))
         try:
-            return self._node(d.tree)
+            # the conditions under which this definition's parameters matter, with its day bound
+            narrowed = dict(self._narrowed[-1])
+            for pname, tree in d.depends_trees.items():
+                self._narrowed.append({})
+                try:
+                    narrowed[pname] = self._bool(tree)
+                finally:
+                    self._narrowed.pop()
+            self._narrowed.append(narrowed)
+            try:
+                return self._node(d.tree)
+            finally:
+                self._narrowed.pop()
         finally:
             self._bound.pop()
             self._param_day.pop()
@@ -209,6 +237,10 @@ class Definition:
     implemented_by: str | None = None
     parameters: tuple[str, ...] = ()
     tree: ast.AST | None = field(default=None, compare=False, repr=False)
+    # parameter -> the condition (over the definition's arguments) under which a verdict
+    # reading it through this definition depends on it (R3-6)
+    depends: tuple[tuple[str, str], ...] = ()
+    depends_trees: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def load_definitions(path: Path | None = None) -> dict[str, Definition]:
@@ -229,11 +261,20 @@ def _load_definitions(path: Path) -> dict[str, Definition]:
             except SyntaxError as exc:
                 raise ExpressionError(f"{path.name} 定义 {name}：表达式语法错误：{exc.msg}",
                                       f"{path.name}, definition {name}: expression syntax error: {exc.msg}") from None
+        depends = {}
+        for pname, text in (body.get("depends") or {}).items():
+            try:
+                depends[pname] = ast.parse(text.strip(), mode="eval").body
+            except SyntaxError as exc:
+                raise ExpressionError(f"{path.name} 定义 {name} 的 depends/{pname}：表达式语法错误：{exc.msg}",
+                                      f"{path.name}, definition {name}, depends/{pname}: expression syntax error: "
+                                      f"{exc.msg}") from None
         out[name] = Definition(
             name=name, title_zh=body["title"]["zh"], title_en=body["title"]["en"],
             text_zh=body["text"]["zh"], text_en=body["text"]["en"], arguments=tuple(body.get("arguments", [])),
             expression=body.get("expression"), implemented_by=body.get("implemented_by"),
-            parameters=tuple(body.get("parameters", [])), tree=tree)
+            parameters=tuple(body.get("parameters", [])), tree=tree,
+            depends=tuple((body.get("depends") or {}).items()), depends_trees=depends)
     return {n: d for n, d in out.items()}
 
 

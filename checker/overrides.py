@@ -38,6 +38,7 @@ def _expressions(rule: Rule) -> list[tuple[str, str, set[str]]]:
     out = []
     if "applies_when" in rule.body:
         out.append(("applies_when", rule.body["applies_when"], set()))
+    out += [(f"unjudged[{i}]/when", u["when"], set()) for i, u in enumerate(rule.body.get("unjudged", []))]
     if rule.kind == "condition":
         out.append(("condition", rule.condition, set()))
     elif rule.kind == "deadline":
@@ -52,6 +53,8 @@ def _expressions(rule: Rule) -> list[tuple[str, str, set[str]]]:
     for key in ("responsible", "message"):
         entries = rule.body[key] if isinstance(rule.body[key], list) else []
         out += [(f"{key}[{i}]/when", e["when"], later) for i, e in enumerate(entries) if "when" in e]
+    out.append(("identity_day", rule.body["identity_day"], later))
+    out += [(f"depends/{name}", text, later) for name, text in rule.body.get("depends", {}).items()]
     return out
 
 
@@ -60,7 +63,7 @@ def compile_rule(rule: Rule, facts: FactBase, params: ParameterSet, start: dt.da
     if rule.facts not in FACT_TABLES:
         raise _fail(rule, "facts", f"没有事实表「{rule.facts}」；可用：{', '.join(sorted(FACT_TABLES))}",
                     f"no fact table {rule.facts!r}; available: {', '.join(sorted(FACT_TABLES))}")
-    unknown_types = [t for t in rule.requires if t not in record_types()]
+    unknown_types = [t for t in rule.requires if not set(t.split("|")) <= set(record_types())]
     if unknown_types:
         raise _fail(rule, "requires", f"没有记录类型 {unknown_types}；可用：{', '.join(record_types())}",
                     f"no record type {unknown_types}; available: {', '.join(record_types())}")

@@ -2,6 +2,18 @@
 
 A rule asks for `param("name")` and gets the value in force on the date the fact is
 judged, as a polars expression over that fact's `judged_on` column.
+
+An interpretation (a number liftcheck chose where the draft says "及时", "定期", "高星级") can be
+*adopted* (rules R3-6, R3-A 6): a dated value that names the published document that set it,
+
+    alarm.repair_within_days:
+      values:
+        2024-01-01: 3
+        2025-03-01: {value: 3, adopted_by: {document: 南京市市场监管局关于…的通知, number: 宁市监规〔2025〕3号, date: 2025-02-10}}
+
+is adopted from 2025-03-01 on, never before (no retroactive deduction). `narrows_law: true`
+marks an interpretation that only narrows what the law itself forbids (a grace period added to
+a duty the law makes immediate): a verdict resting on it alone is a breach of the law too.
 """
 
 from __future__ import annotations
@@ -41,9 +53,31 @@ class Parameter:
     choices: list[str] | None = None
     overridden: bool = False
     shipped: list[tuple[dt.date, Any]] | None = None   # the rule book's own values, once overridden
+    narrows_law: bool = False
+    # effective date -> the document that adopted the value taking effect that day
+    adopted: dict[dt.date, dict] = field(default_factory=dict)
 
     def at(self, day: dt.date) -> Any:
         return value_at(self.values, day)
+
+    def in_force_since(self, day: dt.date) -> dt.date:
+        """The effective date of the value in force on `day` (the first value's before it)."""
+        since = self.values[0][0]
+        for effective, _ in self.values:
+            if effective <= day:
+                since = effective
+        return since
+
+    def adoption_on(self, day: dt.date) -> dict | None:
+        """The document that adopted the value in force on `day`, if it took effect by then
+        (a value before its adoption's commencement is the interpretation it was)."""
+        since = self.in_force_since(day)
+        return self.adopted.get(since) if since <= day else None
+
+    def binds_on(self, day: dt.date) -> bool:
+        """Whether a verdict resting on this parameter on `day` rests on the law (R3-6): a legal
+        basis, a value adopted by `day`, or an interpretation that only narrows the law."""
+        return not self.interpretation or self.narrows_law or self.adoption_on(day) is not None
 
     def expr(self, day: pl.Expr) -> pl.Expr:
         """The value in force on `day`, vectorised (a list parameter is used with `in`, see `contains`)."""
@@ -116,6 +150,18 @@ def _check_value(p: Parameter, value: Any, where: str) -> Any:
         if not isinstance(value, bool):
             raise LiftcheckError(f"{where}：参数 {p.name} 应为 true 或 false，得到「{value}」",
                                  f"{where}: parameter {p.name} must be true or false, got {value!r}")
+    elif p.type == "date":
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime) or not isinstance(value, (dt.date, str)):
+            raise LiftcheckError(f"{where}：参数 {p.name} 应为日期 YYYY-MM-DD 或留空，得到「{value}」",
+                                 f"{where}: parameter {p.name} must be a date YYYY-MM-DD or empty, got {value!r}")
+        if isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value)
+            except ValueError:
+                raise LiftcheckError(f"{where}：参数 {p.name} 应为日期 YYYY-MM-DD 或留空，得到「{value}」",
+                                     f"{where}: parameter {p.name} must be a date YYYY-MM-DD or empty, got {value!r}") from None
     elif p.type == "list":
         if not isinstance(value, list) or any(v not in (p.choices or []) for v in value):
             raise LiftcheckError(f"{where}：参数 {p.name} 应为由 {'、'.join(p.choices or [])} 组成的列表，得到「{value}」",
@@ -133,18 +179,48 @@ def _read_yaml(path: Path) -> Any:
         raise LiftcheckError(f"{path}：不是有效的 YAML：{exc}", f"{path}: not valid YAML: {exc}") from None
 
 
+def _adoption(p: Parameter, since: dt.date, body: dict, where: str) -> tuple[Any, dict]:
+    """A dated value that names its adopting document: {value: V, adopted_by: {document, number, date}}."""
+    extra = sorted(str(k) for k in body if k not in ("value", "adopted_by"))
+    doc = body.get("adopted_by")
+    example = ("{value: 3, adopted_by: {document: 关于…的通知, number: 宁市监规〔2025〕3号, date: 2025-02-10}}")
+    if extra or "value" not in body or not isinstance(doc, dict) or set(doc) != {"document", "number", "date"} \
+            or not all(str(doc[k]).strip() for k in doc):
+        raise LiftcheckError(f"{where}：参数 {p.name} 在 {since} 的取值应写成 {example}（采纳文件的名称、文号和日期都要写）",
+                             f"{where}: parameter {p.name}, value from {since}: write {example} (the adopting document's "
+                             "title, number and date are all needed)")
+    if not p.interpretation:
+        raise LiftcheckError(f"{where}：参数 {p.name} 有法定依据，不是解释性参数，无需采纳",
+                             f"{where}: parameter {p.name} has a legal basis; it is not an interpretation to adopt")
+    issued = _date_key(doc["date"], f"{where} {p.name} adopted_by.date")
+    if issued > since:
+        raise LiftcheckError(f"{where}：参数 {p.name}：采纳文件 {doc['number']} 的日期 {issued} 晚于其取值生效日 {since}，采纳不能溯及既往",
+                             f"{where}: parameter {p.name}: the adopting document {doc['number']} is dated {issued}, after "
+                             f"the value takes effect on {since}; an adoption is never retroactive")
+    return body["value"], {"document": str(doc["document"]), "number": str(doc["number"]), "date": issued.isoformat()}
+
+
+def _dated_values(p: Parameter, mapping: dict, where: str) -> tuple[list[tuple[dt.date, Any]], dict[dt.date, dict]]:
+    values, adopted = [], {}
+    for key, value in mapping.items():
+        since = _date_key(key, f"{where} {p.name}")
+        if isinstance(value, dict) and p.type != "list":
+            value, adopted[since] = _adoption(p, since, value, where)
+        values.append((since, _check_value(p, value, where)))
+    return sorted(values, key=lambda sv: sv[0]), adopted
+
+
 def load_parameters(overrides: Path | None = None) -> ParameterSet:
     path = data_dir("rules") / "params.yaml"
     raw = _read_yaml(path)
     params = {}
     for name, body in raw.items():
-        values = sorted((_date_key(k, f"{path.name} {name}"), v) for k, v in body["values"].items())
         p = Parameter(
             name=name, description_zh=body["description"]["zh"], description_en=body["description"]["en"],
             type=body["type"], unit=body.get("unit"), basis=body["basis"],
-            interpretation=bool(body.get("interpretation", False)), values=values, choices=body.get("choices"))
-        for _, v in values:
-            _check_value(p, v, f"{path.name} {name}")
+            interpretation=bool(body.get("interpretation", False)), values=[], choices=body.get("choices"),
+            narrows_law=bool(body.get("narrows_law", False)))
+        p.values, p.adopted = _dated_values(p, body["values"], path.name)
         params[name] = p
     ps = ParameterSet(params, [path])
     if overrides is not None:
@@ -154,7 +230,7 @@ def load_parameters(overrides: Path | None = None) -> ParameterSet:
 
 # What a parameter entry of rules/params.yaml documents beside its values: a --params file
 # may carry these (copied from params.yaml, or the drafter's own note) and they change nothing.
-_DOCUMENTARY = {"description", "unit", "basis", "interpretation", "type", "choices"}
+_DOCUMENTARY = {"description", "unit", "basis", "interpretation", "type", "choices", "narrows_law"}
 
 
 def apply_overrides(ps: ParameterSet, path: Path) -> None:
@@ -211,10 +287,11 @@ def _file_value(p: Parameter, value: Any, path: Path) -> Any:
 def set_parameter(ps: ParameterSet, name: str, value: Any, where: str = "参数") -> None:
     p = ps[name]
     if isinstance(value, dict):
-        values = sorted((_date_key(k, f"{where} {name}"), _check_value(p, v, where)) for k, v in value.items())
+        values, adopted = _dated_values(p, value, where)
     else:
-        values = [(p.values[0][0], _check_value(p, value, where))]
+        values, adopted = [(p.values[0][0], _check_value(p, value, where))], {}
     if p.shipped is None:
         p.shipped = p.values
     p.values = values
+    p.adopted = adopted
     p.overridden = True

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,14 @@ class Rule:
     @property
     def subject_columns(self) -> list[str]:
         return self.body["subject"]["columns"]
+
+    def party_entries(self) -> list[dict]:
+        """Each case of `responsible` with the source and draft sentences that lay the duty on
+        that party (its own, or the rule's), the default last."""
+        r = self.body["responsible"]
+        cases = r if isinstance(r, list) else [{"party": r}]
+        return [{"source": c.get("source", self.body["source"]), "draft": c.get("draft", self.body["draft"]), **c}
+                for c in cases]
 
     @property
     def parties(self) -> list[str]:
@@ -96,6 +105,9 @@ class RuleBook:
         try:
             return self.rules[rule_id.upper()]
         except KeyError:
+            if rule_id.upper() in RETIRED:
+                zh, en = RETIRED[rule_id.upper()]
+                raise LiftcheckError(zh, en) from None
             if rule_id.upper() in self.disabled:
                 reason = self.disabled[rule_id.upper()]
                 raise LiftcheckError(f"规则「{rule_id}」已被 --rules 停用：{reason}",
@@ -119,10 +131,10 @@ class RuleBook:
 # The order of the catalogue in rules.md; reports list rules in this order.
 CATALOGUE = [
     "DAILY-CHECK", "WEEKLY-REVIEW", "MONTHLY-DISPATCH", "EMERGENCY-PLAN", "EMERGENCY-DRILL", "ALARM-FAULT",
-    "RESCUE-ARRIVAL", "MAINT-INTERVAL", "MAINT-INTERVAL-DENSE", "MAINT-PROVIDER", "INSPECTION-VALID",
-    "SCREENING-COVERAGE", "ASSESSMENT-AFTER-HIGH-RISK", "ASSESSMENT-AFFORDABLE", "ASSESSMENT-WORKGROUP",
-    "HAZARD-OVERDUE", "HAZARD-LISTED", "HAZARD-SERIOUS-STOP", "HAZARD-STOP-ORDER", "DEFECT-REPAIR",
-    "FUND-EMERGENCY-BASIS",
+    "RESCUE-ARRIVAL", "RESCUE-COORDINATION", "MAINT-INTERVAL", "MAINT-INTERVAL-DENSE", "MAINT-PROVIDER",
+    "INSPECTION-VALID", "SCREENING-AT-INSPECTION", "ASSESSMENT-AFTER-HIGH-RISK", "ASSESSMENT-AFFORDABLE",
+    "ASSESSMENT-WORKGROUP", "HAZARD-OVERDUE", "HAZARD-LISTED", "HAZARD-SERIOUS-STOP", "HAZARD-STOP-ORDER",
+    "DEFECT-REPAIR", "FUND-DECISION-TIME", "ASSESSMENT-COMPLETION", "AFFORDABLE-FUNDING-PLAN",
 ]
 
 
@@ -130,8 +142,55 @@ CATALOGUE = [
 # counts when a comparison or a test loads the rule book many times.
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# The other files of rules/: parameters, the point schedule, definitions, coverage notes.
-NOT_RULES = {"params.yaml", "credit.yaml", "definitions.yaml", "coverage.yaml"}
+# The other files of rules/: parameters, the point schedule, definitions, coverage notes, sources.
+NOT_RULES = {"params.yaml", "credit.yaml", "definitions.yaml", "coverage.yaml", "sources.yaml"}
+
+# Rules a revision retired: their ids stay reserved, and a file or a request naming one is
+# answered with why (rules R3-3), never with a bare "no such rule".
+RETIRED = {
+    "FUND-EMERGENCY-BASIS": (
+        "规则 FUND-EMERGENCY-BASIS 已于修订三（R3-3）改为审核：评估报告是应急通道申请的依据，不是申请人的义务；"
+        "依据是否充分见 liftcheck fund-check 和报告的 fund_reviews 部分，房产部门的审批时限见 FUND-DECISION-TIME",
+        "rule FUND-EMERGENCY-BASIS was retired to a review by Revision 3 (R3-3): the assessment report qualifies an "
+        "application for the emergency channel, it lays no duty on the applicant; see liftcheck fund-check and the "
+        "report's fund_reviews, and FUND-DECISION-TIME for the housing department's decision time"),
+    "SCREENING-COVERAGE": (
+        "规则 SCREENING-COVERAGE 已于修订三（R3-5）由 SCREENING-AT-INSPECTION 取代：预诊筛查结合每次定期检验判断，"
+        "不再按滚动 12 个月判断",
+        "rule SCREENING-COVERAGE was replaced by SCREENING-AT-INSPECTION in Revision 3 (R3-5): screening is judged "
+        "with each periodic inspection, not over a rolling 12 months"),
+}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A law, regulation or technical rule of rules/sources.yaml (R3-1, R3-A 6)."""
+
+    id: str
+    title: str
+    title_en: str
+    in_force_from: object = None          # a date, or None
+    in_force_parameter: str | None = None  # the draft: the parameter that sets its commencement
+    note: str = ""
+    short: str = ""                         # for a narrow table: 《特种设备安全法》, 意见稿
+
+    def short_citation(self, article: str | None) -> str:
+        return f"{self.short or self.title}{article or ''}"
+
+    def citation(self, article: str | None) -> str:
+        return f"{self.title}{article or ''}"
+
+
+def load_sources() -> dict[str, Source]:
+    return _load_sources(data_dir("rules") / "sources.yaml")
+
+
+@lru_cache(maxsize=8)
+def _load_sources(path: Path) -> dict[str, Source]:
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
+    return {key: Source(key, body["title"], body["title_en"], body.get("in_force_from"),
+                        body.get("in_force_parameter"), body.get("note", ""), body.get("short", ""))
+            for key, body in raw.items()}
 
 
 def _validator(folder: Path) -> jsonschema.Draft202012Validator:
@@ -158,6 +217,18 @@ def _read_rule_file(path: Path, validator: jsonschema.Draft202012Validator, labe
     if body["id"] != path.stem:
         raise LiftcheckError(f"规则文件 {label} 的 id「{body['id']}」应与文件名一致",
                              f"rule file {label}: id {body['id']!r} must match the file name")
+    if body["id"] in RETIRED and not body.get("disabled"):
+        zh, en = RETIRED[body["id"]]
+        raise LiftcheckError(f"规则文件 {label}：{zh}；请换一个规则编号", f"rule file {label}: {en}; choose another rule id")
+    if not body.get("disabled"):
+        sources = load_sources()
+        for i, entry in enumerate([body, *(c for c in body["responsible"] if isinstance(body["responsible"], list))]):
+            law = (entry.get("source") or {}).get("law")
+            if law is not None and law not in sources:
+                where = "source/law" if i == 0 else f"responsible/{i - 1}/source/law"
+                raise LiftcheckError(f"规则文件 {label} 字段 {where}：「{law}」不在 rules/sources.yaml 中；可用：{', '.join(sources)}",
+                                     f"rule file {label}, field {where}: {law!r} is not in rules/sources.yaml; "
+                                     f"known: {', '.join(sources)}")
     return body
 
 
@@ -167,7 +238,7 @@ def load_rulebook(overlay: Path | None = None) -> RuleBook:
     validator = _validator(folder)
     rules: dict[str, Rule] = {}
     # the definitions the rules lean on are part of what a ruleset means
-    files = [folder / "rule.schema.json", data_dir("rules") / "definitions.yaml"]
+    files = [folder / "rule.schema.json", folder / "definitions.yaml", folder / "sources.yaml"]
     for path in sorted(folder.glob("*.yaml")):
         if path.name in NOT_RULES:
             continue
@@ -221,6 +292,9 @@ def lay_overlay(book: RuleBook, folder: Path) -> RuleBook:
             raise LiftcheckError(f"--rules {folder}：规则「{rule_id}」有两个文件（{rule_id}.yaml 与 {rule_id}.yml）",
                                  f"--rules {folder}: rule {rule_id!r} has two files ({rule_id}.yaml and {rule_id}.yml)")
         if body.get("disabled"):
+            if rule_id not in book.rules and rule_id in RETIRED:
+                raise LiftcheckError(f"规则文件 {path} 字段 id：{RETIRED[rule_id][0]}，无需停用",
+                                     f"rule file {path}, field id: {RETIRED[rule_id][1]}; there is nothing to disable")
             if rule_id not in book.rules:
                 raise LiftcheckError(f"规则文件 {path} 字段 id：要停用的规则「{rule_id}」不存在；可用：{', '.join(book.rules)}",
                                      f"rule file {path}, field id: disables {rule_id!r}, which is not a rule of the rule book")
