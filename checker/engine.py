@@ -29,7 +29,7 @@ from checker.expressions import Compiler, load_definitions, period_constants
 from checker.facts import FACT_DEFINITIONS, FactBase
 from checker.metrics import closed_loop_counts
 from checker.params import ParameterSet
-from checker.rulebook import Rule, RuleBook
+from checker.rulebook import Rule, RuleBook, load_sources
 from checker.validate import Submission
 from checker.verdicts import Pending, RuleStatus, Violation, fingerprint
 
@@ -122,9 +122,21 @@ class CompiledRule:
                                          f"{rule.path.name}, field prerequisites/{p['id']}/after: {p['after']!r} must name an earlier prerequisite")
                 self.prerequisites.append((p, c.compile(p["holds"])))
         self.evidence = [(name, c.compile(expr) if expr is not None else None) for name, expr in _evidence_items(rule)]
-        # (case, party, the clause laying the duty on that party)
+        # (case, party, the law laying the duty on that party, the draft sentences beside it)
+        sources = load_sources()
         self.parties = [(c.compile(p["when"]) if "when" in p else None, p["party"],
-                         p.get("clause", rule.clause)["ref"]) for p in _parties(rule)]
+                         sources[p["source"]["law"]].citation(p["source"].get("article")),
+                         "、".join(dict.fromkeys(d["ref"] for d in p["draft"])))
+                        for p in rule.party_entries()]
+        self.identity_day = c.compile(rule.identity_day)
+        # cases the rule cannot judge, each with its reason (listed, never a violation)
+        self.unjudged = [(c.compile(u["when"]), u["zh"], u["en"]) for u in rule.body.get("unjudged", [])]
+        declared = rule.body.get("depends", {})
+        unknown = sorted(set(declared) - set(rule.parameters))
+        if unknown:
+            raise LiftcheckError(f"{where} 字段 depends：{unknown} 不在 parameters 中",
+                                 f"{rule.path.name}, field depends: {unknown} are not among its parameters")
+        self.depends = {name: c.compile(text) for name, text in declared.items()}
         self.messages = [(c.compile(m["when"]) if "when" in m else None, m) for m in _messages(rule)]
         if self.parties[-1][0] is not None or self.messages[-1][0] is not None:
             raise LiftcheckError(f"{where}：responsible 与 message 的最后一项不能有 when（它是其余情况的默认值）",
@@ -155,29 +167,43 @@ class CompiledRule:
     def used_parameters(self) -> set[str]:
         return set(self.rule.parameters) | self.compiler.used_params
 
+    def depends_on(self) -> pl.Expr:
+        """R3-6: the parameters this case's verdict read, as a list: every parameter of the rule,
+        but those the rule file (`depends`) or a definition (old.boundary: only on the 15th
+        anniversary) says matter only in some cases, where those cases hold."""
+        parts = []
+        for name in sorted(self.used_parameters):
+            condition = self.depends.get(name)
+            if condition is None and name not in self.rule.body.get("depends", {}):
+                condition = self.compiler.read_condition(name)
+            parts.append(pl.lit(name) if condition is None else pl.when(condition).then(pl.lit(name)))
+        if not parts:
+            return pl.lit([], dtype=pl.List(pl.String))
+        return pl.concat_list(parts).list.drop_nulls()
+
     def judge(self, facts: pl.DataFrame, start: dt.date, end: dt.date) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(violations, pending) as fact rows."""
         if self.applies is not None:
             facts = facts.filter(self.applies)
+        self.unjudged_rows = facts.clear().with_columns(pl.lit(None, pl.String).alias("reason_zh"),
+                                                        pl.lit(None, pl.String).alias("reason_en"))
+        if self.unjudged:
+            reason_zh, reason_en, cannot = pl.lit(None, pl.String), pl.lit(None, pl.String), pl.lit(False)
+            for when, zh, en in reversed(self.unjudged):
+                reason_zh = pl.when(when).then(pl.lit(zh)).otherwise(reason_zh)
+                reason_en = pl.when(when).then(pl.lit(en)).otherwise(reason_en)
+                cannot = cannot | when
+            facts = facts.with_columns(cannot.alias("_unjudged"), reason_zh.alias("reason_zh"),
+                                       reason_en.alias("reason_en"))
+            self.unjudged_rows = facts.filter(pl.col("_unjudged")).drop("_unjudged")
+            facts = facts.filter(~pl.col("_unjudged")).drop("_unjudged", "reason_zh", "reason_en")
         self.cases = facts.height
         if self.rule.kind == "condition":
             return facts.filter(self.condition), facts.clear()
         if self.rule.kind == "deadline":
             judged = deadlines.judge(facts, *self.deadline, start=start, end=end)
             return judged.filter(pl.col("reported")), judged.filter(pl.col("pending"))
-        # A prerequisite is judged only when the one it comes `after` was judged and held,
-        # so a missing report is not also listed as "too old" or "of another elevator".
-        holds: dict[str, pl.Expr] = {}
-        judged: dict[str, pl.Expr] = {}
-        unmet, status = [], []
-        for p, expr in self.prerequisites:
-            holds[p["id"]] = expr.fill_null(False)
-            judged[p["id"]] = (judged[p["after"]] & holds[p["after"]]) if "after" in p else pl.lit(True)
-            unmet.append(pl.when(judged[p["id"]] & ~holds[p["id"]]).then(pl.lit(p["id"])))
-            # true held, false failed, empty not judged (what it rests on failed)
-            status.append(pl.when(judged[p["id"]]).then(holds[p["id"]]).alias(p["id"]))
-        facts = facts.with_columns(pl.concat_list(unmet).list.drop_nulls().alias("unmet"),
-                                   pl.struct(status).alias("prerequisites"))
+        facts = facts.with_columns(*prerequisite_columns(self.prerequisites))
         return facts.filter(pl.col("unmet").list.len() > 0), facts.clear()
 
     # ---- turning verdict rows into typed verdicts -----------------------------------------
@@ -200,11 +226,14 @@ class CompiledRule:
                 rows = rows.with_columns(pl.concat_list(texts).list.drop_nulls()
                                          .list.join("；" if lang == "zh" else "; ").alias(f"unmet_{lang}"))
         rows = self._identity(rows)
-        role, clause = pl.lit(self.parties[-1][1]), pl.lit(self.parties[-1][2])
-        for when, party, ref in reversed(self.parties[:-1]):
+        role, clause, draft = (pl.lit(self.parties[-1][1]), pl.lit(self.parties[-1][2]), pl.lit(self.parties[-1][3]))
+        for when, party, citation, refs in reversed(self.parties[:-1]):
             role = pl.when(when).then(pl.lit(party)).otherwise(role)
-            clause = pl.when(when).then(pl.lit(ref)).otherwise(clause)
-        rows = rows.with_columns(role.alias("responsible_role"), clause.alias("_clause"))
+            clause = pl.when(when).then(pl.lit(citation)).otherwise(clause)
+            draft = pl.when(when).then(pl.lit(refs)).otherwise(draft)
+        rows = rows.with_columns(role.alias("responsible_role"), clause.alias("_clause"), draft.alias("_draft"),
+                                 self.identity_day.dt.strftime("%Y-%m-%d").alias("_identity_day"),
+                                 self.depends_on().alias("_depends_on"))
         messages = {}
         for lang in ("zh", "en"):
             text = wording.render(self.messages[-1][1][lang], rows.schema, self.params, lang)
@@ -220,6 +249,7 @@ class CompiledRule:
             pl.lit(wording.render_static(rule.title["zh"], self.params, self._end, "zh")).alias("title"),
             pl.lit(wording.render_static(rule.title["en"], self.params, self._end, "en")).alias("title_en"),
             pl.col("_clause").alias("clause"),
+            pl.col("_draft").alias("draft"),
             (pl.col("severity") if rule.severity == "from_hazard" else pl.lit(rule.severity)).alias("severity"),
             r,
             pl.when(r == "use_unit").then(has("use_unit_id")).when(r == "maintenance_unit")
@@ -231,7 +261,8 @@ class CompiledRule:
             has("elevator_id").alias("elevator_id"), has("use_unit_id").alias("use_unit_id"),
             has("use_unit_name").alias("use_unit_name"), has("maintenance_unit_id").alias("maintenance_unit_id"),
             has("district").alias("district"),
-            "subject", "period_key",
+            "subject", "period_key", pl.col("_identity_day").alias("identity_day"),
+            pl.col("_depends_on").alias("depends_on"),
             _evidence_struct(rows, [name for name, _ in self.evidence]
                              + (["unmet", "prerequisites"] if self.prerequisites else [])).alias("evidence"),
             messages["zh"].alias("message_zh"), messages["en"].alias("message_en"),
@@ -260,6 +291,22 @@ class CompiledRule:
         return _PENDING.validate_python(out.to_dicts())
 
 
+def prerequisite_columns(prerequisites: list[tuple[dict, pl.Expr]]) -> tuple[pl.Expr, pl.Expr]:
+    """`unmet` (the ids of the prerequisites that failed) and `prerequisites` (a struct: true held,
+    false failed, empty not judged). A prerequisite is judged only when the one it comes `after`
+    was judged and held, so a missing report is not also listed as "too old" or "of another
+    elevator" (a rule of kind prerequisites, and the fund review)."""
+    holds: dict[str, pl.Expr] = {}
+    judged: dict[str, pl.Expr] = {}
+    unmet, status = [], []
+    for p, expr in prerequisites:
+        holds[p["id"]] = expr.fill_null(False)
+        judged[p["id"]] = (judged[p["after"]] & holds[p["after"]]) if "after" in p else pl.lit(True)
+        unmet.append(pl.when(judged[p["id"]] & ~holds[p["id"]]).then(pl.lit(p["id"])))
+        status.append(pl.when(judged[p["id"]]).then(holds[p["id"]]).alias(p["id"]))
+    return pl.concat_list(unmet).list.drop_nulls().alias("unmet"), pl.struct(status).alias("prerequisites")
+
+
 _VIOLATION_FIELDS = list(Violation.model_fields)
 _NULLABLE = {name for name, f in Violation.model_fields.items() if type(None) in get_args(f.annotation)}
 _CHOICES = {name: set(get_args(f.annotation)) for name, f in Violation.model_fields.items()
@@ -276,6 +323,8 @@ def _verdict_rows(out: pl.DataFrame) -> pl.DataFrame:
     for name, dtype in out.schema.items():
         if name == "evidence":
             ok = isinstance(dtype, pl.Struct)
+        elif name == "depends_on":
+            ok = dtype == pl.List(pl.String) and out.get_column(name).null_count() == 0
         else:
             ok = dtype in (pl.String, pl.Null) and (name in _NULLABLE or out.get_column(name).null_count() == 0)
         if ok and name in _CHOICES:
@@ -330,12 +379,15 @@ def _scope_filter(rule: Rule, facts: FactBase, df: pl.DataFrame) -> pl.DataFrame
 
 
 def _not_evaluated_reason(rule: Rule, sub: Submission) -> tuple[str, str] | None:
-    missing = [t for t in rule.requires if t not in sub.present_types]
+    """A rule is not evaluated when a record type it requires is absent altogether; `a|b` in
+    `requires` asks for either (DEFECT-REPAIR: daily checks or entrapments)."""
+    missing = [t for t in rule.requires if not set(t.split("|")) & sub.present_types]
     if not missing:
         return None
     types = record_types()
-    zh = "、".join(f"{t}（{types[t].label}）" for t in missing)
-    return f"未评判：未提交 {zh}", f"not evaluated: no {', '.join(missing)} submitted"
+    zh = "、".join("或".join(f"{n}（{types[n].label}）" for n in t.split("|")) for t in missing)
+    en = ", ".join(" or ".join(t.split("|")) for t in missing)
+    return f"未评判：未提交 {zh}", f"not evaluated: no {en} submitted"
 
 
 UNJUDGED_REASON = (
@@ -343,12 +395,46 @@ UNJUDGED_REASON = (
     "status is stopped but there is no open stop record: the submission does not say since when it is stopped, "
     "so it cannot be judged day by day",
 )
+# The report's list of what could not be judged, one row per elevator (or unit, or case) and
+# reason: the rules concerned, the case (`subject`, empty for a whole elevator) and, for a span
+# before a declared history start, its first and last day.
+UNJUDGED_SCHEMA = {"rules": pl.List(pl.String), "elevator_id": pl.String, "use_unit_id": pl.String,
+                   "use_unit_name": pl.String, "district": pl.String, "subject": pl.String, "period_key": pl.String,
+                   "span_from": pl.Date, "span_to": pl.Date, "reason_zh": pl.String, "reason_en": pl.String}
 
 
-def _unjudged(facts: FactBase, day_by_day_rules: list[str]) -> pl.DataFrame:
-    if not day_by_day_rules:
-        return facts.unjudged.clear().with_columns(pl.lit(None, pl.List(pl.String)).alias("rules"))
-    return facts.unjudged.with_columns(pl.lit(day_by_day_rules, dtype=pl.List(pl.String)).alias("rules"))
+def _unjudged_frame(df: pl.DataFrame, rules: pl.Expr, subject: pl.Expr, reason_zh: pl.Expr, reason_en: pl.Expr,
+                    span: tuple[pl.Expr, pl.Expr] | None = None, period_key: pl.Expr | None = None) -> pl.DataFrame:
+    has = lambda c: pl.col(c) if c in df.columns else pl.lit(None, pl.String)  # noqa: E731
+    return df.select(
+        rules.alias("rules"), has("elevator_id").alias("elevator_id"), has("use_unit_id").alias("use_unit_id"),
+        has("use_unit_name").alias("use_unit_name"), has("district").alias("district"), subject.alias("subject"),
+        (period_key if period_key is not None else pl.lit(None, pl.String)).alias("period_key"),
+        (span[0] if span else pl.lit(None, pl.Date)).alias("span_from"),
+        (span[1] if span else pl.lit(None, pl.Date)).alias("span_to"),
+        reason_zh.alias("reason_zh"), reason_en.alias("reason_en")).cast(UNJUDGED_SCHEMA)
+
+
+def _unjudged(facts: FactBase, day_by_day_rules: list[str], cases: list[pl.DataFrame],
+              evaluated: set[str]) -> pl.DataFrame:
+    """Elevators stopped without a stop record (the day-by-day rules), the spans before a
+    declared history start (R3-A 1), and the cases a rule could not judge, with their reasons."""
+    parts = list(cases)
+    if day_by_day_rules:
+        parts.append(_unjudged_frame(facts.unjudged, pl.lit(day_by_day_rules, dtype=pl.List(pl.String)),
+                                     pl.lit(None, pl.String), pl.lit(UNJUDGED_REASON[0]), pl.lit(UNJUDGED_REASON[1])))
+    gaps = facts.declared_gaps
+    if gaps.height:
+        gaps = gaps.with_columns(pl.col("rules").list.eval(pl.element().filter(pl.element().is_in(list(evaluated)))))
+        gaps = gaps.filter(pl.col("rules").list.len() > 0)
+        parts.append(_unjudged_frame(gaps, pl.col("rules"), pl.lit(None, pl.String), pl.lit(DECLARED_REASON[0]),
+                                     pl.lit(DECLARED_REASON[1]), (pl.col("span_from"), pl.col("span_to"))))
+    if not parts:
+        return pl.DataFrame(schema=UNJUDGED_SCHEMA)
+    return pl.concat(parts, how="vertical")
+
+
+DECLARED_REASON = ("声明起始日前未提交记录", "no records submitted before the declared start (records_from)")
 
 
 def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.date, end: dt.date,
@@ -366,6 +452,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
     statuses, verdicts, pending = [], [], []
     used: set[str] = set()
     day_by_day: list[str] = []
+    cannot: list[pl.DataFrame] = []
     derive = judge_time = 0.0
     rules = [book.get(r) for r in only] if only else list(book)
     for rule in rules:
@@ -381,6 +468,10 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         t1 = time.perf_counter()
         compiled = CompiledRule(rule, params, set(table.columns), start, end)
         bad, due_later = compiled.judge(table, start, end)
+        if compiled.unjudged_rows.height:
+            rows = compiled._identity(compiled.unjudged_rows)
+            cannot.append(_unjudged_frame(rows, pl.lit([rule.id], dtype=pl.List(pl.String)), pl.col("subject"),
+                                          pl.col("reason_zh"), pl.col("reason_en"), period_key=pl.col("period_key")))
         found = compiled.violations(bad)
         waiting = compiled.pending(due_later)
         population = facts.population(rule.facts)
@@ -403,7 +494,7 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
         timings["derive"] = derive
         timings["evaluate"] = judge_time
     return Evaluation(start, end, statuses, verdicts, pending, facts, sub, used,
-                      unjudged=_unjudged(facts, day_by_day), loop_counts=closed_loop_counts(facts))
+                      unjudged=_unjudged(facts, day_by_day, cannot, {st.rule_id for st in statuses if st.evaluated}), loop_counts=closed_loop_counts(facts))
 
 
 def partition(sub: Submission, parts: int) -> list[Submission]:
@@ -440,7 +531,8 @@ def partition(sub: Submission, parts: int) -> list[Submission]:
                 tables[name] = df
         out.append(Submission(tables=tables, present_types=set(sub.present_types), problems=sub.problems.clear(),
                               unknown_files=[], record_counts={}, rejected_counts={},
-                              history=sub.history, declared_from=sub.declared_from))
+                              history=sub.history, declared_from=sub.declared_from,
+                              declared_by_unit=sub.declared_by_unit))
     return out
 
 

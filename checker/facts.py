@@ -51,6 +51,13 @@ def _first_on_or_after(events: pl.DataFrame, on: str, dates: pl.DataFrame, date_
                                      allow_exact_matches=not strictly, check_sortedness=False)
 
 
+def _minutes_seconds(seconds: str, name: str) -> list[pl.Expr]:
+    """`name`_zh "31 分 00 秒" and `name`_en "31:00" of a number of seconds."""
+    s = pl.col(seconds)
+    minutes, rest = (s // 60).cast(pl.Int64), (s % 60).cast(pl.Int64).cast(pl.String).str.zfill(2)
+    return [pl.format("{} 分 {} 秒", minutes, rest).alias(name + "_zh"), pl.format("{}:{}", minutes, rest).alias(name + "_en")]
+
+
 def _days(lo: str | pl.Expr, hi: str | pl.Expr) -> pl.Expr:
     """Days from lo through hi, both included (0 when hi < lo)."""
     lo = pl.col(lo) if isinstance(lo, str) else lo
@@ -127,7 +134,8 @@ class FactBase:
                 .join(latest_screening, on="elevator_id", how="left")
                 .join(completed, on="elevator_id", how="left")
                 .join(applied, on="elevator_id", how="left")
-                .with_columns(pl.lit(end).alias("judged_on"), pl.lit(str(end.year)).alias("period_year")))
+                .with_columns(pl.lit(end).alias("judged_on"), pl.lit(str(end.year)).alias("period_year"),
+                              pl.lit(dt.date(end.year, 1, 1)).alias("year_start")))
 
     @cached_property
     def info(self) -> pl.DataFrame:
@@ -145,6 +153,48 @@ class FactBase:
     @cached_property
     def day_by_day_ids(self) -> pl.Series:
         return self.elevators.filter(~pl.col("unjudged")).get_column("elevator_id")
+
+    # ---- the history a submission holds (rules R3-7, R3-A 1) ------------------------------
+
+    def history_start(self, record_type: str) -> pl.Expr:
+        """The first day a record type is held, per row (it needs use_unit_id): the declared day
+        (the earliest a ledger ever kept for the unit, when it keeps one: a later submission
+        cannot move it forward), else the submission's earliest record of the type; empty when
+        there is neither, and the history then starts at each elevator's commissioning day."""
+        uniform = self.sub.history.get(record_type)
+        kept = (self.sub.declared_by_unit or {}).get(record_type) or {}
+        if not kept:
+            return pl.lit(uniform, pl.Date)
+        declared = self.sub.declared_from.get(record_type)
+        by_unit = {u: min(d, declared) if declared else d for u, d in kept.items()}
+        return pl.col("use_unit_id").replace_strict(by_unit, default=pl.lit(uniform, pl.Date), return_dtype=pl.Date)
+
+    @cached_property
+    def declared_gaps(self) -> pl.DataFrame:
+        """Per elevator (per unit for the weekly and monthly duties) and declared record type, the
+        days of the period before the declared start: not judged, listed (R3-A 1)."""
+        rules = {"daily_checks": ["DAILY-CHECK"], "maintenance": ["MAINT-INTERVAL", "MAINT-INTERVAL-DENSE"],
+                 "weekly_reviews": ["WEEKLY-REVIEW"], "monthly_dispatches": ["MONTHLY-DISPATCH"]}
+        declared = set(self.sub.declared_from) | set(self.sub.declared_by_unit or {})
+        judged = self.info.filter(pl.col("elevator_id").is_in(self.day_by_day_ids.implode()))
+        parts = []
+        for record_type in sorted(declared & set(rules)):
+            starts = judged.with_columns(self.history_start(record_type).alias("_h"))
+            span = starts.with_columns(
+                pl.max_horizontal(pl.lit(self.start), "commissioned_on").alias("span_from"),
+                pl.min_horizontal(pl.lit(self.end), pl.col("_h") - ONE_DAY).alias("span_to"),
+            ).filter(pl.col("_h").is_not_null() & (pl.col("span_from") <= pl.col("span_to")))
+            if record_type in ("weekly_reviews", "monthly_dispatches"):
+                span = (span.group_by("use_unit_id").agg(pl.col("span_from").min(), pl.col("span_to").max())
+                        .join(self._org("use_unit"), on="use_unit_id", how="left")
+                        .with_columns(pl.lit(None, pl.String).alias("elevator_id"), pl.lit(None, pl.String).alias("district")))
+            parts.append(span.select("elevator_id", "use_unit_id", "use_unit_name", "district", "span_from", "span_to",
+                                     pl.lit(rules[record_type], dtype=pl.List(pl.String)).alias("rules")))
+        if not parts:
+            return pl.DataFrame(schema={"elevator_id": pl.String, "use_unit_id": pl.String, "use_unit_name": pl.String,
+                                        "district": pl.String, "span_from": pl.Date, "span_to": pl.Date,
+                                        "rules": pl.List(pl.String)})
+        return pl.concat(parts, how="vertical_relaxed").sort("use_unit_id", "elevator_id", "span_from", nulls_last=True)
 
     # ---- stopped days and in-service days --------------------------------------------
 
@@ -195,9 +245,12 @@ class FactBase:
         day up to the earlier of its last day and `to`, and those without a daily check."""
         first_month = self.start.replace(day=1)
         months = pl.DataFrame({"month_start": pl.date_range(first_month, self.end.replace(day=1), "1mo", eager=True)})
+        # R3-7: a month is judged from the later of its first day and the history start of the
+        # daily checks (days before it are never judged missing)
         grid = (self.info.join(months, how="cross")
                 .with_columns(pl.col("month_start").dt.month_end().alias("month_end"))
-                .with_columns(pl.max_horizontal("month_start", "commissioned_on").alias("lo"),
+                .with_columns(pl.max_horizontal("month_start", "commissioned_on",
+                                                self.history_start("daily_checks")).alias("lo"),
                               pl.min_horizontal("month_end", pl.lit(self.end)).alias("hi"))
                 .filter(pl.col("lo") <= pl.col("hi")))
         grid = self.stopped_between(grid, "lo", "hi", "_stopped")
@@ -254,7 +307,10 @@ class FactBase:
         spans = spans.filter(pl.col("span_end").is_between(self.start, self.end))
         judged = self.info.filter(pl.col("elevator_id").is_in(self.day_by_day_ids.implode()))
         grid = judged.select("elevator_id", "use_unit_id", "commissioned_on").join(spans, how="cross")
-        grid = self.in_service_days_between(grid, "span_start", "span_end", "_in_service")
+        # R3-7: a week or month is judged from the later of its first day and the history start
+        # of its records; a record dated anywhere in it (before `from` too) is evidence
+        grid = grid.with_columns(pl.max_horizontal("span_start", self.history_start(records)).alias("_judged_from"))
+        grid = self.in_service_days_between(grid, "_judged_from", "span_end", "_in_service")
         owing = (grid.filter(pl.col("_in_service") > 0).select("use_unit_id", "span_start", "span_end").unique()
                  .join(self._org("use_unit"), on="use_unit_id", how="left"))
         truncate = "1w" if unit == "week" else "1mo"
@@ -283,7 +339,8 @@ class FactBase:
                                      "latest_plan_on")
         drills = _latest_on_or_before(self.sub.table("drills"), "use_unit_id", "date", self.end, "latest_drill_on")
         return (units.join(plans, on="use_unit_id", how="left").join(drills, on="use_unit_id", how="left")
-                .with_columns(pl.lit(self.end).alias("judged_on"), pl.lit(str(self.end.year)).alias("period_year"))
+                .with_columns(pl.lit(self.end).alias("judged_on"), pl.lit(str(self.end.year)).alias("period_year"),
+                              pl.lit(dt.date(self.end.year, 1, 1)).alias("year_start"))
                 .sort("use_unit_id"))
 
     # ---- alarms and rescue --------------------------------------------------------------
@@ -298,19 +355,40 @@ class FactBase:
 
     @cached_property
     def entrapments(self) -> pl.DataFrame:
+        """Each entrapment reported in P, timed from the alarm and from the call to the rescuers
+        (R3-2, R3-A 2), with the elevator's maintenance unit on the incident's date: the unit of
+        its latest maintenance record on or before that day, else the one it is registered with
+        (the rescuer named by `rescue_unit_id` is evidence only)."""
         e = self.sub.table("entrapments").filter(pl.col("reported_at").dt.date().is_between(self.start, self.end))
-        return self.with_elevator(e.select(
-            "incident_id", "elevator_id", "reported_at", "arrived_at", "released_at",
-            (pl.col("arrived_at") - pl.col("reported_at")).dt.total_seconds().alias("arrival_seconds"),
-            pl.col("reported_at").dt.date().alias("judged_on"),
-        ).with_columns((pl.col("arrival_seconds") / 60).round(1).alias("arrival_minutes"),
-                       # 30:01 must read as late: minutes and seconds, never a rounded 30
-                       pl.format("{} 分 {} 秒", (pl.col("arrival_seconds") // 60).cast(pl.Int64),
-                                 (pl.col("arrival_seconds") % 60).cast(pl.Int64).cast(pl.String).str.zfill(2))
-                       .alias("arrival_time_zh"),
-                       pl.format("{}:{}", (pl.col("arrival_seconds") // 60).cast(pl.Int64),
-                                 (pl.col("arrival_seconds") % 60).cast(pl.Int64).cast(pl.String).str.zfill(2))
-                       .alias("arrival_time_en")))
+        e = e.select("incident_id", "elevator_id", "reported_at", "notified_at", "arrived_at", "released_at",
+                     "rescue_unit_id", "cause", pl.col("reported_at").dt.date().alias("incident_on"))
+        serviced = (self.sub.table("maintenance").select("elevator_id", pl.col("date").alias("_serviced_on"),
+                                                        pl.col("maintenance_unit_id").alias("_serviced_by"))
+                    .sort("_serviced_on", "_serviced_by").unique(["elevator_id", "_serviced_on"], keep="last",
+                                                                  maintain_order=True))
+        e = (e.sort("incident_on").join_asof(serviced, left_on="incident_on", right_on="_serviced_on", by="elevator_id",
+                                             strategy="backward", check_sortedness=False))
+        e = self.with_elevator(e).rename({"maintenance_unit_id": "registered_maintenance_unit_id"}).drop(
+            "maintenance_unit_name")
+        e = (e.with_columns(pl.coalesce("_serviced_by", "registered_maintenance_unit_id").alias("maintenance_unit_id"))
+             .join(self._org("maintenance_unit"), on="maintenance_unit_id", how="left")
+             .join(self.organizations.select(pl.col("org_id").alias("rescue_unit_id"),
+                                             pl.col("name").alias("rescue_unit_name")), on="rescue_unit_id", how="left")
+             .drop("_serviced_on", "_serviced_by"))
+        seconds = lambda a, b: (pl.col(b) - pl.col(a)).dt.total_seconds()  # noqa: E731
+        return e.with_columns(
+            seconds("reported_at", "notified_at").alias("notify_seconds"),
+            seconds("notified_at", "arrived_at").alias("arrival_seconds"),
+            seconds("reported_at", "arrived_at").alias("arrival_from_alarm_seconds"),
+            pl.col("incident_on").alias("judged_on"),
+            _label("entrapments", "cause"),
+        ).with_columns(
+            # 30:01 must read as late: minutes and seconds, never a rounded 30
+            *[expr for col, name in (("notify_seconds", "notify_time"), ("arrival_seconds", "arrival_time"),
+                                     ("arrival_from_alarm_seconds", "arrival_from_alarm_time"))
+              for expr in _minutes_seconds(col, name)],
+            (pl.col("arrival_seconds") / 60).round(1).alias("arrival_minutes"),
+        ).sort("incident_id")
 
     # ---- maintenance ----------------------------------------------------------------------
 
@@ -327,11 +405,16 @@ class FactBase:
         visits = (maintenance.filter(self.define("maintenance_visit", maintenance.columns))
                   .select("elevator_id", pl.col("date").alias("point")).unique()
                   .join(e.select("elevator_id"), on="elevator_id", how="semi"))
-        history_start = self.sub.history.get("maintenance")
+        # R3-7, R3-A 1: the history start of the maintenance records (declared, else the earliest
+        # record); with neither, each elevator's commissioning day: never `from`. A visit before
+        # the commissioning day is evidence like any other (rules.md walks from it).
+        e = e.with_columns(pl.coalesce(self.history_start("maintenance"), "commissioned_on").alias("_history"))
         before = visits.filter(pl.col("point") < start).group_by("elevator_id").agg(pl.col("point").max().alias("last_before"))
         anchors = e.join(before, on="elevator_id", how="left").select(
             "elevator_id",
-            pl.coalesce("last_before", pl.max_horizontal("commissioned_on", pl.lit(history_start, pl.Date))).alias("point"),
+            # a visit before a declared start is evidence; only the gap before the start is not
+            # judged (the steps are clipped to the history start below)
+            pl.coalesce("last_before", pl.max_horizontal("commissioned_on", "_history")).alias("point"),
             pl.lit(0).alias("_leg"), pl.lit("anchor").alias("_kind"))
         inside = visits.filter(pl.col("point").is_between(start, end)).with_columns(
             pl.lit(1).alias("_leg"), pl.lit("visit").alias("_kind"))
@@ -347,6 +430,10 @@ class FactBase:
                               pl.when(same).then(pl.col("_kind").shift(1)).alias("a_kind"))
                 .filter(pl.col("a").is_not_null())
                 .rename({"point": "b", "_kind": "b_kind"}).drop("_leg"))
+        # a step that ends before the history start is not judged; one that crosses it, from it
+        walk = (walk.join(e.select("elevator_id", "_history"), on="elevator_id", how="left")
+                .filter(pl.col("b") >= pl.col("_history"))
+                .with_columns(pl.max_horizontal("a", "_history").alias("a")).drop("_history"))
         walk = walk.with_columns((pl.col("a") + ONE_DAY).alias("_lo"), (pl.col("b") - ONE_DAY).alias("_hi"))
         walk = self.stopped_between(walk, "_lo", "_hi", "stopped_days_between").drop("_lo", "_hi")
         walk = walk.with_columns(
@@ -447,6 +534,27 @@ class FactBase:
         return self.with_elevator(joined.with_columns(pl.col("screened_on").alias("judged_on")))
 
     @cached_property
+    def inspections_with_screening(self) -> pl.DataFrame:
+        """Each periodic inspection (R3-5 SCREENING-AT-INSPECTION) with the earliest screening of
+        the same elevator dated no more than `screening.with_inspection_days` before it (the
+        value in force on the inspection's date): the screening done with it, or after it."""
+        n = self.params["screening.with_inspection_days"].expr(pl.col("inspected_on"))
+        insp = (self.sub.table("inspections").select("elevator_id", pl.col("date").alias("inspected_on"), "conclusion")
+                .unique(["elevator_id", "inspected_on"], keep="first", maintain_order=True)
+                .with_columns((pl.col("inspected_on") - pl.duration(days=n)).alias("screening_window_from")))
+        joined = _first_on_or_after(insp, "screening_window_from", self.sub.table("screenings"), "date",
+                                    "screened_on")
+        return self.with_elevator(joined.with_columns(pl.col("inspected_on").alias("judged_on"),
+                                                      _label("inspections", "conclusion")).sort("elevator_id", "inspected_on"))
+
+    @cached_property
+    def assessment_applications(self) -> pl.DataFrame:
+        """Every assessment applied for (R3-5 ASSESSMENT-COMPLETION), completed or not."""
+        a = self.sub.table("assessments").drop("_file", "_row")
+        return self.with_elevator(a.with_columns(pl.col("applied_on").alias("judged_on"),
+                                                 _label("assessments", "conclusion")))
+
+    @cached_property
     def completed_assessments(self) -> pl.DataFrame:
         a = self.sub.table("assessments").filter(pl.col("completed_on").is_not_null()).drop("_file", "_row")
         return self.with_elevator(a.with_columns(pl.col("completed_on").alias("judged_on"),
@@ -501,30 +609,43 @@ class FactBase:
 
     @cached_property
     def defect_findings(self) -> pl.DataFrame:
-        """Each day a daily check found a defect, with the first later repair, registered hazard
-        or stop of that elevator (on or after the day), and whether a stop already covered it."""
-        found = (self.sub.table("daily_checks").filter(pl.col("result") == "hazard_found")
-                 .select("elevator_id", pl.col("date").alias("found_on")).unique())
+        """Each defect the use unit must have repaired (R3-5 DEFECT-REPAIR): a day a daily check
+        found one, and an entrapment (its incident) with its cause; with the first later repair,
+        registered hazard or stop of that elevator (on or after the day), and whether a stop
+        already covered it. `finding_key` is the breach's identity: the day, or the incident."""
+        checks = (self.sub.table("daily_checks").filter(pl.col("result") == "hazard_found")
+                  .select("elevator_id", pl.col("date").alias("found_on")).unique()
+                  .with_columns(pl.lit("daily_check").alias("finding"), pl.lit(None, pl.String).alias("incident_id"),
+                                pl.lit(None, pl.String).alias("cause")))
+        trapped = self.sub.table("entrapments").select(
+            "elevator_id", pl.col("reported_at").dt.date().alias("found_on"), pl.lit("entrapment").alias("finding"),
+            "incident_id", "cause")
+        found = pl.concat([checks.select(trapped.columns), trapped], how="vertical")
         repairs = self.sub.table("maintenance").filter(pl.col("kind") == "repair")
         found = _first_on_or_after(found, "found_on", repairs, "date", "repaired_on")
         found = _first_on_or_after(found, "found_on", self.sub.table("hazards"), "found_on", "hazard_registered_on")
         found = _first_on_or_after(found, "found_on", self.sub.table("stop_periods"), "start", "stop_started_on")
         found = self.stopped_on(found, "found_on", "stopped_on_found_on")
-        return self.with_elevator(found.with_columns(pl.col("found_on").alias("judged_on")))
+        return self.with_elevator(found.with_columns(
+            pl.col("found_on").alias("judged_on"),
+            pl.coalesce("incident_id", pl.col("found_on").dt.strftime("%Y-%m-%d")).alias("finding_key"),
+            _label("entrapments", "cause")).sort("elevator_id", "found_on", "finding_key"))
 
     # ---- maintenance-fund applications -----------------------------------------------------
 
     @cached_property
     def emergency_fund_applications(self) -> pl.DataFrame:
-        apps = self.sub.table("fund_applications").filter(
-            (pl.col("channel") == "emergency") & pl.col("applied_on").is_between(self.start, self.end)).drop("_file", "_row")
+        """Every emergency-channel application with the report it names (R3-3): the fund review
+        reads those applied in P; FUND-DECISION-TIME judges each as a deadline, whenever applied."""
+        apps = self.sub.table("fund_applications").filter(pl.col("channel") == "emergency").drop("_file", "_row")
         reports = self.sub.table("assessments").select(
             "assessment_id", pl.col("elevator_id").alias("report_elevator_id"),
             pl.col("completed_on").alias("report_completed_on"), pl.col("plan_on").alias("report_plan_on"),
             pl.lit(True).alias("report_exists"))
         out = apps.join(reports, on="assessment_id", how="left").with_columns(
-            pl.col("report_exists").fill_null(False), pl.col("applied_on").alias("judged_on"))
-        return self.with_elevator(out)
+            pl.col("report_exists").fill_null(False), pl.col("applied_on").alias("judged_on"),
+            _label("fund_applications", "decision"))
+        return self.with_elevator(out).sort("application_id")
 
 
 FACT_TABLES = {
@@ -541,4 +662,12 @@ FACT_DEFINITIONS = {
     "inspection_gaps": ["stopped_day", "in_service_day"],
     "serious_hazard_stops": ["stopped_day"],
     "defect_findings": ["stopped_day"],
+}
+# The parameters each fact table reads while it is derived (beside those of its definitions):
+# what `liftcheck compare` must keep equal for two rule books to share a fact base.
+FACT_PARAMETERS = {
+    "inspection_gaps": ["inspection.cycle_months"],
+    "serious_hazard_stops": ["hazard.stop_within_days"],
+    "inspections_with_screening": ["screening.with_inspection_days"],
+    "maintenance_intervals": [],
 }

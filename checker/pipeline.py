@@ -118,10 +118,11 @@ def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None
               skip_invalid: bool = False, credit_file: Path | None = None, only: list[str] | None = None,
               param_values: dict | None = None, progress=None, timings: dict | None = None,
               partitions: int = 1, rules_dir: Path | None = None, stage=None,
-              cluster: str | None = None) -> CheckRun:
+              cluster: str | None = None, declared_by_unit: dict | None = None) -> CheckRun:
     """`progress(rule_id, total)` after each rule; `stage(name)` as each stage begins
     ("load", "validate", "evaluate", "report"): the command line shows them as progress.
-    With `cluster` (tcp://HOST:PORT or local:N) the partitions are judged on Dask workers."""
+    With `cluster` (tcp://HOST:PORT or local:N) the partitions are judged on Dask workers.
+    `declared_by_unit`: the earliest history starts a ledger kept per use unit (R3-A 1)."""
     stage = stage or (lambda name: None)
     book, params = rule_book_and_parameters(start, end, params_file, rules_dir, param_values)
     schedule = load_schedule(credit_file, book)
@@ -130,6 +131,7 @@ def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None
                                              stage)
     else:
         submission = judged_submission(path, skip_invalid, stage)
+        submission.declared_by_unit = declared_by_unit or {}
         stage("evaluate")
         if partitions > 1:
             evaluation = evaluate_partitioned(submission, book, params, start, end, partitions, only=only)

@@ -46,6 +46,7 @@ RATES = {
     "inspection_fail": 0.02,
     "inspection_lapsed": 0.01,
     "old_not_screened": 0.12,
+    "screening_late": 0.05,
     "screening_high": 0.12,
     "high_risk_late_application": 0.2,
     "affordable_not_assessed": 0.25,
@@ -69,6 +70,7 @@ RATES = {
     "fund_decided_late": 0.2,
     "fund_returned": 0.1,
     "funding_plan_late": 0.25,
+    "assessment_completed_late": 0.1,
     "works_missing": 0.15,
     "works_less_than_called_for": 0.2,
     "works_unfinished": 0.1,
@@ -302,9 +304,15 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     ins = ins.select("elevator_id", "date", "conclusion", "next_due", "report_no")
 
     # ---- screenings and assessments --------------------------------------------------
-    old_idx = np.nonzero(old_at_end)[0]
-    scr_keep = old_idx[rng.random(len(old_idx)) >= RATES["old_not_screened"]]
-    scr_day = rng.integers(-200, max(1, ndays - 30), size=len(scr_keep))
+    # a screening goes with each periodic inspection of an old elevator (四（二）: 结合定期检验),
+    # a few days before or after it; some inspections have none (SCREENING-AT-INSPECTION)
+    with_insp = old_at_end[insp_el] & (rng.random(len(insp_el)) >= RATES["old_not_screened"])
+    scr_keep = insp_el[with_insp]
+    scr_day = insp_days[with_insp] + rng.integers(-20, 11, size=int(with_insp.sum()))
+    late_scr = rng.random(len(scr_keep)) < RATES["screening_late"]
+    scr_day = np.where(late_scr, scr_day + rng.integers(31, 90, size=len(scr_keep)), scr_day)
+    keep_scr = scr_day < ndays
+    scr_keep, scr_day = scr_keep[keep_scr], scr_day[keep_scr]
     risk = np.where(rng.random(len(scr_keep)) < RATES["screening_high"], "high",
                     np.where(rng.random(len(scr_keep)) < 0.35, "medium", "low"))
     judged = (np.array(active.get_column("status")) == "in_service") & np.array(active.get_column("residential"))
@@ -330,6 +338,10 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     a_applied = np.concatenate([a_applied, rng.integers(-400, max(1, ndays - 90), size=len(aff_keep))])
     na = len(a_el)
     a_completed = a_applied + rng.integers(20, 60, size=na)
+    # a few assessments take longer than the town government's 90 days (ASSESSMENT-COMPLETION),
+    # drawn from a generator of their own so that every other record stays as it was
+    slow = np.random.default_rng(spec.seed + 7).random(na) < RATES["assessment_completed_late"]
+    a_completed = np.where(slow, a_applied + 91 + np.arange(na) % 60, a_completed)
     a_concl = rng.choice(["continue_use", "repair", "major_repair", "renovate", "replace"], size=na,
                          p=[0.3, 0.35, 0.15, 0.12, 0.08])
     wg = a_completed + np.where(rng.random(na) < RATES["workgroup_late"], rng.integers(61, 120, size=na),

@@ -361,6 +361,9 @@ class Submission:
     history: dict[str, dt.date] = field(default_factory=dict)
     # only what the submission declared (the report and the ledger keep it)
     declared_from: dict[str, dt.date] = field(default_factory=dict)
+    # record type -> use unit -> the earliest start a ledger kept for the unit (R3-A 1): set by
+    # a sweep that records in a ledger, before it judges
+    declared_by_unit: dict[str, dict[str, dt.date]] = field(default_factory=dict)
 
     @property
     def error_count(self) -> int:

@@ -24,7 +24,10 @@ class Violation(BaseModel):
     rule_id: str
     title: str
     title_en: str
+    # R3-1: the law that lays the duty on the responsible party (title and article), and the
+    # draft sentences that restate, presuppose or urge it (their refs)
     clause: str
+    draft: str
     severity: Severity
     responsible_role: Responsible
     responsible_org_id: str | None
@@ -36,6 +39,11 @@ class Violation(BaseModel):
     district: str | None
     subject: str
     period_key: str
+    # R3-A 6: the breach's own day (a month's first day, an interval's opening day, the day the
+    # duty arose), on which the law's commencement and a parameter's adoption are judged
+    identity_day: str
+    # R3-6: every parameter this verdict's condition read for this case
+    depends_on: list[str]
     evidence: dict[str, Any]
     message_zh: str
     message_en: str

@@ -105,11 +105,14 @@ class Judge:
         self.runs = 0
 
     def __call__(self, start: str, end: str, params: dict | None = None, rules: list[str] | None = None,
-                 **tables: list[dict]) -> dict:
+                 declaration: str | None = None, **tables: list[dict]) -> dict:
+        """`declaration`: the text of submission.yaml (rules R3-7), when the submission declares its history."""
         self.runs += 1
         tables.setdefault("organizations", ORGANIZATIONS)
         tables.setdefault("elevators", [elevator()])
         folder = write_submission(self.tmp_path / f"run{self.runs}", tables)
+        if declaration is not None:
+            (folder / "submission.yaml").write_text(declaration, encoding="utf-8")
         run = run_check(folder, dt.date.fromisoformat(start), dt.date.fromisoformat(end),
                         param_values=params, only=rules)
         return run.report

@@ -59,12 +59,13 @@ def test_the_reports_verdicts_are_their_models_dumps(judged):
 
 
 def _one_violation(**changes) -> pl.DataFrame:
-    row = {"rule_id": "R", "title": "t", "title_en": "t", "clause": "c", "severity": "general",
+    row = {"rule_id": "R", "title": "t", "title_en": "t", "clause": "c", "draft": "d", "severity": "general",
            "responsible_role": "use_unit", "responsible_org_id": "O", "responsible_name": "n", "elevator_id": "E",
            "use_unit_id": "O", "use_unit_name": "n", "maintenance_unit_id": None, "district": "玄武区",
-           "subject": "E", "period_key": "2024-01", "evidence": {"month": "2024-01"}, "message_zh": "m",
+           "subject": "E", "period_key": "2024-01", "identity_day": "2024-01-01", "depends_on": [],
+           "evidence": {"month": "2024-01"}, "message_zh": "m",
            "message_en": "m", "fingerprint": "f"}
-    return pl.DataFrame([row | changes])
+    return pl.DataFrame([row | changes]).with_columns(pl.col("depends_on").cast(pl.List(pl.String)))
 
 
 @pytest.mark.parametrize("changes, column", [
@@ -96,10 +97,16 @@ def test_each_deduction_is_a_valid_deduction_in_field_order(judged):
     # the same deductions as a verdict-by-verdict reading of credit.yaml, in the report's order
     expected = [{"org_id": v["responsible_org_id"], "org_name": v["responsible_name"], "rule_id": v["rule_id"],
                  "subject": v["subject"], "period_key": v["period_key"], "fingerprint": v["fingerprint"],
-                 "points": schedule.points_for(v), "clause": v["clause"], "severity": v["severity"], "year": 2024}
+                 "points": schedule.points_for(v), "clause": v["clause"], "severity": v["severity"], "year": 2024,
+                 "identity_day": v["identity_day"]}
                 for v in verdicts if v["responsible_role"] == "use_unit"
                 and kinds.get(v["responsible_org_id"]) == "property_service_enterprise" and schedule.points_for(v) > 0]
-    assert items == expected
+    decided = ("status", "provisional_zh", "provisional_en")
+    assert [{k: d[k] for k in d if k not in decided} for d in items] == expected
+    # R3-6: provisional exactly when there is a reason, in both languages (which reasons: test_oracle.py)
+    assert all((d["status"] == "provisional") == bool(d["provisional_zh"]) and
+               len(d["provisional_zh"]) == len(d["provisional_en"]) for d in items)
+    assert {d["status"] for d in items} == {"charged", "provisional"}
     # plain points, points by severity (HAZARD-OVERDUE), and a rule of the maintenance unit's
     assert {d["rule_id"] for d in items} >= {"DAILY-CHECK", "HAZARD-OVERDUE"}
     assert len({d["points"] for d in items if d["rule_id"] == "HAZARD-OVERDUE"}) > 1

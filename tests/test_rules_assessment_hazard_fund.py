@@ -29,17 +29,7 @@ def _hazard(hid="H1", severity="general", found="2024-03-01", deadline=None, rec
             "deadline": deadline, "rectified_on": rectified, "listed_on": listed, "assessment_id": assessment_id}
 
 
-# ---- SCREENING-COVERAGE and ASSESSMENT-AFFORDABLE ---------------------------------------------
-
-def test_screening_window_is_the_12_months_ending_at_to(judge):
-    e = [elevator("E1", **OLD), elevator("E2", **OLD), elevator("E3")]
-    r = judge("2024-01-01", "2024-12-31", rules=["SCREENING-COVERAGE"], elevators=e, screenings=[
-        {"elevator_id": "E1", "date": "2024-01-01", "risk_level": "low"},
-        {"elevator_id": "E2", "date": "2023-12-31", "risk_level": "low"}])
-    assert keys(r, "SCREENING-COVERAGE") == [("E2", "2024")]
-    v = of(r, "SCREENING-COVERAGE")[0]
-    assert v["responsible_role"] == "market_regulator" and v["responsible_org_id"] is None and v["severity"] == "notice"
-
+# ---- ASSESSMENT-AFFORDABLE (SCREENING-COVERAGE gave way to SCREENING-AT-INSPECTION: test_rules_revision3.py) ----
 
 def test_affordable_old_elevators_need_a_completed_assessment(judge):
     e = [elevator("E1", **OLD_AFFORDABLE), elevator("E2", **OLD_AFFORDABLE), elevator("E3", **OLD)]
@@ -94,7 +84,9 @@ def test_high_risk_of_affordable_housing_is_the_market_regulators_and_deducts_no
               elevators=[elevator(**OLD)])
     [v] = of(r, "ASSESSMENT-AFTER-HIGH-RISK")
     assert (v["responsible_role"], v["responsible_org_id"]) == ("use_unit", FIRM)
-    assert [(i["rule_id"], i["org_id"]) for f in r["credit"] for i in f["items"]] == [("ASSESSMENT-AFTER-HIGH-RISK", FIRM)]
+    # R3-6: "及时" read as 30 days is an interpretation: the firm's deduction is provisional
+    assert [(i["rule_id"], i["org_id"], i["status"]) for f in r["credit"] for i in f["provisional_items"]] == \
+        [("ASSESSMENT-AFTER-HIGH-RISK", FIRM, "provisional")]
 
 
 def test_high_risk_needs_both_record_types(judge):
@@ -147,14 +139,16 @@ def test_workgroup_conclusions_are_a_switchable_parameter(judge):
     assert keys(only_repair, "ASSESSMENT-WORKGROUP") == [("A1", "A1")]
 
 
-def test_workgroup_of_affordable_housing_is_the_town_governments_and_deducts_nothing(judge):
+def test_workgroup_judges_only_elevators_that_are_not_affordable_housing(judge):
+    # Revision 3 (R3-4): for affordable housing the town government issues a funding plan and organises the
+    # works (AFFORDABLE-FUNDING-PLAN); no working group is asked of it (Revision 2 charged it one)
     reports = [_assessment("A1", "E1", applied="2024-01-01", completed="2024-02-01", conclusion="repair"),
                _assessment("A2", "E2", applied="2024-01-01", completed="2024-02-01", conclusion="repair")]
     r = judge("2024-01-01", "2024-12-31", rules=["ASSESSMENT-WORKGROUP"], assessments=reports,
               elevators=[elevator("E1"), elevator("E2", affordable_housing="是")])
     parties = {v["subject"]: (v["responsible_role"], v["responsible_org_id"]) for v in of(r, "ASSESSMENT-WORKGROUP")}
-    assert parties == {"A1": ("use_unit", FIRM), "A2": ("town_government", None)}
-    assert [i["subject"] for f in r["credit"] for i in f["items"]] == ["A1"]
+    assert parties == {"A1": ("use_unit", FIRM)} and status(r, "ASSESSMENT-WORKGROUP")["cases"] == 1
+    assert [i["subject"] for f in r["credit"] for i in f["provisional_items"]] == ["A1"]
 
 
 # ---- HAZARD-OVERDUE ----------------------------------------------------------------------------
@@ -261,7 +255,7 @@ def test_serious_hazard_stopped_from_the_next_day_until_rectification(judge):
     assert v["evidence"] == {"found_on": "2024-03-01", "rectified_on": "2024-03-20", "stop_from": "2024-03-02",
                              "stop_through": "2024-03-19", "first_unstopped_day": "2024-03-19", "unstopped_days": 1}
     assert (v["responsible_role"], v["responsible_org_id"], v["severity"]) == ("use_unit", FIRM, "serious")
-    assert v["clause"] == "四（一）"
+    assert (v["clause"], v["draft"]) == ("《中华人民共和国特种设备安全法》第四十二条", "四（一）")
 
 
 def test_serious_hazard_partly_covered_by_stops(judge):
@@ -345,37 +339,45 @@ def test_serious_stop_needs_stop_periods_submitted(judge):
     assert status(r, "HAZARD-SERIOUS-STOP")["evaluated"] is False
 
 
-# ---- FUND-EMERGENCY-BASIS ------------------------------------------------------------------------
+# ---- the fund review (FUND-EMERGENCY-BASIS, a review since Revision 3, R3-3) ------------------------------
 
 def _fund(app="F1", applied="2024-03-01", aid="A1", channel="emergency", eid="E1"):
     return {"application_id": app, "elevator_id": eid, "applied_on": applied, "channel": channel, "assessment_id": aid}
 
 
+def reviews(report) -> dict[str, dict]:
+    return {r["application_id"]: r for r in report["fund_reviews"]}
+
+
+def unmet(report) -> dict[str, list[str]]:
+    return {a: r["unmet"] for a, r in reviews(report).items() if not r["well_founded"]}
+
+
 def test_fund_with_a_sound_basis_passes_and_exactly_12_months_is_allowed(judge):
     good = _assessment("A1", applied="2023-01-01", completed="2023-03-01", plan="2023-04-01")
-    r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)],
+    r = judge("2024-01-01", "2024-12-31", rules=["FUND-DECISION-TIME"], elevators=[elevator("E1", **OLD)],
               assessments=[good], fund_applications=[_fund(applied="2024-03-01")])
-    assert of(r, "FUND-EMERGENCY-BASIS") == []
-    r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)],
+    assert reviews(r)["F1"]["well_founded"] is True and unmet(r) == {}
+    r = judge("2024-01-01", "2024-12-31", rules=["FUND-DECISION-TIME"], elevators=[elevator("E1", **OLD)],
               assessments=[good], fund_applications=[_fund(applied="2024-03-02")])
-    [v] = of(r, "FUND-EMERGENCY-BASIS")
-    assert v["evidence"]["unmet"] == ["report_recent"]
-    assert re.search(r"12\s*个月", v["message_zh"]) and re.search(r"12\s*months", v["message_en"])
+    assert unmet(r) == {"F1": ["report_recent"]}
+    assert reviews(r)["F1"]["unmet_zh"] == "评估报告早于申请日 12 个月以上"
+    assert reviews(r)["F1"]["unmet_en"] == "the report is more than 12 months old"
 
 
 def test_fund_report_completed_on_the_application_day_is_a_basis(judge):
     # Issue 16 survivor (`<=` → `<`): a report completed on the day of the application counts;
     # completed the day after, it does not.
     report = _assessment("A1", applied="2024-01-01", completed="2024-03-01")
-    kwargs = dict(rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)], assessments=[report])
+    kwargs = dict(rules=["FUND-DECISION-TIME"], elevators=[elevator("E1", **OLD)], assessments=[report])
     same_day = judge("2024-01-01", "2024-12-31", fund_applications=[_fund(applied="2024-03-01")], **kwargs)
-    assert of(same_day, "FUND-EMERGENCY-BASIS") == []
-    assert (status(same_day, "FUND-EMERGENCY-BASIS")["evaluated"], status(same_day, "FUND-EMERGENCY-BASIS")["cases"]) == (True, 1)
+    assert reviews(same_day)["F1"]["well_founded"] is True
+    # well founded, so the housing department's decision time is judged: undecided, due 03-08
+    assert keys(same_day, "FUND-DECISION-TIME") == [("F1", "F1")]
     day_before = judge("2024-01-01", "2024-12-31", fund_applications=[_fund(applied="2024-02-29")], **kwargs)
-    [v] = of(day_before, "FUND-EMERGENCY-BASIS")
-    assert v["evidence"]["unmet"] == ["report_completed"]
-    assert v["message_zh"] == ("维修资金应急通道申请 F1（老旧电梯 E1，2024-02-29 申请）的评估报告依据不足："
-                               "申请时评估报告尚未完成")
+    assert unmet(day_before) == {"F1": ["report_completed"]}
+    assert reviews(day_before)["F1"]["unmet_zh"] == "申请时评估报告尚未完成"
+    assert of(day_before, "FUND-DECISION-TIME") == [] and status(day_before, "FUND-DECISION-TIME")["cases"] == 0
 
 
 def test_fund_lists_every_unmet_prerequisite(judge):
@@ -383,14 +385,14 @@ def test_fund_lists_every_unmet_prerequisite(judge):
     # elevators must be old on the application day (the earlier test used 2015 elevators).
     reports = [_assessment("A1", "E2", "2024-01-01", "2024-02-01", plan="2024-02-10"),
                _assessment("A3", "E1", "2024-01-01", "2024-04-01")]
-    r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"],
+    r = judge("2024-01-01", "2024-12-31", rules=["FUND-DECISION-TIME"],
               elevators=[elevator("E1", **OLD), elevator("E2", **OLD)],
               assessments=reports, fund_applications=[
                   _fund("F1", aid="A1"), _fund("F2", aid="NOPE"), _fund("F3", aid=None), _fund("F4", aid="A3"),
                   _fund("F5", aid=None, channel="ordinary"), _fund("F6", aid=None, applied="2023-12-31")])
-    unmet = {v["subject"]: v["evidence"]["unmet"] for v in of(r, "FUND-EMERGENCY-BASIS")}
-    assert unmet == {"F1": ["same_elevator"], "F2": ["report_exists"], "F3": ["report_exists"],
-                     "F4": ["report_completed"]}
+    assert unmet(r) == {"F1": ["same_elevator"], "F2": ["report_exists"], "F3": ["report_exists"],
+                        "F4": ["report_completed"]}
+    assert list(reviews(r)) == ["F1", "F2", "F3", "F4"]   # ordinary and before the period: not reviewed
 
 
 def test_fund_plan_prerequisite_only_when_switched_on(judge):
@@ -398,35 +400,36 @@ def test_fund_plan_prerequisite_only_when_switched_on(judge):
     planned = _assessment("A5", "E1", "2024-01-01", "2024-02-01", plan="2024-03-01")
     late_plan = _assessment("A6", "E1", "2024-01-01", "2024-02-01", plan="2024-03-02")
     apps = [_fund("F4", aid="A4"), _fund("F5", aid="A5"), _fund("F6", aid="A6")]
-    kwargs = dict(rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)],
+    kwargs = dict(rules=["FUND-DECISION-TIME"], elevators=[elevator("E1", **OLD)],
                   assessments=[report, planned, late_plan], fund_applications=apps)
     off = judge("2024-01-01", "2024-12-31", **kwargs)
-    assert of(off, "FUND-EMERGENCY-BASIS") == []
+    assert unmet(off) == {}
     assert off["parameters"]["fund.require_plan"]["value"] is False
     assert off["parameters"]["fund.require_plan"]["interpretation"] is True
     on = judge("2024-01-01", "2024-12-31", params={"fund.require_plan": True}, **kwargs)
-    unmet = {v["subject"]: v["evidence"]["unmet"] for v in of(on, "FUND-EMERGENCY-BASIS")}
-    assert unmet == {"F4": ["plan_ready"], "F6": ["plan_ready"]}
+    assert unmet(on) == {"F4": ["plan_ready"], "F6": ["plan_ready"]}
 
 
-def test_fund_judged_only_for_elevators_old_on_the_application_day(judge):
+def test_fund_reviewed_only_for_elevators_old_on_the_application_day(judge):
     cases = [("2009-03-01", "inclusive", 1), ("2009-03-01", "exclusive", 0), ("2009-02-28", "exclusive", 1),
              ("2009-03-02", "inclusive", 0), ("2015-01-01", "inclusive", 0)]
     for commissioned, boundary, expected in cases:
-        r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"], params={"old.boundary": boundary},
+        r = judge("2024-01-01", "2024-12-31", rules=["FUND-DECISION-TIME"], params={"old.boundary": boundary},
                   elevators=[elevator("E1", commissioned_on=commissioned)], assessments=[],
                   fund_applications=[_fund("F1", aid=None, applied="2024-03-01")])
-        assert len(of(r, "FUND-EMERGENCY-BASIS")) == expected, (commissioned, boundary)
+        assert len(r["fund_reviews"]) == expected, (commissioned, boundary)
 
 
-def test_fund_is_a_housing_department_finding_never_deducted(judge):
-    # Revision 2: the clause enables a route to funds and lays no duty on the applicant; the earlier
-    # rule charged the use unit (general severity, 2 points).
-    r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)],
+def test_fund_review_is_no_violation_and_charges_nobody(judge):
+    # Revision 3 (R3-3): the clause qualifies an application for the emergency channel and lays no duty a
+    # missing report breaches; Revision 2 made it a finding against the housing department
+    r = judge("2024-01-01", "2024-12-31", elevators=[elevator("E1", **OLD)],
               assessments=[], fund_applications=[_fund("F1", aid=None)])
-    [v] = of(r, "FUND-EMERGENCY-BASIS")
-    assert (v["responsible_role"], v["responsible_org_id"], v["severity"]) == ("housing_department", None, "notice")
-    assert (v["subject"], v["period_key"]) == ("F1", "F1")
+    assert [v["rule_id"] for v in r["violations"] if v["subject"] == "F1"] == []
+    assert "FUND-EMERGENCY-BASIS" not in {s["rule_id"] for s in r["rules"]}
+    assert set(reviews(r)["F1"]) == {"application_id", "elevator_id", "use_unit_id", "use_unit_name", "district",
+                                     "applied_on", "assessment_id", "well_founded", "prerequisites", "unmet",
+                                     "unmet_zh", "unmet_en"}
     assert r["credit"] == []
 
 
@@ -451,17 +454,16 @@ def test_closed_loop_rate_per_district(judge):
                                    "鼓楼区": {"hazards": 2, "closed": 1, "rate": 0.5}}
 
 
-def test_fund_evidence_gives_each_prerequisite_held_failed_or_not_judged(judge):
-    r = judge("2024-01-01", "2024-12-31", rules=["FUND-EMERGENCY-BASIS"], elevators=[elevator("E1", **OLD)],
+def test_fund_review_gives_each_prerequisite_held_failed_or_not_judged(judge):
+    r = judge("2024-01-01", "2024-12-31", rules=["FUND-DECISION-TIME"], elevators=[elevator("E1", **OLD)],
               assessments=[_assessment("A3", "E1", "2024-01-01", "2024-04-01")], params={"fund.require_plan": True},
               fund_applications=[_fund("F1", aid="A3"), _fund("F2", aid=None)])
-    status = {v["subject"]: v["evidence"]["prerequisites"] for v in of(r, "FUND-EMERGENCY-BASIS")}
-    assert status["F1"] == {"report_exists": True, "same_elevator": True, "report_completed": False,
-                            "report_recent": None, "plan_ready": False}
-    assert status["F2"] == {"report_exists": False, "same_elevator": None, "report_completed": None,
-                            "report_recent": None, "plan_ready": None}
-    assert {v["subject"]: v["evidence"]["unmet"] for v in of(r, "FUND-EMERGENCY-BASIS")} == \
-        {"F1": ["report_completed", "plan_ready"], "F2": ["report_exists"]}
+    held = {a: {c["id"]: c["holds"] for c in rev["prerequisites"]} for a, rev in reviews(r).items()}
+    assert held["F1"] == {"report_exists": True, "same_elevator": True, "report_completed": False,
+                          "report_recent": None, "plan_ready": False}
+    assert held["F2"] == {"report_exists": False, "same_elevator": None, "report_completed": None,
+                          "report_recent": None, "plan_ready": None}
+    assert unmet(r) == {"F1": ["report_completed", "plan_ready"], "F2": ["report_exists"]}
 
 
 def test_closed_loop_rate_asks_old_on_the_hazards_found_on_day(judge):

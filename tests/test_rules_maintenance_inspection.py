@@ -94,10 +94,20 @@ def test_a_repair_record_starts_the_history_too(judge):
     assert keys(r, "MAINT-INTERVAL") == [("E1", "2024-01-05")]
 
 
-def test_without_any_maintenance_record_the_anchor_is_from(judge):
+def test_without_any_maintenance_record_the_anchor_is_the_commissioning_day(judge):
+    # R3-A 1: an empty file with nothing declared claims no visit ever happened: the walk starts at
+    # commissioning (2015-01-01), never at `from`, so every sweep finds the same breach
     r = judge("2024-01-01", "2024-01-31", rules=["MAINT-INTERVAL"], maintenance=[])
     [v] = of(r, "MAINT-INTERVAL")
-    assert v["period_key"] == "2024-01-01" and v["evidence"]["interval_days"] == 30
+    assert (v["period_key"], v["evidence"]["a"], v["evidence"]["b"], v["evidence"]["interval_days"]) == \
+        ("2015-01-01", "2015-01-01", "2024-01-31", 3317)
+    march = judge("2024-03-01", "2024-03-31", rules=["MAINT-INTERVAL"], maintenance=[])
+    assert [v["fingerprint"] for v in of(march, "MAINT-INTERVAL")] == [v["fingerprint"]]
+    # declared from 2024-01-01: the gap before it is not judged, the walk starts there
+    declared = judge("2024-01-01", "2024-01-31", rules=["MAINT-INTERVAL"], maintenance=[],
+                     declaration="records_from:\n  maintenance: 2024-01-01\n")
+    [v] = of(declared, "MAINT-INTERVAL")
+    assert (v["period_key"], v["evidence"]["interval_days"]) == ("2024-01-01", 30)
     r = judge("2024-01-01", "2024-01-31", rules=["MAINT-INTERVAL"], maintenance=[],
               elevators=[elevator(commissioned_on="2024-01-20")])
     assert of(r, "MAINT-INTERVAL") == []

@@ -20,9 +20,11 @@ def test_daily_check_one_missing_day_is_one_violation_with_the_date(judge):
     [v] = of(r, "DAILY-CHECK")
     assert (v["subject"], v["period_key"]) == ("E1", "2024-01")
     assert v["evidence"] == {"month": "2024-01", "in_service_days": 31, "missing_days": 1, "missing_dates": ["2024-01-15"]}
-    assert v["message_zh"] == "电梯 E1 在 2024-01 有 1 个在用日没有每日安全检查记录（每月至多允许缺 0 天）：2024-01-15"
-    assert v["message_en"] == ("elevator E1: no daily safety check on 1 in-service day(s) of 2024-01 "
-                               "(at most 0 may be missing): 2024-01-15")
+    # R3-8: the message names the party and the duty it broke, under the 总局 regulation
+    assert v["message_zh"] == ("使用单位 甲物业服务有限公司 未落实总局令第74号的“日管控”：电梯 E1 在 2024-01 有 1 个在用日"
+                               "没有每日安全检查记录（每月至多允许缺 0 天）：2024-01-15")
+    assert v["message_en"] == ("use unit 甲物业服务有限公司 missed its daily control (日管控, SAMR Order 74): elevator E1 has "
+                               "no daily safety check on 1 in-service day(s) of 2024-01 (at most 0 may be missing): 2024-01-15")
     assert v["responsible_role"] == "use_unit" and v["responsible_org_id"] == FIRM
 
 
@@ -69,13 +71,19 @@ def test_daily_check_a_stop_starting_and_ending_the_same_day_stops_no_day(judge)
 def test_daily_check_a_month_cut_by_from_is_judged_from_its_first_day(judge):
     # Revision 2: days before `from` in that month are included, so a month split across two
     # sweeps is one month (the earlier reading judged only 01-15..01-31 here and found nothing).
-    r = judge("2024-01-15", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", days("2024-01-15", "2024-01-31")))
+    # Revision 3: from the history start, here declared (without it, the earliest check, 01-15)
+    since = "records_from:\n  daily_checks: 2023-01-01\n"
+    r = judge("2024-01-15", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", days("2024-01-15", "2024-01-31")),
+              declaration=since)
     [v] = of(r, "DAILY-CHECK")
     assert (v["subject"], v["period_key"]) == ("E1", "2024-01")
     assert v["evidence"] == {"month": "2024-01", "in_service_days": 31, "missing_days": 14,
                              "missing_dates": days("2024-01-01", "2024-01-14")}
     r = judge("2024-01-15", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", days("2024-01-01", "2024-01-31")))
     assert of(r, "DAILY-CHECK") == []
+    # undeclared: the history starts at the earliest check, and the days before it are not missing (R3-7)
+    r = judge("2024-01-15", "2024-01-31", rules=["DAILY-CHECK"], daily_checks=daily("E1", days("2024-01-15", "2024-01-31")))
+    assert (of(r, "DAILY-CHECK"), status(r, "DAILY-CHECK")["cases"], r["unjudged"]) == ([], 1, [])
 
 
 def test_daily_check_a_month_ending_after_to_is_judged_up_to_to(judge):
@@ -166,9 +174,10 @@ def test_weekly_review_a_period_without_a_sunday_judges_no_week(judge):
 def test_weekly_review_a_week_straddling_two_monthly_sweeps_is_judged_once(judge):
     # 2024-W05 runs Mon 01-29 .. Sun 02-04: the February sweep judges it, January's does not.
     reviews = [{"use_unit_id": FIRM, "date": "2024-01-29"}]
-    jan = judge("2024-01-01", "2024-01-31", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews)
-    feb = judge("2024-02-01", "2024-02-29", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews)
-    both = judge("2024-01-01", "2024-02-29", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews)
+    since = "records_from:\n  weekly_reviews: 2023-12-01\n"   # R3-7: every review held from then on
+    jan = judge("2024-01-01", "2024-01-31", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews, declaration=since)
+    feb = judge("2024-02-01", "2024-02-29", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews, declaration=since)
+    both = judge("2024-01-01", "2024-02-29", rules=["WEEKLY-REVIEW"], weekly_reviews=reviews, declaration=since)
     assert [k for _, k in keys(jan, "WEEKLY-REVIEW")] == ["2024-W01", "2024-W02", "2024-W03", "2024-W04"]
     assert [k for _, k in keys(feb, "WEEKLY-REVIEW")] == ["2024-W06", "2024-W07", "2024-W08"]
     assert keys(jan, "WEEKLY-REVIEW") + keys(feb, "WEEKLY-REVIEW") == keys(both, "WEEKLY-REVIEW")
@@ -212,7 +221,8 @@ def test_monthly_dispatch_judges_the_months_whose_last_day_lies_in_the_period(ju
     # Revision 2: January (last day 01-31 inside the period) is judged over the whole month; the
     # earlier reading judged only months wholly inside the period (March alone here).
     dispatches = [{"use_unit_id": FIRM, "date": "2024-02-10"}]
-    r = judge("2024-01-15", "2024-03-31", rules=["MONTHLY-DISPATCH"], monthly_dispatches=dispatches)
+    r = judge("2024-01-15", "2024-03-31", rules=["MONTHLY-DISPATCH"], monthly_dispatches=dispatches,
+              declaration="records_from:\n  monthly_dispatches: 2023-12-01\n")
     assert keys(r, "MONTHLY-DISPATCH") == [(FIRM, "2024-01"), (FIRM, "2024-03")]
     jan = of(r, "MONTHLY-DISPATCH")[0]
     assert jan["evidence"] == {"month": "2024-01", "month_start": "2024-01-01", "month_end": "2024-01-31"}
@@ -322,10 +332,12 @@ def test_alarm_fault_a_breach_settled_before_the_period_belongs_to_an_earlier_re
     assert keys(r, "ALARM-FAULT") == [("E1", "2023-12-28")]
 
 
-# ---- RESCUE-ARRIVAL --------------------------------------------------------------------------
+# ---- RESCUE-ARRIVAL (Revision 3: the maintenance unit, clocked from the call) -----------------------------
 
-def _trap(incident, reported, arrived):
-    return {"incident_id": incident, "elevator_id": "E1", "reported_at": reported, "arrived_at": arrived}
+def _trap(incident, reported, arrived, notified="same"):
+    """An entrapment; by default the rescuers were called at the alarm itself."""
+    return {"incident_id": incident, "elevator_id": "E1", "reported_at": reported, "arrived_at": arrived,
+            "notified_at": reported if notified == "same" else notified}
 
 
 def test_rescue_exactly_30_minutes_is_in_time_30_01_is_not(judge):
@@ -335,21 +347,23 @@ def test_rescue_exactly_30_minutes_is_in_time_30_01_is_not(judge):
         _trap("K3", "2024-03-03T10:00", None)])
     assert keys(r, "RESCUE-ARRIVAL") == [("K2", "K2"), ("K3", "K3")]
     k2 = next(v for v in of(r, "RESCUE-ARRIVAL") if v["subject"] == "K2")
-    assert k2["evidence"]["arrival_minutes"] == 30
+    assert k2["evidence"]["arrival_minutes"] == 30 and k2["evidence"]["arrival_seconds"] == 1801
 
 
-def test_rescue_is_the_use_units_duty_with_the_maintenance_unit_in_evidence(judge):
-    # Revision 2: 四（一） lays 立即协调组织救援 on the use unit; the earlier rule charged the
-    # maintenance unit. The unit expected on site is named in the evidence.
+def test_rescue_is_the_maintenance_units_duty_clocked_from_the_call(judge):
+    # Revision 3 (R3-2, R3-A 2): 特种设备安全法 第四十五条 lays the 30 minutes on the maintenance unit; Revision 2
+    # charged the use unit. The clock starts at the call (notified_at), not at the alarm.
     r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"],
-              entrapments=[_trap("K1", "2024-03-01T10:00", "2024-03-01T10:45")])
+              entrapments=[_trap("K1", "2024-03-01T10:00", "2024-03-01T10:45", notified="2024-03-01T10:10")])
     [v] = of(r, "RESCUE-ARRIVAL")
-    assert (v["responsible_role"], v["responsible_org_id"]) == ("use_unit", FIRM)
+    assert (v["responsible_role"], v["responsible_org_id"]) == ("maintenance_unit", MAINTAINER)
     assert v["severity"] == "major" and v["maintenance_unit_id"] == MAINTAINER
-    assert v["evidence"] == {"reported_at": "2024-03-01 10:00:00", "arrived_at": "2024-03-01 10:45:00",
-                             "arrival_minutes": 45, "arrival_seconds": 2700, "maintenance_unit_id": MAINTAINER,
-                             "maintenance_unit_name": "丙电梯维保有限公司"}
-    assert r["parameters"]["rescue.max_arrival_minutes"]["interpretation"] is True
+    assert v["evidence"] == {"reported_at": "2024-03-01 10:00:00", "notified_at": "2024-03-01 10:10:00",
+                             "arrived_at": "2024-03-01 10:45:00", "arrival_minutes": 35, "arrival_seconds": 2100,
+                             "maintenance_unit_id": MAINTAINER, "maintenance_unit_name": "丙电梯维保有限公司",
+                             "registered_maintenance_unit_id": MAINTAINER, "rescue_unit_id": None,
+                             "rescue_unit_name": None}
+    assert r["parameters"]["rescue.max_arrival_minutes"]["interpretation"] is False   # TSG T5002's figure
 
 
 def test_rescue_without_an_arrival_reads_naturally_and_names_the_maintenance_unit(judge):
@@ -363,18 +377,17 @@ def test_rescue_without_an_arrival_reads_naturally_and_names_the_maintenance_uni
     assert "K3" in v["message_en"] and ("丙电梯维保有限公司" in v["message_en"] or MAINTAINER in v["message_en"])
 
 
-def test_rescue_deducts_from_a_property_firm_per_the_schedule_but_not_from_a_committee(judge):
-    from checker.credit import load_schedule
-
-    points = load_schedule().points.get("RESCUE-ARRIVAL", 0)
-    r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"],
+def test_rescue_arrival_deducts_from_no_firm_and_the_use_units_call_is_judged_apart(judge):
+    r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL", "RESCUE-COORDINATION"],
               elevators=[elevator("E1"), elevator("E2", use_unit_id=COMMITTEE)],
-              entrapments=[_trap("K1", "2024-03-01T10:00", None),
-                           {**_trap("K2", "2024-03-01T10:00", None), "elevator_id": "E2"}])
-    items = [(f["org_id"], i["subject"], i["points"]) for f in r["credit"] for i in f["items"]]
-    assert items == ([(FIRM, "K1", points)] if points else [])
-    k2 = next(v for v in of(r, "RESCUE-ARRIVAL") if v["subject"] == "K2")
-    assert (k2["responsible_role"], k2["responsible_org_id"]) == ("use_unit", COMMITTEE)
+              entrapments=[_trap("K1", "2024-03-01T10:00", None, notified="2024-03-01T10:06"),
+                           {**_trap("K2", "2024-03-01T10:00", None, notified="2024-03-01T10:06"), "elevator_id": "E2"}])
+    assert keys(r, "RESCUE-ARRIVAL") == [("K1", "K1"), ("K2", "K2")]
+    assert [(v["subject"], v["responsible_role"]) for v in of(r, "RESCUE-COORDINATION")] == \
+        [("K1", "use_unit"), ("K2", "use_unit")]
+    # only the firm's call deducts, and provisionally (the draft and its 5 minutes); the committee never
+    assert [(f["org_id"], [i["subject"] for i in f["provisional_items"]], f["items"]) for f in r["credit"]] == \
+        [(FIRM, ["K1"], [])]
 
 
 def test_rescue_offsets_are_converted_to_beijing_time(judge):
@@ -389,5 +402,6 @@ def test_rescue_one_second_late_does_not_read_as_exactly_the_limit(judge):
     # 30 minutes, more than 30 minutes, contradicts itself and cannot be checked by hand.
     r = judge("2024-03-01", "2024-03-31", rules=["RESCUE-ARRIVAL"], entrapments=[_trap("K2", "2024-03-02T10:00", "2024-03-02T10:30:01")])
     [v] = of(r, "RESCUE-ARRIVAL")
+    assert "用时 30 分 01 秒" in v["message_zh"] and "after 30:01 (min:s)" in v["message_en"]
     assert not re.search(r"用时 30(\.0)? 分钟", v["message_zh"]), v["message_zh"]
     assert not re.search(r"after 30(\.0)? min", v["message_en"]), v["message_en"]

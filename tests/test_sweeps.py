@@ -51,10 +51,13 @@ def sweep_plans(draw):
     start = draw(near(BASE, 0, 540))
     end = start + dt.timedelta(days=draw(st.integers(35, 140)))
     world = draw(worlds(span=(start, end)))
-    if world[0].get("maintenance") == []:
-        # rules.md makes the history start `from` when there is no maintenance record at all, which ties
-        # the breach to the window: test_an_empty_maintenance_file_... shows it; here such a file is absent
-        del world[0]["maintenance"]
+    if draw(st.integers(0, 4)) == 0:
+        # R3-A 1: an empty maintenance file is evidence; its history starts at each elevator's commissioning
+        # day (or at a declared day), never at `from`, so the breaches stay those of one sweep
+        world[0]["maintenance"] = []
+        if draw(st.booleans()):
+            world[0]["_declared"] = dict(world[0].get("_declared", {}),
+                                         maintenance=draw(near(start, -30, (end - start).days)))
     scheme = draw(st.sampled_from(["monthly", "quarterly", "random", "overlapping"]))
     if scheme == "monthly":
         sweeps = consecutive(start, end, month_starts(start, end))
@@ -188,24 +191,30 @@ def test_an_open_maintenance_interval_closed_by_a_later_sweep_is_one_breach(judg
     assert open_["fingerprint"] == closed["fingerprint"] == whole["fingerprint"]
 
 
-def test_an_empty_maintenance_file_starts_the_history_at_from_so_split_sweeps_may_miss_a_breach(judge):
-    """No maintenance record at all: rules.md's "History start" is then `from`, so the anchor moves with
-    the window. One sweep over March finds the interval 03-01 → 03-31 (30 days); two half-month sweeps
-    find nothing (15 and 15 days). This contradicts "Sweeps that split a span" inside rules.md; liftcheck
-    follows the definition, which a verdict is checked against, and says so (docs/sweeps.md). With a
-    single maintenance record anywhere in the submission the anchor no longer depends on the window
-    (the property test above)."""
-    def found(a, b):
-        return keys(judge(a, b, rules=["MAINT-INTERVAL"], maintenance=[]), "MAINT-INTERVAL")
-    assert found("2024-03-01", "2024-03-31") == [("E1", "2024-03-01")]
-    assert found("2024-03-01", "2024-03-15") == [] and found("2024-03-16", "2024-03-31") == []
-    # one record anywhere fixes the history start, and the two half-month sweeps find what March finds
-    other = [{"elevator_id": "E2", "date": "2024-02-20", "maintenance_unit_id": "91320100MA1MAIN01X", "kind": "half_month"}]
-    def found_with(a, b):
-        return keys(judge(a, b, rules=["MAINT-INTERVAL"], elevators=[elevator("E1"), elevator("E2")],
-                          maintenance=other), "MAINT-INTERVAL")
-    assert set(found_with("2024-03-01", "2024-03-15")) | set(found_with("2024-03-16", "2024-03-31")) \
-        == set(found_with("2024-03-01", "2024-03-31")) == {("E1", "2024-02-20"), ("E2", "2024-02-20")}
+def test_an_empty_maintenance_file_is_evidence_and_split_sweeps_find_the_breach_of_one(judge, tmp_path):
+    """R3-A 1 (Revision 2 anchored an empty file's history at `from`, so a March sweep found a breach that two
+    half-month sweeps could not): the history of an empty file starts at each elevator's commissioning day,
+    or at the day the submission declares, and every sweep finds the same breach."""
+    def found(a, b, **tables):
+        return set(keys(judge(a, b, rules=["MAINT-INTERVAL"], maintenance=[], **tables), "MAINT-INTERVAL"))
+    march = found("2024-03-01", "2024-03-31")
+    assert march == {("E1", "2015-01-01")}            # commissioned 2015-01-01, never maintained since
+    assert found("2024-03-01", "2024-03-15") | found("2024-03-16", "2024-03-31") == march
+    assert found("2024-03-01", "2024-03-15") == found("2024-03-16", "2024-03-31") == march
+
+    # declared: every maintenance record from 2024-03-05 is held (and there is none)
+    def declared(a, b):
+        report = judge(a, b, rules=["MAINT-INTERVAL"], maintenance=[],
+                       declaration="records_from:\n  maintenance: 2024-03-05\n")
+        return set(keys(report, "MAINT-INTERVAL")), report
+    whole, report = declared("2024-03-01", "2024-03-31")
+    assert whole == {("E1", "2024-03-05")}
+    first, _ = declared("2024-03-01", "2024-03-15")
+    second, _ = declared("2024-03-16", "2024-03-31")
+    assert first == set() and second == whole            # 10 days by the 15th; 26 days by the 31st, one breach
+    [gap] = [u for u in report["unjudged"] if u["span_from"]]
+    assert (gap["elevator_id"], gap["rules"], gap["span_from"], gap["span_to"], gap["reason_zh"]) == \
+        ("E1", ["MAINT-INTERVAL"], "2024-03-01", "2024-03-04", "声明起始日前未提交记录")
 
 
 def _lapse_tables():
