@@ -63,6 +63,21 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
                subject TEXT NOT NULL, points INTEGER NOT NULL, year INTEGER NOT NULL, sweep_id TEXT NOT NULL,
                recorded_at TEXT NOT NULL, rekeyed_at TEXT NOT NULL)""",
     ]),
+    # Revision 3 (R3-6, R3-A 1, R3-A 6): a charged deduction is *proposed* from the day the firm
+    # was told and *final* once the objection window has passed; a sweep records the adoption
+    # documents in force; `credit migrate` marks (never deletes) what Revision 3 would not
+    # charge; the earliest history start each use unit ever declared is kept.
+    (4, [
+        "ALTER TABLE deductions ADD COLUMN identity_day TEXT",
+        "ALTER TABLE deductions ADD COLUMN notified_on TEXT",
+        "ALTER TABLE deductions ADD COLUMN not_charged_reason TEXT",
+        "ALTER TABLE deductions ADD COLUMN not_charged_at TEXT",
+        "ALTER TABLE sweeps ADD COLUMN adoptions TEXT",
+        """CREATE TABLE declared_starts (
+               use_unit_id TEXT NOT NULL, record_type TEXT NOT NULL, records_from TEXT NOT NULL,
+               sweep_id TEXT NOT NULL REFERENCES sweeps (sweep_id), recorded_at TEXT NOT NULL,
+               PRIMARY KEY (use_unit_id, record_type))""",
+    ]),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 _MIGRATION_LOCK = 0x6C69667463686B  # "liftchk": the PostgreSQL advisory lock key for migrations
@@ -70,6 +85,11 @@ _MIGRATION_LOCK = 0x6C69667463686B  # "liftchk": the PostgreSQL advisory lock ke
 
 def _now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _today() -> dt.date:
+    """Today in Nanjing (UTC+8): the day a firm is told of a deduction."""
+    return (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=8)).date()
 
 
 class Ledger:
@@ -152,29 +172,79 @@ class Ledger:
                 f"the two schemes, so writing to it would deduct twice. Run liftcheck credit migrate {self.target} first "
                 "(with --data SUBMISSION when it holds INSPECTION-VALID deductions); its history is kept.")
 
-    def record_sweep(self, report: dict) -> int:
-        """Record a report's deductions in one transaction; returns how many were new."""
+    def record_sweep(self, report: dict, declared: dict[str, dict[str, str]] | None = None) -> int:
+        """Record a report's charged deductions in one transaction, as proposed from today (R3-A 6:
+        provisional ones never enter); the adoption documents in force; and, per use unit and
+        record type, the earliest history start ever declared (`declared`: type -> unit -> day).
+        Returns how many deductions were new."""
+        import json
+
         sweep_id = uuid.uuid4().hex
         now = _now()
+        told = _today().isoformat()
         insert = self._sql(
             "INSERT INTO deductions (fingerprint, org_id, org_name, rule_id, subject, period_key, points, clause,"
-            " severity, year, sweep_id, recorded_at, scheme) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " severity, year, sweep_id, recorded_at, scheme, identity_day, notified_on)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
             " ON CONFLICT (fingerprint) DO NOTHING")
         added = 0
         with self.transaction() as cur:
             self._require_current_scheme(cur)
             cur.execute(self._sql(
                 "INSERT INTO sweeps (sweep_id, recorded_at, period_from, period_to, ruleset_digest, tool_version,"
-                " credit_official, scheme) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"),
+                " credit_official, scheme, adoptions) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"),
                 (sweep_id, now, report["period"]["from"], report["period"]["to"], report["ruleset"]["digest"],
-                 __version__, 1 if report["credit_schedule"]["official"] else 0, FINGERPRINT_SCHEME))
+                 __version__, 1 if report["credit_schedule"]["official"] else 0, FINGERPRINT_SCHEME,
+                 json.dumps(report.get("adoptions", []), ensure_ascii=False)))
             for firm in report["credit"]:
                 for item in firm["items"]:
+                    if item.get("status", "charged") != "charged":
+                        continue
                     cur.execute(insert, (item["fingerprint"], item["org_id"], item.get("org_name"), item["rule_id"],
                                          item["subject"], item["period_key"], item["points"], item["clause"],
-                                         item["severity"], item["year"], sweep_id, now, FINGERPRINT_SCHEME))
+                                         item["severity"], item["year"], sweep_id, now, FINGERPRINT_SCHEME,
+                                         item.get("identity_day"), told))
                     added += cur.rowcount if cur.rowcount and cur.rowcount > 0 else 0
+            upsert = self._sql(
+                "INSERT INTO declared_starts (use_unit_id, record_type, records_from, sweep_id, recorded_at)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (use_unit_id, record_type) DO UPDATE SET"
+                " records_from = excluded.records_from, sweep_id = excluded.sweep_id, recorded_at = excluded.recorded_at"
+                " WHERE excluded.records_from < declared_starts.records_from")
+            for record_type, units in sorted((declared or {}).items()):
+                for unit, day in sorted(units.items()):
+                    cur.execute(upsert, (unit, record_type, day, sweep_id, now))
         return added
+
+    def declared_starts(self) -> dict[str, dict[str, "dt.date"]]:
+        """record type -> use unit -> the earliest history start ever declared (R3-A 1)."""
+        cur = self.conn.cursor()
+        cur.execute("SELECT use_unit_id, record_type, records_from FROM declared_starts")
+        out: dict[str, dict[str, dt.date]] = {}
+        for unit, record_type, day in cur.fetchall():
+            out.setdefault(record_type, {})[unit] = dt.date.fromisoformat(day)
+        cur.close()
+        return out
+
+    def sweep_periods(self) -> list[tuple[str, str]]:
+        cur = self.conn.cursor()
+        cur.execute("SELECT DISTINCT period_from, period_to FROM sweeps ORDER BY period_from, period_to")
+        out = [(a, b) for a, b in cur.fetchall()]
+        cur.close()
+        return out
+
+    def mark_not_charged(self, reasons: dict[str, str]) -> int:
+        """R3-6 for a ledger written before Revision 3: mark the deductions Revision 3 would not
+        charge (fingerprint -> why), keeping them; a marked row counts nothing. Returns how many
+        were newly marked."""
+        now = _now()
+        marked = 0
+        with self.transaction() as cur:
+            for fingerprint, reason in sorted(reasons.items()):
+                cur.execute(self._sql("UPDATE deductions SET not_charged_reason = %s, not_charged_at = %s"
+                                      " WHERE fingerprint = %s AND not_charged_reason IS NULL"),
+                            (reason, now, fingerprint))
+                marked += cur.rowcount if cur.rowcount and cur.rowcount > 0 else 0
+        return marked
 
     def migrate_fingerprints(self, inspection_keys=None) -> dict:
         """Re-key scheme-1 deductions to Revision 2's breach identity, in one transaction.
@@ -272,7 +342,8 @@ class Ledger:
             where.append("d.org_id = %s")
             args.append(org)
         sql = ("SELECT d.fingerprint, d.org_id, d.org_name, d.rule_id, d.subject, d.period_key, d.points, d.clause, d.severity,"
-               " d.year, d.sweep_id, d.recorded_at, r.reason, r.revoked_by, r.revoked_at"
+               " d.year, d.sweep_id, d.recorded_at, d.identity_day, d.notified_on, d.not_charged_reason,"
+               " r.reason, r.revoked_by, r.revoked_at"
                " FROM deductions d LEFT JOIN revocations r ON r.fingerprint = d.fingerprint"
                + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY d.org_id, d.rule_id, d.subject, d.period_key")
         cur = self.conn.cursor()
@@ -510,9 +581,25 @@ def open_ledger(target: str, migrate_to: int = SCHEMA_VERSION, must_exist: bool 
         ledger.close()
 
 
+def kept_declared_starts(target: str) -> dict:
+    """The earliest history starts a ledger kept per use unit and record type (empty for a ledger
+    not yet made, or one from before Revision 3), read without changing it."""
+    if not _is_url(target) and not Path(target).exists():
+        return {}
+    ledger = _connect(target, read_only=True)
+    try:
+        version = _inspect(ledger.conn, ledger.kind, target)
+        if version is None or version < 4:
+            return {}
+        return ledger.declared_starts()
+    finally:
+        ledger.close()
+
+
 def unrecorded(target: str, report: dict) -> int:
     """How many of a report's deductions the ledger does not hold yet (read only)."""
-    fingerprints = sorted({i["fingerprint"] for firm in report["credit"] for i in firm["items"]})
+    fingerprints = sorted({i["fingerprint"] for firm in report["credit"] for i in firm["items"]
+                           if i.get("status", "charged") == "charged"})
     if not fingerprints or (not _is_url(target) and not Path(target).exists()):
         return len(fingerprints)
     ledger = _connect(target, read_only=True)
@@ -534,14 +621,32 @@ def unrecorded(target: str, report: dict) -> int:
         ledger.close()
 
 
-def totals(rows: list[dict], schedule: CreditSchedule, names: dict[str, str] | None = None) -> list[dict]:
-    """Per-firm totals of ledger rows (`deductions()`), revocations shown but not counted."""
+def state_of(row: dict, params, today: dt.date | None = None) -> str:
+    """R3-A 6: `proposed` (拟扣分) until `credit.objection_days` have passed since the firm was told,
+    then `final`; a row written before Revision 3 (no day told) is final."""
+    if not row.get("notified_on"):
+        return "final"
+    told = dt.date.fromisoformat(row["notified_on"])
+    window = params.at("credit.objection_days", told)
+    return "final" if (today or _today()) > told + dt.timedelta(days=window) else "proposed"
+
+
+def totals(rows: list[dict], schedule: CreditSchedule, names: dict[str, str] | None = None, params=None,
+           today: dt.date | None = None) -> list[dict]:
+    """Per-firm totals of ledger rows (`deductions()`): revocations and rows Revision 3 does not
+    charge shown but not counted; final and proposed points apart (R3-A 6)."""
+    from checker.params import load_parameters
+
+    params = params or load_parameters()
     items = []
     for r in rows:
         item = {k: r.get(k) for k in ("fingerprint", "org_id", "org_name", "rule_id", "subject", "period_key", "points",
-                                      "clause", "severity", "year", "recorded_at")}
+                                      "clause", "severity", "year", "recorded_at", "identity_day", "notified_on")}
+        item["state"] = state_of(r, params, today)
         if r["revoked_at"] is not None:
             item["revoked"] = {"reason": r["reason"], "by": r["revoked_by"], "at": r["revoked_at"]}
+        if r.get("not_charged_reason"):
+            item["not_charged"] = r["not_charged_reason"]
         items.append(item)
     # the name each firm had at its latest sweep, unless the caller knows better
     seen = {r["org_id"]: r["org_name"] for r in sorted(rows, key=lambda r: r["recorded_at"]) if r.get("org_name")}
