@@ -575,16 +575,18 @@ def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path |
                                f"（Excel 违规清单用 --format table -o 文件.xlsx）/ the {fmt} report goes to a "
                                f"{' or '.join(REPORT_SUFFIXES[fmt])} file, not {output.name} "
                                "(for the Excel workbook use --format table -o FILE.xlsx)")
+    kept_starts = None
     if ledger_target:
-        from checker.ledger import check_ledger
+        from checker.ledger import check_ledger, kept_declared_starts
 
         check_ledger(ledger_target, inputs=[local, params_file, credit_file])
+        kept_starts = kept_declared_starts(ledger_target)   # R3-A 1: never moved forward
     timings: dict = {}
     try:
         with _progress() as stages:
             run = run_check(path, start, end, params_file, skip_invalid, credit_file, list(only) or None,
                             progress=stages.rule, stage=stages.stage, partitions=partitions, rules_dir=rules_dir,
-                            cluster=cluster, timings=timings)
+                            cluster=cluster, timings=timings, declared_by_unit=kept_starts)
     except InvalidSubmission as exc:
         if fmt == "json":
             from checker.render import validation_json
@@ -606,11 +608,16 @@ def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path |
     # the report first, the ledger last: a report that cannot be written leaves the ledger as it was
     _emit_report(run, fmt, output, lang, csv_encoding)
     if ledger_target:
-        added = _record(ledger_target, report, output)
+        added = _record(ledger_target, report, output, _declared_per_unit(run.submission))
         items = sum(len(f["items"]) for f in report["credit"])
-        _say(f"已记入账本 {ledger_target}：新增扣分 {added} 项，另有 {items - added} 项此前已记入（同一违规只扣一次）\n"
-             f"recorded in ledger {ledger_target}: {added} new deduction(s), {items - added} already recorded "
-             "(a violation deducts once)", data_on_stdout=fmt == "json" and output is None)
+        summary = report["summary"]
+        _say(f"已记入账本 {ledger_target}：新增扣分 {added} 项（拟扣分，异议期满后为正式扣分），另有 {items - added} 项此前已记入"
+             f"（同一违规只扣一次）；暂定扣分 {summary['provisional_deductions']} 项（{summary['provisional_points']} 分）"
+             "依据解释性参数或尚未施行的依据，不记入账本\n"
+             f"recorded in ledger {ledger_target}: {added} new deduction(s) (proposed; final once the objection window "
+             f"has passed), {items - added} already recorded (a violation deducts once); "
+             f"{summary['provisional_deductions']} provisional deduction(s) ({summary['provisional_points']} points) rest on "
+             "an interpretation or a source not in force and are not recorded", data_on_stdout=fmt == "json" and output is None)
     sys.exit(EXIT_VIOLATIONS if report["violations"] else EXIT_OK)
 
 
@@ -643,13 +650,21 @@ def _print_warnings(submission) -> None:
         print_problems(warnings, Console(stderr=True))
 
 
-def _record(target: str, report: dict, output: Path | None) -> int:
+def _declared_per_unit(submission) -> dict[str, dict[str, str]]:
+    """The history starts the submission declares, for each of its use units (R3-A 1)."""
+    if not submission.declared_from:
+        return {}
+    units = sorted(set(submission.table("elevators").get_column("use_unit_id").to_list()))
+    return {t: {u: day.isoformat() for u in units} for t, day in submission.declared_from.items()}
+
+
+def _record(target: str, report: dict, output: Path | None, declared: dict | None = None) -> int:
     from checker.ledger import open_ledger
 
     expected = report["summary"]["ledger"]["new_deductions"]
     try:
         with open_ledger(target) as ledger:
-            added = ledger.record_sweep(report)
+            added = ledger.record_sweep(report, declared)
     except LiftcheckError as exc:
         where = f"（报告已写入 {output}）" if output else ""
         where_en = f" (the report was written to {output})" if output else ""
@@ -917,9 +932,10 @@ def _stdout_encoding(encoding: str) -> str:
 @PARAMS
 @_friendly
 def fund_check(path: Path, application_id: str, fmt: str, params_file: Path | None):
-    """维修资金应急通道申请的依据是否充分（四（三））。Judge one emergency-channel fund application.
+    """维修资金应急通道申请的依据是否充分（四（三），审核）。Review one emergency-channel fund application.
 
-    退出状态 Exit status: 0 每项条件都满足 every prerequisite holds · 1 有不满足的 some do not · 2 无法评判 could not judge.
+    这是审核，不是违规（不扣分、不入账本）。A review, not a violation.
+    退出状态 Exit status: 0 依据充分 well founded · 1 依据不足 not well founded · 2 无法审核 could not review.
     """
     from checker.funds import judge_application
     from checker.render import print_fund_verdict
@@ -932,7 +948,7 @@ def fund_check(path: Path, application_id: str, fmt: str, params_file: Path | No
         click.echo(json.dumps(verdict, ensure_ascii=False, indent=2, default=str))
     else:
         print_fund_verdict(verdict)
-    sys.exit(EXIT_OK if verdict["approvable"] else EXIT_VIOLATIONS)
+    sys.exit(EXIT_OK if verdict["well_founded"] else EXIT_VIOLATIONS)
 
 
 class _DefaultCommandGroup(LiftcheckGroup):
@@ -1020,13 +1036,16 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
 @credit.command("migrate")
 @argument("target", help=LEDGER)
 @click.option("--data", "data", type=click.Path(path_type=Path),
-              help="提交的数据，用来找出 INSPECTION-VALID 失效的第一天 / the submission, to find each inspection lapse's first day.")
+              help="提交的数据：用来找出 INSPECTION-VALID 失效的第一天，并按修订三重新评判每次记录的期间 / the submission: "
+                   "to find each inspection lapse's first day, and to judge each recorded period again under Revision 3.")
 @PARAMS
 @_friendly
 def credit_migrate(target: str, data: Path | None, params_file: Path | None):
-    """把旧指纹方案的扣分改为 Revision 2 的违规身份，合并重复扣分，保留全部历史。
-    Re-key a ledger's deductions to Revision 2's breach identity; merge double deductions; keep all history."""
+    """把旧账本带到现行规则：旧指纹改为现行的违规身份（合并重复扣分），并标记修订三不会扣的分；全部历史保留。
+    Bring an older ledger up to the current rules: re-key old fingerprints (merging double deductions) and mark
+    the deductions Revision 3 would not charge; every row is kept."""
     from checker.ledger import open_ledger
+    from checker.migrate import revision3_by_data, revision3_by_rule
 
     keys = None
     if data is not None:
@@ -1035,11 +1054,34 @@ def credit_migrate(target: str, data: Path | None, params_file: Path | None):
         keys = inspection_keys(data, params_file)
     with open_ledger(target, must_exist=True) as ledger:
         done = ledger.migrate_fingerprints(keys)
-    click.echo(f"账本 {target} 已按 Revision 2 的违规身份重新编号：未变 {done['unchanged']} 项，改键 {done['rekeyed']} 项，"
-               f"合并重复扣分 {done['merged']} 项（{done['merged_points']} 分不再计入）；旧记录保存在 rekeyed 表中。\n"
-               f"ledger {target} re-keyed to Revision 2's breach identity: {done['unchanged']} unchanged, {done['rekeyed']} re-keyed, "
-               f"{done['merged']} double deductions merged ({done['merged_points']} points no longer counted); "
-               "the old rows are kept in table rekeyed.")
+        if done["rekeyed"] or done["merged"]:
+            click.echo(f"账本 {target} 已按现行的违规身份重新编号：未变 {done['unchanged']} 项，改键 {done['rekeyed']} 项，"
+                       f"合并重复扣分 {done['merged']} 项（{done['merged_points']} 分不再计入）；旧记录保存在 rekeyed 表中。\n"
+                       f"ledger {target} re-keyed to the current breach identity: {done['unchanged']} unchanged, "
+                       f"{done['rekeyed']} re-keyed, {done['merged']} double deductions merged ({done['merged_points']} "
+                       "points no longer counted); the old rows are kept in table rekeyed.")
+        rows = [r for r in ledger.deductions() if not r["not_charged_reason"]]
+        if data is not None:
+            marks = revision3_by_data(rows, data, ledger.sweep_periods(), params_file)
+        else:
+            marks, undecided = revision3_by_rule(rows, params_file)
+            if undecided:
+                by_rule = {}
+                for r in undecided:
+                    by_rule[r["rule_id"]] = by_rule.get(r["rule_id"], 0) + 1
+                listed = "、".join(f"{k} {v} 项" for k, v in sorted(by_rule.items()))
+                raise LiftcheckError(
+                    f"账本中有 {len(undecided)} 项扣分（{listed}）是否仍按修订三扣分，要看每个案件的记录（如隐患是否自带整改期限）："
+                    f"请加上 --data 提交的数据 再运行；修订三的标记未做。",
+                    f"{len(undecided)} deductions ({', '.join(f'{k}: {v}' for k, v in sorted(by_rule.items()))}) depend on their case under "
+                    "Revision 3 (a hazard's own deadline, say): run again with --data SUBMISSION; nothing was marked.")
+        marked = ledger.mark_not_charged(marks)
+        points = sum(r["points"] for r in rows if r["fingerprint"] in marks)
+    click.echo(f"修订三：账本 {target} 中有 {marked} 项扣分（{points} 分）按修订三不会扣分（暂定或不再认定），已标记、保留，"
+               f"不再计入合计；其余 {len(rows) - marked} 项不变。\n"
+               f"Revision 3: {marked} deductions ({points} points) in ledger {target} would not be charged under Revision 3 "
+               f"(provisional, or no longer found); they are marked and kept, and no longer counted; the other "
+               f"{len(rows) - marked} are unchanged.")
 
 
 @credit.command("revoke")
@@ -1099,7 +1141,9 @@ def coverage(fmt: str, features_dir: Path | None):
             table.add_column(col, overflow="fold")
         for c in cov["sentences"]:
             if c["rules"]:
-                how = "\n".join(f"{r}（{c['scenarios'][r]} 个场景）" for r in c["rules"])
+                from checker.coverage import STATUS_ZH
+
+                how = f"[bold]{STATUS_ZH[c['status']]}[/]\n" + "\n".join(f"{r}（{c['scenarios'][r]} 个场景）" for r in c["rules"])
                 if c["note"]:
                     how += f"\n[dim]另：{c['note']['zh']}[/]"
             elif c["not_encoded"]:
@@ -1109,10 +1153,12 @@ def coverage(fmt: str, features_dir: Path | None):
             table.add_row(str(c["n"]), c["section"], c["text"], how)
         console.print(table)
         for x in cov["presupposed_law"]:
-            console.print(f"{x['rule_id']} 依据 {x['source']}：“{x['text']}”——{x['presupposed']}")
+            console.print(f"{x['rule_id']} 依据 {x['source']}：“{x['text']}”" + (f"——{x['presupposed']}" if x["presupposed"] else ""),
+                          overflow="fold")
         s = cov["summary"]
-        console.print(f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['not_encoded']} 句未编码（附原因）。"
-                      f" {s['sentences']} sentences: {s['encoded']} encoded, {s['not_encoded']} not encoded (with reasons).")
+        console.print(f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['partly']} 句部分编码，{s['interpreted']} 句按解释编码，"
+                      f"{s['not_encoded']} 句未编码（附原因）。 {s['sentences']} sentences: {s['encoded']} encoded, {s['partly']} partly, "
+                      f"{s['interpreted']} interpreted, {s['not_encoded']} not encoded (with reasons).", overflow="fold")
         for p in cov["problems"]:
             click.echo(f"问题 problem: {p}")
         if not cov["problems"]:

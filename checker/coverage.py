@@ -1,9 +1,13 @@
 """`liftcheck coverage`: every sentence of the draft, accounted for — encoded by named rules, or not, and why.
 
 The draft shipped with the package (policy/opinion-draft.zh.txt) is split into sentences at
-。 and ；. A sentence is encoded by a rule when the rule's quoted clause lies within it (a
-rule may quote one sentence for each party it names); rules/coverage.yaml gives the reason
-for every other sentence. The curated list is not the source of truth: the draft is.
+。 and ；. A rule file lists the draft sentences beside the law that lays its duty (`draft`,
+rules R3-1), each with what the rule makes of it: `encodes` (the rule judges it), `partly`
+(it judges part of it), `interprets` (it judges a reading of vague words, such as 提高审批效率)
+or `context` (the sentence restates, presupposes or urges a duty without laying it on the party
+judged: shown, never counted). rules/coverage.yaml gives the reason for every sentence no rule
+encodes, and notes what an encoded sentence holds beyond its rules. The draft is the source of
+truth, not the curated list.
 """
 
 from __future__ import annotations
@@ -67,14 +71,19 @@ def draft_sentences(path: Path | None = None) -> list[dict]:
 
 
 def rule_quotes(rule: Rule) -> list[dict]:
-    """The draft sentences a rule quotes: its clause, and the clause of each party it names.
-    A clause taken from another law (`source`) is not the draft's and is not counted."""
-    quotes = [] if rule.clause.get("source") else [rule.clause]
-    responsible = rule.body["responsible"]
-    for case in responsible if isinstance(responsible, list) else []:
-        if "clause" in case:
-            quotes.append(case["clause"])
-    return quotes
+    """The draft sentences a rule quotes (for each party it names), with what it makes of each."""
+    out, seen = [], set()
+    for entry in rule.party_entries():
+        for d in entry["draft"]:
+            if (d["ref"], d["text"]) not in seen:
+                seen.add((d["ref"], d["text"]))
+                out.append(d)
+    return out
+
+
+# what a rule makes of a sentence, most complete first: the sentence's status is its rules' best
+_KINDS = ["encodes", "partly", "interprets"]
+STATUS_ZH = {"encoded": "已编码", "partly": "部分编码", "interpreted": "按解释编码", "not_encoded": "未编码"}
 
 
 def coverage(book: RuleBook, features: Path | None = None, draft: Path | None = None,
@@ -84,16 +93,22 @@ def coverage(book: RuleBook, features: Path | None = None, draft: Path | None = 
     sentences = draft_sentences(draft)
     scenarios = scenarios_by_rule(features or data_dir("features"))
     problems: list[dict] = []
-    encoded: dict[int, list[str]] = {}
+    encoded: dict[int, dict[str, str]] = {}     # sentence -> rule -> encodes | partly | interprets
+    context: dict[int, list[str]] = {}          # sentence -> rules that show it beside their source
     for rule in book:
         for quote in rule_quotes(rule):
             hits = [s["n"] for s in sentences if _plain(quote["text"]) in _plain(s["text"])]
             if not hits:
                 problems.append({"rule_id": rule.id, "flag": "quote_not_in_draft", "text": quote["text"]})
             for n in hits:
-                encoded.setdefault(n, [])
-                if rule.id not in encoded[n]:
-                    encoded[n].append(rule.id)
+                if quote["coverage"] == "context":
+                    context.setdefault(n, [])
+                    if rule.id not in context[n]:
+                        context[n].append(rule.id)
+                    continue
+                kinds = encoded.setdefault(n, {})
+                if rule.id not in kinds or _KINDS.index(quote["coverage"]) < _KINDS.index(kinds[rule.id]):
+                    kinds[rule.id] = quote["coverage"]
     reasons: dict[int, dict] = {}
     for note in notes:
         for match in note["match"]:
@@ -102,7 +117,7 @@ def coverage(book: RuleBook, features: Path | None = None, draft: Path | None = 
                 problems.append({"match": match, "flag": "match_not_one_sentence", "sentences": hits})
             for n in hits:
                 if n in encoded:
-                    problems.append({"match": match, "flag": "listed_but_encoded", "rules": encoded[n]})
+                    problems.append({"match": match, "flag": "listed_but_encoded", "rules": list(encoded[n])})
                 reasons[n] = note["reason"]
     partly: dict[int, dict] = {}
     for note in accounts.get("partly_encoded", []):
@@ -113,37 +128,65 @@ def coverage(book: RuleBook, features: Path | None = None, draft: Path | None = 
             partly[n] = note["note"]
     rows = []
     for s in sentences:
-        rules = encoded.get(s["n"], [])
+        kinds = encoded.get(s["n"], {})
+        rules = list(kinds)
         reason = reasons.get(s["n"])
         if not rules and reason is None:
             problems.append({"sentence": s["n"], "text": s["text"], "flag": "sentence_unaccounted"})
-        rows.append(dict(s, rules=rules, not_encoded=None if rules else reason, note=partly.get(s["n"]),
+        if not rules:
+            status = "not_encoded"
+        elif "encodes" in kinds.values() and s["n"] not in partly:
+            status = "encoded"
+        elif set(kinds.values()) == {"interprets"} and s["n"] not in partly:
+            status = "interpreted"
+        else:
+            status = "partly"
+        rows.append(dict(s, rules=rules, kinds=kinds, status=status, not_encoded=None if rules else reason,
+                         note=partly.get(s["n"]), context=context.get(s["n"], []),
                          scenarios={r: len(scenarios.get(r, [])) for r in rules}))
-    law = [{"rule_id": r.id, "source": r.clause["source"], "text": r.clause["text"], "presupposed": r.clause["presupposed"]}
-           for r in book if r.clause.get("source")]
-    rule_rows = [{"rule_id": r.id, "clause": r.clause["ref"], "scenarios": scenarios.get(r.id, []),
+    from checker.rulebook import load_sources
+
+    sources = load_sources()
+    law = []
+    for r in book:
+        for entry in r.party_entries():
+            src = entry["source"]
+            if src["law"] != "opinion":
+                law.append({"rule_id": r.id, "party": entry["party"],
+                            "source": sources[src["law"]].citation(src.get("article")), "text": src["duty"],
+                            "presupposed": src.get("presupposed"),
+                            "draft": [d["ref"] for d in entry["draft"]]})
+    rule_rows = [{"rule_id": r.id, "clause": sources[r.body["source"]["law"]].citation(r.body["source"].get("article")),
+                  "scenarios": scenarios.get(r.id, []),
                   "sentences": sorted(n for n, ids in encoded.items() if r.id in ids)} for r in book]
     for r in rule_rows:
         if not r["scenarios"]:
             problems.append({"rule_id": r["rule_id"], "flag": "rule_without_scenario"})
+    counts = {k: sum(1 for r in rows if r["status"] == k) for k in STATUS_ZH}
     return {"sentences": rows, "presupposed_law": law, "rules": rule_rows, "problems": problems,
-            "summary": {"sentences": len(rows), "encoded": sum(1 for r in rows if r["rules"]),
+            "summary": {"sentences": len(rows), "encoded": counts["encoded"], "partly": counts["partly"],
+                        "interpreted": counts["interpreted"],
                         "not_encoded": sum(1 for r in rows if not r["rules"] and r["not_encoded"])}}
 
 
 def markdown(cov: dict) -> str:
     s = cov["summary"]
     lines = ["# 条款覆盖 Clause coverage", "",
-             f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['not_encoded']} 句未编码（附原因）。",
-             "", "| # | 条款 | 句子 | 规则 / 未编码原因 | 场景数 |", "|---|---|---|---|---|"]
+             f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['partly']} 句部分编码，"
+             f"{s['interpreted']} 句按解释编码，{s['not_encoded']} 句未编码（附原因）。",
+             "", "| # | 条款 | 句子 | 状态 | 规则 / 未编码原因 | 场景数 |", "|---|---|---|---|---|---|"]
     for c in cov["sentences"]:
         rules = "、".join(c["rules"]) or (f"未编码：{c['not_encoded']['zh']}" if c["not_encoded"] else "**未说明**")
         if c["note"]:
             rules += f"（另：{c['note']['zh']}）"
+        if c["context"]:
+            rules += f"（依据之外引用：{'、'.join(c['context'])}）"
         count = "、".join(f"{r} {n}" for r, n in c["scenarios"].items())
-        lines.append(f"| {c['n']} | {c['section']} | {c['text']} | {rules} | {count} |")
+        lines.append(f"| {c['n']} | {c['section']} | {c['text']} | {STATUS_ZH[c['status']]} | {rules} | {count} |")
     if cov["presupposed_law"]:
-        lines += ["", "## 意见稿所依据的法规 Law the draft presupposes", ""]
-        lines += [f"- {x['rule_id']}：{x['source']}“{x['text']}”——{x['presupposed']}" for x in cov["presupposed_law"]]
+        lines += ["", "## 设定义务的法律法规 The law that lays the duties (rules R3-1)", ""]
+        lines += [f"- {x['rule_id']}（{x['party']}）：{x['source']}“{x['text']}”"
+                  + (f"——{x['presupposed']}" if x["presupposed"] else "")
+                  + (f"；意见稿 {'、'.join(x['draft'])}" if x["draft"] else "") for x in cov["presupposed_law"]]
     lines += ["", "## 问题 Problems", ""] + ([f"- {p}" for p in cov["problems"]] or ["- 无 none"])
     return "\n".join(lines) + "\n"

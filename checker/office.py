@@ -92,32 +92,47 @@ def _h(zh: str, en: str, key: str, kind: str = "text") -> Column:
 
 VIOLATION_COLUMNS = [
     _h("级别", "Severity", "severity"), _h("规则", "Rule", "rule_id", "id"), _h("规则名称", "Title", "title"),
-    _h("条款", "Clause", "clause"), _h("责任方", "Responsible party", "responsible_role"),
+    _h("依据（设定义务的法律法规）", "Source (the law laying the duty)", "clause"),
+    _h("意见稿条款", "Draft sections", "draft"), _h("责任方", "Responsible party", "responsible_role"),
     _h("责任单位", "Responsible organisation", "responsible_name"),
     _h("责任单位代码", "Responsible org id", "responsible_org_id", "id"), _h("电梯", "Elevator", "elevator_id", "id"),
     _h("使用单位", "Use unit", "use_unit_name"), _h("使用单位代码", "Use unit id", "use_unit_id", "id"),
     _h("维保单位代码", "Maintenance unit id", "maintenance_unit_id", "id"), _h("所在区", "District", "district"),
     _h("违规主体", "Subject", "subject", "id"), _h("期间", "Period key", "period_key", "id"),
     _h("说明", "Message", "message", "long"), _h("证据", "Evidence", "evidence", "long"),
-    _h("信用扣分", "Credit points", "points", "number"), _h("违规指纹", "Fingerprint", "fingerprint", "id"),
+    _h("信用扣分", "Credit points", "points", "number"),
+    _h("扣分状态", "Credit status", "credit_status", "long"), _h("违规指纹", "Fingerprint", "fingerprint", "id"),
 ]
+
+
+def credit_status(item: dict | None, lang: str = "zh") -> str | None:
+    """R3-6 in words: charged (the law sets the limit), or provisional and why; None: no deduction."""
+    if item is None:
+        return None
+    if item["status"] == "charged":
+        return _t(lang, "计入：依法扣分（记入账本为拟扣分，异议期满后为正式扣分）",
+                  "charged: the law sets the limit (recorded as proposed, final once the objection window has passed)")
+    reasons = item["provisional_zh"] if lang == "zh" else item["provisional_en"]
+    return _t(lang, "暂定（不计入合计、不记入账本）：", "provisional (never in a total or the ledger): ") + \
+        ("；" if lang == "zh" else "; ").join(reasons)
 
 
 def violations_table(report: dict, lang: str = "zh", prerequisites: dict[str, dict[str, str]] | None = None) -> Table:
     """Every violation, in the reader's language. `prerequisites`: rule id → prerequisite id → wording."""
-    points = {i["fingerprint"]: i["points"] for f in report.get("credit", []) for i in f["items"]}
+    items = {i["fingerprint"]: i for f in report.get("credit", []) for i in [*f["items"], *f.get("provisional_items", [])]}
     rows = []
     for v in report["violations"]:
         rows.append({
             "severity": labels.severity(v["severity"], lang), "rule_id": v["rule_id"],
-            "title": v["title"] if lang == "zh" else v["title_en"], "clause": v["clause"],
+            "title": v["title"] if lang == "zh" else v["title_en"], "clause": v["clause"], "draft": v.get("draft") or None,
             "responsible_role": labels.responsible(v["responsible_role"], lang),
             "responsible_name": v["responsible_name"], "responsible_org_id": v["responsible_org_id"],
             "elevator_id": v["elevator_id"], "use_unit_name": v["use_unit_name"], "use_unit_id": v["use_unit_id"],
             "maintenance_unit_id": v["maintenance_unit_id"], "district": v["district"], "subject": v["subject"],
             "period_key": v["period_key"], "message": v["message_zh"] if lang == "zh" else v["message_en"],
             "evidence": labels.evidence_text(v["evidence"], lang, (prerequisites or {}).get(v["rule_id"])),
-            "points": points.get(v["fingerprint"]), "fingerprint": v["fingerprint"]})
+            "points": (items.get(v["fingerprint"]) or {}).get("points"),
+            "credit_status": credit_status(items.get(v["fingerprint"]), lang), "fingerprint": v["fingerprint"]})
     return Table(VIOLATION_COLUMNS, _frame(rows, VIOLATION_COLUMNS))
 
 
@@ -137,10 +152,13 @@ def pending_table(report: dict, lang: str = "zh") -> Table:
 UNJUDGED_COLUMNS = [
     _h("类别", "Kind", "kind"), _h("电梯", "Elevator", "elevator_id", "id"), _h("使用单位", "Use unit", "use_unit_name"),
     _h("使用单位代码", "Use unit id", "use_unit_id", "id"), _h("所在区", "District", "district"),
-    _h("未判断的规则", "Rules not judged", "rules"), _h("文件", "File", "file"), _h("行", "Row", "row", "number"),
+    _h("未判断的规则", "Rules not judged", "rules"), _h("主体", "Subject", "subject", "id"),
+    _h("未判断的日期", "Days not judged", "span", "id"), _h("文件", "File", "file"), _h("行", "Row", "row", "number"),
     _h("字段", "Field", "field", "id"), _h("值", "Value", "value"), _h("原因", "Reason", "reason", "long"),
 ]
 _UNJUDGED_KINDS = {"unjudged": ("未评判的电梯", "elevator not judged"),
+                   "case": ("未评判的事项", "case not judged"),
+                   "span": ("声明起始日前未评判", "before the declared start: not judged"),
                    "rejected_elevator": ("电梯记录被拒收", "elevator rejected"),
                    "incomplete": ("有记录被拒收的电梯", "elevator with rejected records"),
                    "rejected": ("被拒收的记录", "rejected record")}
@@ -150,7 +168,13 @@ def unjudged_table(report: dict, lang: str = "zh") -> Table:
     """Elevators not judged (and why), elevators touched by --skip-invalid, every rejected record."""
     i = 0 if lang == "zh" else 1
     sep = "、" if lang == "zh" else ", "
-    rows = [u | {"kind": _UNJUDGED_KINDS["unjudged"][i], "rules": sep.join(u["rules"]),
+    def kind(u: dict) -> str:
+        # a whole elevator, one case of a rule (an incident, a finding), or the days before a declared start
+        return _UNJUDGED_KINDS["span" if u.get("span_from") else "case" if u.get("subject") else "unjudged"][i]
+
+    rows = [u | {"kind": kind(u), "rules": sep.join(u["rules"]),
+                 "span": (f"{u['span_from']} 至 {u['span_to']}" if lang == "zh" else f"{u['span_from']} to {u['span_to']}")
+                 if u.get("span_from") else None,
                  "reason": u["reason_zh"] if lang == "zh" else u["reason_en"]} for u in report.get("unjudged", [])]
     rows += [e | {"kind": _UNJUDGED_KINDS["rejected_elevator" if e["elevator_rejected"] else "incomplete"][i],
                   "rules": "全部规则" if e["elevator_rejected"] and lang == "zh" else "every rule" if e["elevator_rejected"] else "",
@@ -184,7 +208,8 @@ CREDIT_ITEM_COLUMNS = [
     _h("物业服务企业", "Firm", "org_name"), _h("统一社会信用代码", "Org id", "org_id", "id"),
     _h("企业扣分合计", "Firm's points", "firm_points", "number"), _h("规则", "Rule", "rule_id", "id"),
     _h("主体", "Subject", "subject", "id"), _h("期间", "Period key", "period_key", "id"),
-    _h("扣分", "Points", "points", "number"), _h("条款", "Clause", "clause"), _h("级别", "Severity", "severity"),
+    _h("扣分", "Points", "points", "number"), _h("扣分状态", "Status", "state"),
+    _h("依据", "Source", "clause"), _h("级别", "Severity", "severity"),
     _h("年度", "Year", "year", "number"), _h("记录时间", "Recorded at", "recorded_at", "id"),
     _h("撤销原因", "Revoked: reason", "revoked_reason"), _h("撤销人", "Revoked by", "revoked_by"),
     _h("撤销时间", "Revoked at", "revoked_at", "id"), _h("违规指纹", "Fingerprint", "fingerprint", "id"),
@@ -194,10 +219,18 @@ CREDIT_ITEM_COLUMNS = [
 def credit_items_table(firms: list[dict], lang: str = "zh") -> Table:
     """Every deduction with its firm's name (the name stored at the sweep, or the firm's latest)."""
     rows = []
+    states = {"proposed": ("拟扣分（异议期内）", "proposed (objection window open)"),
+              "final": ("正式扣分", "final"), "charged": ("计入（依法扣分）", "charged")}
     for f in firms:
-        for i in f["items"]:
+        for i in [*f["items"], *f.get("provisional_items", [])]:
             rev = i.get("revoked") or {}
-            rows.append(i | {"org_name": i.get("org_name") or f["name"], "firm_points": f["points"],
+            if i.get("status") == "provisional":
+                state = credit_status(i, lang)
+            elif i.get("not_charged"):
+                state = _t(lang, f"不再计入：{i['not_charged']}", f"no longer counted: {i['not_charged']}")
+            else:
+                state = states[i.get("state", i.get("status", "charged"))][0 if lang == "zh" else 1]
+            rows.append(i | {"org_name": i.get("org_name") or f["name"], "firm_points": f["points"], "state": state,
                              "severity": labels.severity(i["severity"], lang), "revoked_reason": rev.get("reason"),
                              "revoked_by": rev.get("by"), "revoked_at": rev.get("at")})
     return Table(CREDIT_ITEM_COLUMNS, _frame(rows, CREDIT_ITEM_COLUMNS))
@@ -421,7 +454,8 @@ def _overview(book: _Book, report: dict, lang: str) -> None:
         (_t(lang, "改动的参数与规则", "Parameters and rules overridden"), _overridden(report, lang)),
         (_t(lang, "违规", "Violations"), s["violations"]),
         (_t(lang, "待到期义务", "Pending obligations"), s["pending"]),
-        (_t(lang, "未评判的电梯", "Elevators not judged"), s.get("unjudged", 0)),
+        (_t(lang, "未评判（电梯、事项、声明起始日前的期间）", "Not judged (elevators, cases, spans before a declared start)"),
+         s.get("unjudged", 0)),
         (_t(lang, "被拒收的记录（--skip-invalid）", "Records rejected (--skip-invalid)"), s.get("rejected_records", 0)),
         (_t(lang, "受拒收影响的电梯", "Elevators touched by rejected records"), s.get("rejected_elevators", 0)),
         (_t(lang, "信用扣分合计", "Credit points"), s["credit_points"]),

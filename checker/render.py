@@ -409,18 +409,31 @@ def rules_table(book, params, console: Console | None = None) -> None:
         console.print(f"[bold]{title}[/]")
         for r in book:
             severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
-            console.print(f"[bold]{r.id}[/] · 条款 {r.clause['ref']} · {severity}", overflow="fold")
+            console.print(f"[bold]{r.id}[/] · 依据 {source_of(r)} · {severity}".replace("\n", " · "), overflow="fold")
             _indented(console, f"{escape(title_of(r, 'zh'))} [dim]{escape(title_of(r, 'en'))}[/]")
             _indented(console, f"主体 {escape(r.subject['zh'])} · 责任方 {escape(r.responsible_text())}")
         return
     table = _table(title)
-    for col in ("编号 ID", "标题 Title", "条款 Clause", "主体 Subject", "责任方 Responsible", "级别 Severity"):
+    for col in ("编号 ID", "标题 Title", "依据 Source", "主体 Subject", "责任方 Responsible", "级别 Severity"):
         _col(table, col, ident=col.startswith("编号"))
     for r in book:
         severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
-        table.add_row(r.id, f"{escape(title_of(r, 'zh'))}\n[dim]{escape(title_of(r, 'en'))}[/]", r.clause["ref"], r.subject["zh"],
-                      r.responsible_text(), severity)
+        table.add_row(r.id, f"{escape(title_of(r, 'zh'))}\n[dim]{escape(title_of(r, 'en'))}[/]", source_of(r),
+                      r.subject["zh"], r.responsible_text(), severity)
     console.print(table)
+
+
+def source_of(rule) -> str:
+    """依据 of a rule for a table: the law of its default party, with the draft's section beside it."""
+    from checker.rulebook import load_sources
+
+    src = rule.body["source"]
+    refs = "、".join(dict.fromkeys(d["ref"] for d in rule.body["draft"]))
+    return sources_citation(load_sources()[src["law"]], src.get("article")) + (f"\n[dim]意见稿 {refs}[/]" if refs else "")
+
+
+def sources_citation(law, article: str | None) -> str:
+    return escape(law.short_citation(article))
 
 
 def print_rule(rule, params, definitions=(), console: Console | None = None) -> None:
@@ -437,13 +450,22 @@ def print_rule(rule, params, definitions=(), console: Console | None = None) -> 
     today = dt.date.today()
     lines = [f"[bold]{wording.render_static(b['title']['zh'], params, today, 'zh')}[/]  "
              f"{wording.render_static(b['title']['en'], params, today, 'en')}", "",
-             f"[bold]条款 Clause[/] {b['clause']['ref']}：“{b['clause']['text']}”"]
-    if b["clause"].get("source"):
-        lines.append(f"[bold]出处 Source[/] {b['clause']['source']}（不是意见稿原文 not the draft's text）")
-        lines.append(f"[bold]意见稿以此为前提 Presupposed by the draft[/] {b['clause']['presupposed']}")
-    for case in (b["responsible"] if isinstance(b["responsible"], list) else []):
-        if "clause" in case:
-            lines.append(f"[bold]条款（{case.get('when', '其他')}）[/] {case['clause']['ref']}：“{case['clause']['text']}”")
+             ]
+    from checker.rulebook import RESPONSIBLE_ZH, load_sources
+
+    sources = load_sources()
+    coverage_zh = {"encodes": "本规则判断", "partly": "本规则判断其中一部分", "interprets": "本规则按解释判断",
+                   "context": "背景：不是本规则所判断的义务"}
+    for entry in rule.party_entries():
+        who = f"（{RESPONSIBLE_ZH[entry['party']]}" + (f"，{entry['when']}" if "when" in entry else "") + "）"
+        src = entry["source"]
+        law = sources[src["law"]]
+        lines.append(f"[bold]依据 Source{who if len(rule.parties) > 1 else ''}[/] {law.citation(src.get('article'))}："
+                     f"{src['duty']}")
+        if src.get("presupposed"):
+            lines.append(f"[bold]意见稿以此为前提 Presupposed by the draft[/] {src['presupposed']}")
+        for d in entry["draft"]:
+            lines.append(f"[bold]意见稿 {d['ref']}[/]“{d['text']}”[dim]（{coverage_zh[d['coverage']]}）[/]")
     if b.get("basis"):
         lines.append("[bold]其他依据 Basis[/] " + "；".join(b["basis"]))
     if b.get("why"):
@@ -536,25 +558,30 @@ def print_old_list(listing: pl.DataFrame, day: dt.date, console: Console | None 
 
 
 def print_fund_verdict(verdict: dict, console: Console | None = None) -> None:
+    """The fund review of one application (R3-3): each prerequisite by its Chinese name."""
     console = console or Console()
-    head = "[green]依据充分，可以受理[/] approvable" if verdict["approvable"] else "[red]依据不足[/] not approvable"
+    head = ("[green]依据充分，可走应急通道[/] well founded" if verdict["well_founded"]
+            else "[red]依据不足[/] not well founded")
     console.print(f"维修资金应急通道申请 {_s(verdict['application_id'])}（电梯 {_s(verdict['elevator_id'])}，"
                   f"{verdict['applied_on']}，依据 {_s(verdict['assessment_id'] or '未填写')}）：{head}", overflow="fold")
     table = _table()
     _col(table, "")
-    _col(table, "条件 Prerequisite", ident=True)
+    _col(table, "条件 Prerequisite")
     _col(table, "结果 Result")
     for c in verdict["prerequisites"]:
+        name = f"{c['title_zh']}\n[dim]{c['title_en']}[/]"
         if c["holds"] is True:
-            table.add_row("[green]✓[/]", c["id"], "满足 holds")
+            table.add_row("[green]✓[/]", name, "满足 holds")
         elif c["holds"] is False:
-            table.add_row("[red]✗[/]", c["id"], f"不满足：{c['failure_zh']}\n[dim]fails: {c['failure_en']}[/]")
+            table.add_row("[red]✗[/]", name, f"不满足：{c['failure_zh']}\n[dim]fails: {c['failure_en']}[/]")
         else:
-            table.add_row("[dim]—[/]", f"[dim]{c['id']}[/]", f"[dim]{c['status_zh']}[/]")
+            table.add_row("[dim]—[/]", f"[dim]{name}[/]", f"[dim]{c['status_zh']}[/]")
     console.print(table)
     console.print(Text(visible(verdict["message_zh"]), overflow="fold"))
     console.print(Text(visible(verdict["message_en"]), style="dim", overflow="fold"))
-    console.print(f"[dim]条款 {verdict['clause']['ref']}：{verdict['clause']['text']}[/]", overflow="fold")
+    for d in verdict["draft"]:
+        console.print(f"[dim]意见稿 {d['ref']}：{d['text']}[/]", overflow="fold")
+    console.print(f"[dim]{verdict['note_zh']}[/]", overflow="fold")
 
 
 def no_deductions_text(body: dict) -> str:
@@ -583,14 +610,18 @@ def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> N
     _col(table, "企业 Firm")
     if not narrow:
         _col(table, "统一社会信用代码 Org id", ident=True)
-    for col in ("扣分\nPoints", "按年\nBy year", "已撤销\nRevoked", "条数\nItems", "失信\n名录"):
+    for col in ("扣分\nPoints", "正式\nFinal", "拟扣\nProp.", "按年\nBy year", "已撤销\nRevoked", "条数\nItems",
+                "失信\n名录"):
         _col(table, col, justify="right" if "By year" not in col else "left")
     for rank, f in enumerate(body["firms"][:cap], start=1):
         years = "，".join(f"{y}: {p}" for y, p in f["points_by_year"].items())
         firm = [f"{_s(f['name'])}\n{_s(f['org_id'])}"] if narrow else [_s(f["name"]), _s(f["org_id"])]
-        table.add_row(str(rank), *firm, str(f["points"]), years, str(f["revoked_points"]), str(len(f["items"])),
+        table.add_row(str(rank), *firm, str(f["points"]), str(f.get("final_points", f["points"])),
+                      str(f.get("proposed_points", 0)), years, str(f["revoked_points"]), str(len(f["items"])),
                       "[red]是[/]" if f["dishonest_register"] else "")
     console.print(table)
+    console.print("[dim]拟扣分：已告知企业、异议期（参数 credit.objection_days）未满；正式扣分才报送信用名录。"
+                  "Proposed: the firm was told and may still object; only final points go to the register.[/]", overflow="fold")
     if len(body["firms"]) > cap:
         console.print(f"另有 {len(body['firms']) - cap:,} 家未显示；用 -o 扣分.xlsx 导出全部。 ({len(body['firms']) - cap:,} more.)")
     if len(body["firms"]) == 1:

@@ -6,11 +6,10 @@ import polars as pl
 
 from checker.credit import CreditSchedule, deductions, load_schedule, per_firm
 from checker.engine import Evaluation
-from checker.engine import UNJUDGED_REASON
 from checker.metrics import closed_loop
 from checker.overrides import overrides_section
-from checker.params import ParameterSet
-from checker.rulebook import SEVERITY_ORDER, RuleBook, ruleset_info
+from checker.params import ParameterSet, value_at
+from checker.rulebook import SEVERITY_ORDER, RuleBook, load_sources, ruleset_info
 from checker.verdicts import Pending, VerdictTable
 
 
@@ -68,6 +67,42 @@ def rejected_elevators(sub, names: dict[str, str]) -> list[dict]:
     return out
 
 
+def adoptions(params: ParameterSet, day) -> list[dict]:
+    """R3-6: every interpretation adopted by a published document, in force by `day` (the ledger
+    records them with each sweep)."""
+    out = []
+    for name, p in sorted(params.params.items()):
+        for since, doc in sorted(p.adopted.items()):
+            if since <= day:
+                out.append({"parameter": name, "from": since.isoformat(), "value": value_at(p.values, since)} | doc)
+    return out
+
+
+def rule_sources(rule) -> dict:
+    """R3-1: the law that lays a rule's duty (per party where it differs) and the draft sentences."""
+    if rule is None:
+        return {}
+    sources = load_sources()
+    parties = []
+    for entry in rule.party_entries():
+        src = sources[entry["source"]["law"]]
+        parties.append({"party": entry["party"], "when": entry.get("when"),
+                        "source": src.citation(entry["source"].get("article")), "source_en": src.title_en,
+                        "duty": entry["source"]["duty"],
+                        "draft": [{"ref": d["ref"], "text": d["text"], "coverage": d["coverage"]} for d in entry["draft"]]})
+    return {"sources": parties}
+
+
+def fund_reviews(result: Evaluation, params: ParameterSet) -> list[dict]:
+    """R3-3: each emergency application applied in P for an elevator old on its day, with every
+    prerequisite met or unmet; not a violation, no party, no fingerprint."""
+    if "fund_applications" not in result.submission.present_types:
+        return []
+    from checker.reviews import review_fund_applications
+
+    return review_fund_applications(result.facts, params)
+
+
 def _counts(values: pl.Series) -> dict:
     """How often each value occurs (Counter over a column)."""
     counts = values.value_counts()
@@ -82,10 +117,12 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
     orgs = sub.table("organizations")
     kinds = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("kind").to_list()))
     names = dict(zip(orgs.get_column("org_id").to_list(), orgs.get_column("name").to_list()))
-    unjudged = [dict(u, reason_zh=UNJUDGED_REASON[0], reason_en=UNJUDGED_REASON[1])
-                for u in result.unjudged.sort("elevator_id").to_dicts()] if result.unjudged.height else []
-    items = deductions(violations, kinds, schedule, result.end.year)
+    unjudged = (result.unjudged.sort("elevator_id", "use_unit_id", "subject", "span_from", nulls_last=True)
+                .with_columns(pl.col("span_from").dt.strftime("%Y-%m-%d"), pl.col("span_to").dt.strftime("%Y-%m-%d"))
+                .to_dicts()) if result.unjudged.height else []
+    items = deductions(violations, kinds, schedule, result.end.year, book, params)
     credit = per_firm(items, schedule, names)
+    provisional = [i for i in items if i["status"] == "provisional"]
     params_used = parameters_section(params, result.used_parameters, result.end)
     by_severity = _counts(violations.flat.get_column("severity"))
     districts = violations.flat.get_column("district").cast(pl.String)
@@ -99,7 +136,12 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "not_evaluated": [{"rule_id": s.rule_id, "reason_zh": s.reason_zh, "reason_en": s.reason_en}
                           for s in result.statuses if not s.evaluated],
         "credit_points": sum(f["points"] for f in credit),
-        "firms_with_deductions": len(credit),
+        "firms_with_deductions": sum(1 for f in credit if f["items"]),
+        # R3-6: deductions that rest on a number liftcheck chose, or on a source not in force:
+        # shown, never in a total or the ledger
+        "provisional_points": sum(i["points"] for i in provisional),
+        "provisional_deductions": len(provisional),
+        "firms_with_provisional": len({i["org_id"] for i in provisional}),
         "rejected_records": sum(sub.rejected_counts.values()),
         "rejected_elevators": sub.rejected_elevators.get_column("elevator_id").n_unique(),
         "exit_status": 1 if violations else 0,
@@ -115,9 +157,12 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "pending": [p | {"use_unit_name": names.get(p["use_unit_id"])} for p in
                     plain(sorted(result.pending, key=lambda p: (p.due_on, p.rule_id, p.subject)))],
         "unjudged": unjudged,
-        "rules": [s.model_dump() for s in result.statuses],
+        "rules": [s.model_dump() | rule_sources(book.rules.get(s.rule_id)) for s in result.statuses],
+        "declared_from": {n: d.isoformat() for n, d in sorted(sub.declared_from.items())},
+        "adoptions": adoptions(params, result.end),
         "summary": summary,
         "metrics": {"closed_loop_rate": closed_loop(result.loop_counts)},
+        "fund_reviews": fund_reviews(result, params),
         "credit": credit,
         "credit_schedule": {"official": schedule.official, "notice_zh": schedule.notice_zh,
                             "notice_en": schedule.notice_en, "year_cap": schedule.year_cap,

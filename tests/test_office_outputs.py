@@ -68,10 +68,10 @@ def test_the_check_workbook_has_the_six_sheets_in_chinese(workbook):
 
 def test_the_violation_sheet_reads_in_chinese_with_names_clauses_and_evidence_in_words(workbook, report):
     ws = workbook["违规清单"]
-    assert [c.value for c in ws[1]] == ["级别", "规则", "规则名称", "条款", "责任方", "责任单位", "责任单位代码", "电梯",
-                                        "使用单位", "使用单位代码", "维保单位代码", "所在区", "违规主体", "期间", "说明",
-                                        "证据", "信用扣分", "违规指纹"]
-    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:R{len(report['violations']) + 1}"
+    assert [c.value for c in ws[1]] == ["级别", "规则", "规则名称", "依据（设定义务的法律法规）", "意见稿条款", "责任方",
+                                        "责任单位", "责任单位代码", "电梯", "使用单位", "使用单位代码", "维保单位代码", "所在区",
+                                        "违规主体", "期间", "说明", "证据", "信用扣分", "扣分状态", "违规指纹"]
+    assert ws.freeze_panes == "A2" and ws.auto_filter.ref == f"A1:T{len(report['violations']) + 1}"
     got = rows(ws)
     assert len(got) == len(report["violations"])
     assert {r["级别"] for r in got} <= {"严重", "较重", "一般", "提示"}
@@ -79,7 +79,8 @@ def test_the_violation_sheet_reads_in_chinese_with_names_clauses_and_evidence_in
     by_fp = {v["fingerprint"]: v for v in report["violations"]}
     for r in got:
         v = by_fp[r["违规指纹"]]
-        assert r["条款"] == v["clause"] and r["说明"] == v["message_zh"] and r["责任单位"] == v["responsible_name"]
+        assert r["依据（设定义务的法律法规）"] == v["clause"] and r["意见稿条款"] == (v["draft"] or None)
+        assert r["说明"] == v["message_zh"] and r["责任单位"] == v["responsible_name"]
         assert "{" not in r["证据"] and '"' not in r["证据"]  # words, never raw JSON
     daily_check = next(r for r in got if r["规则"] == "DAILY-CHECK")
     v = by_fp[daily_check["违规指纹"]]
@@ -90,15 +91,25 @@ def test_the_violation_sheet_reads_in_chinese_with_names_clauses_and_evidence_in
     if inspection is not None:
         assert "检验结论：" in inspection["证据"] and "pass" not in inspection["证据"] and "fail" not in inspection["证据"]
     # the firm's name beside its id, and its points on the violations that deduct
-    points = {i["fingerprint"]: i["points"] for f in report["credit"] for i in f["items"]}
+    points = {i["fingerprint"]: i["points"] for f in report["credit"] for i in [*f["items"], *f["provisional_items"]]}
     deducting = [r for r in got if r["违规指纹"] in points]
     assert deducting and all(r["信用扣分"] == points[r["违规指纹"]] for r in deducting)
     assert all(r["责任单位"] and r["责任单位代码"] for r in deducting)
+    # R3-6: whether the points count, and why not, in words on the row
+    charged = {i["fingerprint"] for f in report["credit"] for i in f["items"]}
+    provisional = {i["fingerprint"]: i["provisional_zh"] for f in report["credit"] for i in f["provisional_items"]}
+    assert charged and provisional
+    for r in deducting:
+        if r["违规指纹"] in charged:
+            assert r["扣分状态"] == "计入：依法扣分（记入账本为拟扣分，异议期满后为正式扣分）"
+        else:
+            assert r["扣分状态"] == "暂定（不计入合计、不记入账本）：" + "；".join(provisional[r["违规指纹"]])
+    assert all(r["扣分状态"] is None for r in got if r["违规指纹"] not in points)
 
 
 def test_ids_are_stored_as_text_in_full(workbook):
     ws = workbook["违规清单"]
-    cells = [row[7] for row in ws.iter_rows(min_row=2) if row[7].value]
+    cells = [row[8] for row in ws.iter_rows(min_row=2) if row[8].value]
     assert cells and all(c.data_type == "s" and len(c.value) == 16 and c.number_format == "@" for c in cells)
 
 
@@ -109,17 +120,23 @@ def test_the_overview_states_period_ruleset_counts_unjudged_and_rejected(workboo
     assert pairs["规则集摘要"] == report["ruleset"]["digest"]
     assert pairs["改动的参数与规则"] == "无（全部为默认值）"
     assert pairs["违规"] == len(report["violations"])
-    assert pairs["未评判的电梯"] == report["summary"]["unjudged"] == 1
+    # one elevator stopped without a stop record, two entrapments without a call time, one without a cause
+    assert pairs["未评判（电梯、事项、声明起始日前的期间）"] == report["summary"]["unjudged"] == 4
     assert pairs["被拒收的记录（--skip-invalid）"] == 0
     by_rule = {r[0]: r[2] for r in ws.iter_rows(values_only=True) if r[0] in report["summary"]["by_rule"]}
     assert by_rule == {k: v for k, v in report["summary"]["by_rule"].items()}
 
 
-def test_the_unjudged_sheet_gives_each_elevator_with_its_reason(workbook, report):
-    [row] = rows(workbook["未评判"])
-    u = report["unjudged"][0]
-    assert row["类别"] == "未评判的电梯" and row["电梯"] == u["elevator_id"] and row["使用单位"] == u["use_unit_name"]
-    assert row["原因"] == u["reason_zh"] and row["未判断的规则"] == "、".join(u["rules"])
+def test_the_unjudged_sheet_gives_each_elevator_and_case_with_its_reason(workbook, report):
+    got = rows(workbook["未评判"])
+    assert len(got) == len(report["unjudged"]) == 4
+    for row, u in zip(got, report["unjudged"]):
+        assert row["电梯"] == u["elevator_id"] and row["使用单位"] == u["use_unit_name"]
+        assert row["原因"] == u["reason_zh"] and row["未判断的规则"] == "、".join(u["rules"])
+        assert row["类别"] == ("未评判的事项" if u["subject"] else "未评判的电梯")
+        assert row["主体"] == u["subject"] and row["未判断的日期"] is None
+    assert [row["类别"] for row in got].count("未评判的电梯") == 1
+    assert {row["原因"].split("：")[0] for row in got if row["类别"] == "未评判的事项"} == {"未记录通知救援时间", "困人原因未记录"}
 
 
 def test_the_credit_sheet_has_the_placeholder_notice_on_top_and_names(workbook, report):
@@ -164,7 +181,8 @@ def test_english_stays_available(sample, tmp_path):
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["Overview", "Violations", "Pending", "Unjudged", "Credit", "Parameters"]
     got = rows(wb["Violations"])
-    assert [c.value for c in wb["Violations"][1]][:5] == ["Severity", "Rule", "Title", "Clause", "Responsible party"]
+    assert [c.value for c in wb["Violations"][1]][:6] == ["Severity", "Rule", "Title", "Source (the law laying the duty)",
+                                                          "Draft sections", "Responsible party"]
     assert {r["Severity"] for r in got} <= {"serious", "major", "general", "notice"}
     assert any(r["Evidence"].startswith("month: ") for r in got)
 
@@ -177,7 +195,7 @@ def test_text_that_looks_like_a_formula_is_stored_as_text(tmp_path):
     for target in (out, csv):
         assert run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "-o", target).exit_code == 1
     ws = openpyxl.load_workbook(out)["违规清单"]
-    cell = ws["F2"]
+    cell = ws["G2"]
     assert cell.value == '=HYPERLINK("http://x","点我")' and cell.data_type == "s"
     text = csv.read_text(encoding="utf-8-sig")
     assert "'=HYPERLINK" in text and ",=HYPERLINK" not in text
@@ -455,7 +473,12 @@ def test_fund_check_never_says_holds_beside_a_failure(sample):
         assert (c["failure_zh"] is not None) == (c["holds"] is False)
         assert c["status"] == {True: "holds", False: "fails", None: "not_judged"}[c["holds"]]
     table = run("fund-check", sample, "ZJ0000000", columns=80).stdout
-    assert "不满足：没有有效的评估报告（未填写或不存在）" in table and "未判断：它依赖的 report_exists 未满足" in table
+    assert [c["status_zh"] for c in verdict["prerequisites"]] == [
+        "不满足", "未判断：须先满足“申请写明了存在的评估报告”", "未判断：须先满足“申请写明了存在的评估报告”",
+        "未判断：须先满足“申请时评估报告已完成”", "未判断：须先满足“申请写明了存在的评估报告”"]
+    assert all(len(line) <= 80 for line in table.splitlines())
+    wide = run("fund-check", sample, "ZJ0000000", columns=160).stdout
+    assert "不满足：没有有效的评估报告（未填写或不存在）" in wide and "未判断：须先满足“申请写明了存在的评估报告”" in wide
 
 
 def test_sample_writes_the_workbook_it_names(tmp_path):

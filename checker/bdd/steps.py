@@ -24,6 +24,14 @@ Steps only write records into a submission folder and call `run_check`, the same
   那么 待到期义务有 N 项          那么 规则 "X" 的待到期义务有 N 项
   那么 单位 "ORG" 被扣 N 分      那么 单位 "ORG" 不扣分
   那么 单位 "ORG" 因规则 "X" 被扣分 (some points, from the schedule in force)      那么 单位 "ORG" 不因规则 "X" 扣分
+  Revision 3:
+  假如 声明 "维保记录" 自 "2024-03-01" 起的记录齐全     (submission.yaml: the history the submission holds)
+  假如 参数 "defect.repair_within_days" 自 "2024-03-01" 起由 "宁市监规〔2024〕1号" 采纳为 3
+  并且 该违规的依据包含 "第四十五条"     并且 该违规的依据日为 "2024-03-01"
+  并且 该违规的扣分计入      并且 该违规的扣分暂定，原因包含 "defect.repair_within_days"
+  那么 单位 "ORG" 因规则 "X" 被暂定扣分
+  那么 规则 "X" 对 "K1" 未评判，原因为 "未记录通知救援时间"   (a case the rule could not judge)
+  那么 "E1" 的规则 "DAILY-CHECK" 从 "A" 至 "B" 未评判，原因为 "声明起始日前未提交记录"
 
 An unknown step is answered with the nearest sentences of VOCABULARY below (one example each).
 """
@@ -62,6 +70,7 @@ ALIASES = {
     "预诊筛查": "screenings", "筛查记录": "screenings", "全面评估": "assessments", "评估报告": "assessments",
     "隐患": "hazards", "困人故障": "entrapments", "报警测试": "alarm_tests", "应急演练": "drills",
     "应急预案": "emergency_plans", "维修资金申请": "fund_applications", "停用记录": "stop_periods",
+    "整治项目": "works", "更新改造修理项目": "works",
 }
 DEFAULTS = {
     "maintenance": {"maintenance_unit_id": "维保C", "kind": "half_month"},
@@ -100,6 +109,15 @@ VOCABULARY = [  # (keyword, sentence): one example of every sentence, as a draft
     ("那么", '单位 "物业A" 不扣分'),
     ("那么", '单位 "物业A" 因规则 "DAILY-CHECK" 被扣分'),
     ("那么", '单位 "物业A" 不因规则 "DAILY-CHECK" 扣分'),
+    ("假如", '声明 "维保记录" 自 "2024-03-01" 起的记录齐全'),
+    ("假如", '参数 "defect.repair_within_days" 自 "2024-03-01" 起由 "宁市监规〔2024〕1号" 采纳为 3'),
+    ("并且", '该违规的依据包含 "第四十五条"'),
+    ("并且", '该违规的依据日为 "2024-03-01"'),
+    ("并且", "该违规的扣分计入"),
+    ("并且", '该违规的扣分暂定，原因包含 "defect.repair_within_days"'),
+    ("那么", '单位 "物业A" 因规则 "DEFECT-REPAIR" 被暂定扣分'),
+    ("那么", '规则 "RESCUE-ARRIVAL" 对 "K1" 未评判，原因为 "未记录通知救援时间"'),
+    ("那么", '"E1" 的规则 "DAILY-CHECK" 从 "2024-01-01" 至 "2024-02-29" 未评判，原因为 "声明起始日前未提交记录"'),
 ]
 
 
@@ -133,6 +151,7 @@ class World:
         self.tables: dict[str, list[dict]] = {"organizations": list(DEFAULT_ORGANIZATIONS)}
         self.absent: set[str] = set()
         self.params: dict[str, object] = {}
+        self.declared: dict[str, str] = {}     # submission.yaml records_from
         self.report: dict | None = None
         self.error: LiftcheckError | None = None
         self.violation: dict | None = None
@@ -163,6 +182,9 @@ class World:
                 writer = csv.DictWriter(fh, fieldnames=columns or [record_types()[kind].field_names[0]])
                 writer.writeheader()
                 writer.writerows(rows)
+        if self.declared:
+            (folder / "submission.yaml").write_text(
+                "records_from:\n" + "".join(f"  {k}: {v}\n" for k, v in self.declared.items()), encoding="utf-8")
         return folder
 
 
@@ -432,7 +454,9 @@ def then_message_lacks(world: World, text: str):
 
 
 def _unjudged(world: World) -> dict[str, dict]:
-    return {u["elevator_id"]: u for u in _report(world)["unjudged"]}
+    """Whole elevators the day-by-day rules could not judge (not a case or a span of one)."""
+    return {u["elevator_id"]: u for u in _report(world)["unjudged"]
+            if u.get("subject") is None and u.get("span_from") is None}
 
 
 @then(parsers.parse('电梯 "{elevator}" 未评判'))
@@ -508,3 +532,92 @@ def then_no_points_for(world: World, org: str, rule: str, request):
         shown = "；".join(f"{i['period_key']} {i['points']}分" for i in items)
         raise AssertionError(f"单位 {org}：期望不因 {rule} 扣分，实际：{shown}")
     _judged(world, rule, request)
+
+
+# ---- Revision 3: the declared history, adopted interpretations, sources, credit, unjudged cases ----
+
+@given(parsers.re(r'声明 "(?P<kind>[^"]+)" 自 "(?P<day>[^"]+)" 起的记录齐全'))
+def given_declared(world: World, kind: str, day: str):
+    world.declared[_record_type(kind)] = day
+
+
+@given(parsers.re(r'参数 "(?P<name>[^"]+)" 自 "(?P<day>[^"]+)" 起由 "(?P<number>[^"]+)" 采纳为 (?P<value>\S+)'))
+def given_adopted(world: World, name: str, day: str, number: str, value: str):
+    """An interpretation adopted by a document (R3-6): the shipped value until `day`, the adopted one from it."""
+    shipped = load_parameters()[name]
+    first = shipped.values[0][0].isoformat()
+    values = {first: shipped.values[0][1]} if day > first else {}
+    values[day] = {"value": _parameter_value(value),
+                   "adopted_by": {"document": "（场景中的采纳文件）", "number": number, "date": day}}
+    world.params[name] = values
+
+
+@then(parsers.parse('该违规的依据包含 "{text}"'))
+def then_source_has(world: World, text: str):
+    got = _current(world)["clause"]
+    if text not in got:
+        raise AssertionError(f"依据：期望包含「{text}」，实际「{got}」")
+
+
+@then(parsers.parse('该违规的依据日为 "{day}"'))
+def then_identity_day(world: World, day: str):
+    got = _current(world)["identity_day"]
+    if got != day:
+        raise AssertionError(f"依据日（违规的身份日）：期望 {day}，实际 {got}")
+
+
+def _deduction(world: World) -> dict | None:
+    fingerprint = _current(world)["fingerprint"]
+    return next((i for f in _report(world)["credit"] for i in [*f["items"], *f["provisional_items"]]
+                 if i["fingerprint"] == fingerprint), None)
+
+
+@then("该违规的扣分计入")
+def then_charged(world: World):
+    item = _deduction(world)
+    if item is None or item["status"] != "charged":
+        shown = "没有扣分项" if item is None else "暂定：" + "；".join(item["provisional_zh"])
+        raise AssertionError(f"期望这条违规的扣分计入（依法扣分），实际{shown}")
+
+
+@then(parsers.parse('该违规的扣分暂定，原因包含 "{text}"'))
+def then_provisional(world: World, text: str):
+    item = _deduction(world)
+    if item is None or item["status"] != "provisional":
+        raise AssertionError(f"期望这条违规的扣分暂定，实际{'没有扣分项' if item is None else '计入'}")
+    reasons = "；".join(item["provisional_zh"])
+    if text not in reasons:
+        raise AssertionError(f"暂定的原因中没有「{text}」：{reasons}")
+
+
+@then(parsers.parse('单位 "{org}" 因规则 "{rule}" 被暂定扣分'))
+def then_provisional_for(world: World, org: str, rule: str):
+    firm = next((f for f in _report(world)["credit"] if f["org_id"] == org), None)
+    if not [i for i in (firm or {}).get("provisional_items", []) if i["rule_id"] == rule]:
+        raise AssertionError(f"单位 {org}：期望因 {rule} 被暂定扣分，实际没有这一暂定扣分项")
+
+
+def _unjudged_cases(world: World, rule: str) -> list[dict]:
+    _of(world, rule)
+    return [u for u in _report(world)["unjudged"] if rule in u["rules"]]
+
+
+@then(parsers.re(r'规则 "(?P<rule>[^"]+)" 对 "(?P<key>[^"]+)" 未评判，原因为 "(?P<reason>[^"]+)"'))
+def then_case_unjudged(world: World, rule: str, key: str, reason: str):
+    cases = _unjudged_cases(world, rule)
+    match = [u for u in cases if key in (u.get("subject"), u.get("period_key")) and u["reason_zh"].startswith(reason)]
+    if not match:
+        shown = "；".join(f"{u.get('subject')} {u.get('period_key')}：{u['reason_zh']}" for u in cases) or "（没有）"
+        raise AssertionError(f"规则 {rule}：期望 {key} 未评判（{reason}），实际未评判的：{shown}")
+
+
+@then(parsers.re(r'"(?P<who>[^"]+)" 的规则 "(?P<rule>[^"]+)" 从 "(?P<first>[^"]+)" 至 "(?P<last>[^"]+)" 未评判，'
+                 r'原因为 "(?P<reason>[^"]+)"'))
+def then_span_unjudged(world: World, who: str, rule: str, first: str, last: str, reason: str):
+    cases = _unjudged_cases(world, rule)
+    match = [u for u in cases if who in (u["elevator_id"], u["use_unit_id"]) and u.get("span_from") == first
+             and u.get("span_to") == last and u["reason_zh"].startswith(reason)]
+    if not match:
+        shown = "；".join(f"{u['elevator_id'] or u['use_unit_id']} {u.get('span_from')}–{u.get('span_to')}：{u['reason_zh']}"
+                         for u in cases) or "（没有）"
+        raise AssertionError(f"规则 {rule}：期望 {who} 从 {first} 至 {last} 未评判（{reason}），实际：{shown}")
