@@ -717,7 +717,8 @@ def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: st
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "html"]), default="table", show_default=True,
               help="终端表格、JSON、Excel 工作簿或网页（后三者可写文件）。A table, JSON, a workbook or a page.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="json/xlsx/html：比较结果写入此文件。json/xlsx/html: write the comparison here.")
+              help="比较结果写入此文件（.xlsx、.html 或 .json；不给 --format 时按后缀）。"
+                   "Write the comparison here (.xlsx, .html or .json; the suffix names the format unless --format does).")
 @click.option("--skip-invalid", is_flag=True, help="只评判有效的记录。Judge the valid records only.")
 @FORCE
 @_friendly
@@ -735,9 +736,11 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
     suffixes = {"xlsx": (".xlsx",), "html": (".html", ".htm"), "json": (".json",)}
     if fmt in ("xlsx", "html") and output is None:
         raise click.UsageError(f"--format {fmt} 需要 -o 文件{suffixes[fmt][0]} / --format {fmt} needs -o FILE{suffixes[fmt][0]}")
-    if output is not None and fmt == "table":
-        raise click.UsageError("表格打印在终端；要写文件请用 --format json|xlsx|html -o 文件 / "
-                               "the table prints to the terminal; to write a file use --format json|xlsx|html -o FILE")
+    if output is not None and fmt == "table":   # -o 比较.xlsx: the file's suffix names the format, as for check
+        fmt = next((f for f, ends in suffixes.items() if output.suffix.lower() in ends), "")
+        if not fmt:
+            raise click.UsageError(f"{output.name}：比较结果可写入 .xlsx、.html 或 .json 文件（或用 --format 指定）/ "
+                                   f"{output.name}: the comparison goes to an .xlsx, .html or .json file (or give --format)")
     if output is not None and output.suffix.lower() not in suffixes[fmt]:
         raise LiftcheckError(f"{output.name}：--format {fmt} 的输出文件应以 {' 或 '.join(suffixes[fmt])} 结尾",
                              f"{output.name}: the output of --format {fmt} must end in {' or '.join(suffixes[fmt])}")

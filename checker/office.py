@@ -54,10 +54,14 @@ class Table:
         return self.frame.select([pl.col(c.key).alias(c.header(lang)) for c in self.columns])
 
 
-def _frame(rows: list[dict], columns: list[Column]) -> pl.DataFrame:
+def frame(rows: list[dict], columns: list[Column]) -> pl.DataFrame:
+    """Rows (dicts) as a Table's frame: numbers as numbers, everything else as text."""
     dtypes = {"number": pl.Float64}
     schema = {c.key: dtypes.get(c.kind, pl.String) for c in columns}
     return pl.DataFrame([{c.key: r.get(c.key) for c in columns} for r in rows], schema=schema, orient="row")
+
+
+_frame = frame
 
 
 # ---- CSV -------------------------------------------------------------------------------
@@ -130,7 +134,9 @@ PENDING_COLUMNS = [
 
 
 def pending_table(report: dict, lang: str = "zh") -> Table:
-    rows = [p | {"message": p["message_zh"] if lang == "zh" else p["message_en"]} for p in report["pending"]]
+    titles = labels.rule_titles(report, lang)
+    rows = [p | {"title": titles.get(p["rule_id"], p.get("title")),
+                 "message": p["message_zh"] if lang == "zh" else p["message_en"]} for p in report["pending"]]
     return Table(PENDING_COLUMNS, _frame(rows, PENDING_COLUMNS))
 
 
@@ -140,10 +146,7 @@ UNJUDGED_COLUMNS = [
     _h("未判断的规则", "Rules not judged", "rules"), _h("文件", "File", "file"), _h("行", "Row", "row", "number"),
     _h("字段", "Field", "field", "id"), _h("值", "Value", "value"), _h("原因", "Reason", "reason", "long"),
 ]
-_UNJUDGED_KINDS = {"unjudged": ("未评判的电梯", "elevator not judged"),
-                   "rejected_elevator": ("电梯记录被拒收", "elevator rejected"),
-                   "incomplete": ("有记录被拒收的电梯", "elevator with rejected records"),
-                   "rejected": ("被拒收的记录", "rejected record")}
+_UNJUDGED_KINDS = labels.UNJUDGED_KINDS
 
 
 def unjudged_table(report: dict, lang: str = "zh") -> Table:
@@ -166,7 +169,7 @@ FIRM_COLUMNS = [
     _h("排名", "Rank", "rank", "number"), _h("物业服务企业", "Firm", "name"),
     _h("统一社会信用代码", "Org id", "org_id", "id"), _h("扣分", "Points", "points", "number"),
     _h("按年度", "By year", "by_year"), _h("封顶前扣分", "Points before the cap", "uncapped_points", "number"),
-    _h("已撤销", "Revoked points", "revoked_points", "number"), _h("扣分项数", "Items", "items", "number"),
+    _h("已撤销（分）", "Revoked points", "revoked_points", "number"), _h("扣分项数", "Items", "items", "number"),
     _h("列入失信名录", "Dishonest register", "dishonest_register"),
 ]
 
@@ -199,7 +202,8 @@ def credit_items_table(firms: list[dict], lang: str = "zh") -> Table:
             rev = i.get("revoked") or {}
             rows.append(i | {"org_name": i.get("org_name") or f["name"], "firm_points": f["points"],
                              "severity": labels.severity(i["severity"], lang), "revoked_reason": rev.get("reason"),
-                             "revoked_by": rev.get("by"), "revoked_at": rev.get("at")})
+                             "revoked_by": rev.get("by"), "revoked_at": labels.local_time(rev.get("at"), lang) or None,
+                             "recorded_at": labels.local_time(i.get("recorded_at"), lang) or None})
     return Table(CREDIT_ITEM_COLUMNS, _frame(rows, CREDIT_ITEM_COLUMNS))
 
 
@@ -213,7 +217,7 @@ PROBLEM_COLUMNS = [
 def problems_table(problems: pl.DataFrame, lang: str = "zh") -> Table:
     """validate's problem list: vectorised, as a submission may hold a great many problems."""
     types = record_types()
-    kinds = {"error": ("错误", "error"), "warning": ("提醒", "warning")}
+    kinds = labels.PROBLEM_LEVELS
     i = 0 if lang == "zh" else 1
     frame = problems.select(
         pl.col("severity").replace_strict({k: v[i] for k, v in kinds.items()}, default=pl.col("severity")),
@@ -436,7 +440,10 @@ def _overview(book: _Book, report: dict, lang: str) -> None:
     row = book.small_table(ws, row + 1, [_t(lang, "级别", "Severity"), _t(lang, "违规", "Violations")],
                            [[labels.severity(k, lang), n] for k, n in s["by_severity"].items()])
     ws.write_string(row, 0, _t(lang, "按规则", "By rule"), book.bold)
-    rule_rows = [[r["rule_id"], r["title"] if r["evaluated"] else f"{r['title']}（{r['reason_zh'] if lang == 'zh' else r['reason_en']}）",
+    titles = labels.rule_titles(report, lang)
+    rule_rows = [[r["rule_id"], titles.get(r["rule_id"], r["title"]) if r["evaluated"] else
+                  _t(lang, f"{r['title']}（未评判：{r['reason_zh']}）",
+                     f"{titles.get(r['rule_id'], r['title'])} (not evaluated: {r['reason_en']})"),
                   r["violations"] if r["evaluated"] else None, r["pending"] if r["evaluated"] else None]
                  for r in report["rules"]]
     row = book.small_table(ws, row + 1, [_t(lang, "规则", "Rule"), _t(lang, "名称", "Title"), _t(lang, "违规", "Violations"),
@@ -492,6 +499,16 @@ def write_table_workbook(table: Table, path: Path, sheet: str, lang: str = "zh",
             ws.write_string(0, 0, title, book.title)
             first = 2
         book.table(ws, table, lang, first_row=first)
+    finally:
+        book.close()
+
+
+def write_workbook(sheets: dict[str, Table], path: Path, lang: str = "zh") -> None:
+    """Named Tables, a sheet each, every one with a frozen header and a filter (compare's workbook)."""
+    book = _Book(path)
+    try:
+        for name, table in sheets.items():
+            book.table(book.wb.add_worksheet(name), table, lang)
     finally:
         book.close()
 
