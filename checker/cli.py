@@ -295,7 +295,19 @@ CSV_ENCODING = click.option("--csv-encoding", type=click.Choice(["utf-8-bom", "u
 FORCE = click.option("--force", is_flag=True,
                      help="覆盖已存在的输出文件（输入文件永远不会被覆盖，加 --force 也不行）。"
                           "Overwrite an existing output file (never an input: those are refused even with --force).")
-PARAMS = click.option("--params", "params_file", type=click.Path(path_type=Path),
+def _params_file(ctx, param, value: Path | None) -> Path | None:
+    """A --params file's slips a drafter makes (a full-width colon, a misspelt name) are said before
+    anything is read, with "您是不是要找 …" (checker/hints.py)."""
+    from checker.hints import check_params_file
+
+    try:
+        check_params_file(value)
+    except LiftcheckError as exc:
+        raise click.BadParameter(f"{exc.zh} / {exc.en}", ctx, param) from None
+    return value
+
+
+PARAMS = click.option("--params", "params_file", type=click.Path(path_type=Path), callback=_params_file,
                       help="参数覆盖文件（YAML：参数名 → 取值）。YAML overrides: dotted parameter name → value.")
 
 
@@ -704,11 +716,11 @@ def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: st
 @click.option("--from", "start", type=DATE, required=True,
               help="检查期间的第一天（含）。First day of the period (included).")
 @click.option("--to", "end", type=DATE, required=True, help="检查期间的最后一天（含）。Last day of the period (included).")
-@click.option("--proposal-params", type=click.Path(path_type=Path),
+@click.option("--proposal-params", type=click.Path(path_type=Path), callback=_params_file,
               help="提议方案的参数取值（YAML）。The proposal's parameter values (YAML).")
 @click.option("--proposal-rules", type=click.Path(path_type=Path),
               help="提议方案的规则文件，叠加在基准之上。The proposal's rule files, laid over the base.")
-@click.option("--params", "params_file", type=click.Path(path_type=Path),
+@click.option("--params", "params_file", type=click.Path(path_type=Path), callback=_params_file,
               help="基准的参数（默认为发布的参数）。The base's parameters (default: shipped).")
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
               help="基准的规则覆盖文件夹（默认无）。The base's rule overlay (default: none).")
