@@ -157,26 +157,34 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` display columns (a Chinese character takes two), broken as Chinese
+    is typeset and never inside a word, an option or a file name (checker/terminal.py)."""
+    from checker.terminal import wrap
+
+    return [line.plain for line in wrap(text, width)]
+
+
+def _unfold(paragraph: str) -> str:
+    """A docstring paragraph as one line: lines joined by a space, or by nothing between Chinese."""
+    out = ""
+    for line in (x.strip() for x in paragraph.splitlines()):
+        if out and line and not (_display_width(out[-1]) == 2 and _display_width(line[0]) == 2):
+            out += " "
+        out += line
+    return out
+
+
 def _two_paragraphs(text: str, width: int) -> str:
-    """"中文说明。English help." as Chinese lines wrapped by display width (click counts a Chinese
-    character as one column; it takes two), then English lines."""
-    import re
-
+    """"中文说明。English help." as Chinese lines, then English lines, each wrapped by display width
+    (click counts a Chinese character as one column; it takes two) and never inside a word."""
     cjk = [i for i, ch in enumerate(text) if _display_width(ch) == 2]
-    if not cjk or cjk[-1] == len(text) - 1:
-        return text
-    zh, en = text[: cjk[-1] + 1], text[cjk[-1] + 1:].strip()
-    lines, line = [], ""
-    for token in re.findall(r"[\x21-\x7e]+|\s+|.", zh):
-        if line and _display_width(line + token) > width:
-            lines.append(line.rstrip())
-            line = token.lstrip()
-        else:
-            line += token
-    lines.append(line.rstrip())
-    import textwrap
-
-    return "\b\n" + "\n".join(lines + textwrap.wrap(en, width))
+    if cjk and cjk[-1] != len(text) - 1:
+        zh, en = text[: cjk[-1] + 1], text[cjk[-1] + 1:].strip()
+        lines = _wrap(zh, width) + _wrap(en, width)
+    else:
+        lines = _wrap(text, width)
+    return "\b\n" + "\n".join(lines)
 
 
 class LiftcheckCommand(click.Command):
@@ -196,6 +204,23 @@ class LiftcheckCommand(click.Command):
         self.format_help_text(ctx, formatter)
         self.format_options(ctx, formatter)
         self.format_epilog(ctx, formatter)
+
+    def format_help_text(self, ctx, formatter):
+        """The docstring, each paragraph wrapped by display width: no line wider than the terminal."""
+        import inspect
+        import re
+
+        text = inspect.cleandoc(self.help or "").partition("\f")[0]
+        if not text:
+            return
+        formatter.write_paragraph()
+        width = max(formatter.width - formatter.current_indent - 2, 20)
+        with formatter.indentation():
+            for number, paragraph in enumerate(re.split(r"\n\s*\n", text)):
+                if number:
+                    formatter.write_paragraph()
+                for line in _wrap(_unfold(paragraph), width):
+                    formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
 
     def format_options(self, ctx, formatter):
         """Arguments, then options, each help in Chinese then English."""
@@ -317,6 +342,7 @@ def main():
     """liftcheck：南京老旧住宅电梯安全评估及整治意见的规则即代码检查工具。
 
     Rules-as-code compliance checker for old residential elevators in Nanjing.
+
     退出状态 Exit status: 0 无违规 clean · 1 有违规 violations · 2 无法评判 could not judge.
     """
 
@@ -959,6 +985,30 @@ class _DefaultCommandGroup(LiftcheckGroup):
         return super().resolve_command(ctx, args)
 
 
+def _refuse_non_ledger(target: str) -> None:
+    """A file given as a ledger that is not one (a JSON report, a workbook) is said so in words,
+    before the database driver answers in English ("file is not a database")."""
+    if "://" in target:
+        return
+    path = Path(target)
+    if not path.is_file() or path.stat().st_size == 0:
+        return   # absent, a folder, or empty: the ledger's own checks answer those
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head == b"SQLite format 3\x00":
+        return
+    from checker.text import visible
+
+    shown = visible(target)
+    kind_zh, kind_en = (" JSON 文件（例如 check --format json 写下的报告）", "a JSON file (such as a report of check --format json)") \
+        if head.lstrip()[:1] in (b"{", b"[") else (" Excel 工作簿", "an Excel workbook") if head[:2] == b"PK" \
+        else ("别的文件", "some other file")
+    raise LiftcheckError(f"{shown} 不是信用扣分账本：它是{kind_zh}，不是 SQLite 数据库。账本是 liftcheck check … --ledger "
+                         "账本.sqlite 写下的 SQLite 文件，或 postgresql:// 地址",
+                         f"{shown} is not a credit ledger: it is {kind_en}, not a SQLite database. A ledger is the "
+                         "SQLite file liftcheck check … --ledger LEDGER.sqlite writes, or a postgresql:// URL")
+
+
 @main.group(cls=_DefaultCommandGroup)
 def credit():
     """信用扣分账本：liftcheck credit 账本、liftcheck credit revoke 账本 指纹。
@@ -998,6 +1048,7 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
             check_table_path(output)
         check_output(output, [_ledger_file(target), credit_file], force)
     schedule = load_schedule(credit_file)
+    _refuse_non_ledger(target)
     with open_ledger(target, must_exist=True, read_only=True) as ledger:
         rows = ledger.deductions(year, org_id)
         in_ledger = ledger.deductions() if not rows and (year is not None or org_id is not None) else rows
@@ -1035,12 +1086,14 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
 @credit.command("migrate")
 @argument("target", help=LEDGER)
 @click.option("--data", "data", type=click.Path(path_type=Path),
-              help="提交的数据，用来找出 INSPECTION-VALID 失效的第一天 / the submission, to find each inspection lapse's first day.")
+              help="提交的数据，用来找出每次定期检验失效的第一天（INSPECTION-VALID）。"
+                   "The submission, to find the first day of each inspection lapse (INSPECTION-VALID).")
 @PARAMS
 @_friendly
 def credit_migrate(target: str, data: Path | None, params_file: Path | None):
-    """把旧指纹方案的扣分改为 Revision 2 的违规身份，合并重复扣分，保留全部历史。
-    Re-key a ledger's deductions to Revision 2's breach identity; merge double deductions; keep all history."""
+    """把 liftcheck 0.1 写下的账本改用现行的违规编号：同一违规只扣一次，合并重复扣分，保留全部历史。
+    Re-key a ledger written by liftcheck 0.1 to the current breach identity: one deduction per breach,
+    double deductions merged, every old row kept."""
     from checker.ledger import open_ledger
 
     keys = None
@@ -1048,11 +1101,12 @@ def credit_migrate(target: str, data: Path | None, params_file: Path | None):
         from checker.migrate import inspection_keys
 
         keys = inspection_keys(data, params_file)
+    _refuse_non_ledger(target)
     with open_ledger(target, must_exist=True) as ledger:
         done = ledger.migrate_fingerprints(keys)
-    click.echo(f"账本 {target} 已按 Revision 2 的违规身份重新编号：未变 {done['unchanged']} 项，改键 {done['rekeyed']} 项，"
+    click.echo(f"账本 {target} 已改用现行的违规编号：未变 {done['unchanged']} 项，改编号 {done['rekeyed']} 项，"
                f"合并重复扣分 {done['merged']} 项（{done['merged_points']} 分不再计入）；旧记录保存在 rekeyed 表中。\n"
-               f"ledger {target} re-keyed to Revision 2's breach identity: {done['unchanged']} unchanged, {done['rekeyed']} re-keyed, "
+               f"ledger {target} re-keyed to the current breach identity: {done['unchanged']} unchanged, {done['rekeyed']} re-keyed, "
                f"{done['merged']} double deductions merged ({done['merged_points']} points no longer counted); "
                "the old rows are kept in table rekeyed.")
 
@@ -1067,9 +1121,27 @@ def credit_revoke(target: str, fingerprint: str, reason: str, by: str):
     """撤销一项扣分（申诉），保留记录。Reverse a deduction on appeal; nothing is deleted."""
     from checker.ledger import open_ledger
 
+    _refuse_non_ledger(target)
     with open_ledger(target, must_exist=True) as ledger:
+        _refuse_second_revocation(ledger, fingerprint)
         ledger.revoke(fingerprint, reason, by)
     click.echo(f"已撤销 {fingerprint}（{by}：{reason}）/ revoked {fingerprint} ({by}: {reason})")
+
+
+def _refuse_second_revocation(ledger, fingerprint: str) -> None:
+    """A deduction revoked already is said with when (Beijing time, as every time liftcheck shows),
+    who and why; the ledger refuses it too, in the same transaction as the revocation."""
+    from checker import labels
+
+    with ledger.transaction() as cur:
+        cur.execute(ledger._sql("SELECT revoked_by, revoked_at, reason FROM revocations WHERE fingerprint = %s"),
+                    (fingerprint,))
+        earlier = cur.fetchone()
+    if earlier is not None:
+        by, at, reason = earlier
+        raise LiftcheckError(f"这项扣分已于 {labels.local_time(at)} 由 {by} 撤销（理由：{reason}），不能再次撤销",
+                             f"this deduction was revoked already, at {labels.local_time(at, 'en')} by {by} "
+                             f"(reason: {reason}); it cannot be revoked twice")
 
 
 @main.command()
@@ -1152,9 +1224,11 @@ _DB_HELP = ("门户数据库：SQLite 文件（默认 liftcheck-portal.sqlite）
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口。The port.")
 @_friendly
 def serve(path: Path | None, db: str | None, host: str, port: int):
-    """运行“云小站”门户（业主查询、单位办事、监管统计）。Run the portal.
+    """运行“云小站”门户（业主查询、单位办事、监管统计）。Run the portal (云小站).
 
-    PATH is loaded into an empty database; with no PATH an empty database gets the demo sample.
+    数据库为空时导入 PATH 的提交数据；不给出 PATH 时导入样例数据。已有数据的数据库照常使用，不会被覆盖。
+    An empty database is loaded with the submission PATH, or with the demo sample when no PATH is
+    given; a database that holds data is used as it is.
     """
     from checker.portal import require_portal_dependencies
 

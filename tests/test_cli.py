@@ -227,7 +227,9 @@ def test_ledger_round_trip_through_the_commands(sample, tmp_path):
     table = run("credit", ledger)
     assert table.exit_code == 0 and "默认分值，非官方" in table.output
     r = run("credit", "revoke", ledger, fingerprint, "--reason", "again", "--by", "李四")
-    assert r.exit_code == 2 and "already revoked by 张三" in r.output
+    assert r.exit_code == 2 and "由 张三 撤销（理由：申诉成立），不能再次撤销" in r.output
+    # when, in Beijing time as every time liftcheck shows, never the ledger's UTC stamp
+    assert re.search(r"这项扣分已于 \d{4}-\d\d-\d\d \d\d:\d\d:\d\d（北京时间）", r.output) and "+00:00" not in r.output
     r = run("credit", tmp_path / "typo.sqlite")
     assert r.exit_code == 2 and "ledger not found" in r.output and not (tmp_path / "typo.sqlite").exists()
 
