@@ -134,7 +134,7 @@ def top_firms(report: dict) -> str | None:
     if not firms:
         return None
     notice = "" if report["credit_schedule"]["official"] else "（默认分值，非官方）"
-    return _hbar("chart-top-firms", f"扣分最多的物业服务企业{notice}\nFirms with most points",
+    return _hbar("chart-top-firms", f"扣分最多的物业服务企业 Firms with most points\n{notice}".strip(),
                  [f"{_short(f['name'] or '', 12)}\n{f['org_id']}".strip() for f in firms], [f["points"] for f in firms])
 
 

@@ -1178,7 +1178,8 @@ def coverage(fmt: str, features_dir: Path | None):
         click.echo(markdown(cov), nl=False)
     else:
         from rich.console import Console
-        from rich.table import Table
+
+        from checker.terminal import Table, say
 
         console = Console()
         table = Table(title="条款覆盖：意见稿逐句 Clause coverage, sentence by sentence")
@@ -1196,15 +1197,15 @@ def coverage(fmt: str, features_dir: Path | None):
             table.add_row(str(c["n"]), c["section"], c["text"], how)
         console.print(table)
         for x in cov["presupposed_law"]:
-            console.print(f"{x['rule_id']} 依据 {x['source']}：“{x['text']}”——{x['presupposed']}")
+            say(console, f"{x['rule_id']} 依据 {x['source']}：“{x['text']}”——{x['presupposed']}")
         s = cov["summary"]
-        console.print(f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['not_encoded']} 句未编码（附原因）。"
-                      f" {s['sentences']} sentences: {s['encoded']} encoded, {s['not_encoded']} not encoded (with reasons).")
+        say(console, f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['not_encoded']} 句未编码（附原因）。"
+                     f" {s['sentences']} sentences: {s['encoded']} encoded, {s['not_encoded']} not encoded (with reasons).")
         for p in cov["problems"]:
-            click.echo(f"问题 problem: {p}")
+            say(console, f"问题 problem: {p}")
         if not cov["problems"]:
-            click.echo("没有问题：每一句都有交代，每条规则的引文都在意见稿中，每条规则都有场景 / "
-                       "no problems: every sentence accounted for, every quote in the draft, every rule has scenarios")
+            say(console, "没有问题：每一句都有交代，每条规则的引文都在意见稿中，每条规则都有场景 / "
+                         "no problems: every sentence accounted for, every quote in the draft, every rule has scenarios")
     sys.exit(EXIT_VIOLATIONS if cov["problems"] else EXIT_OK)
 
 
@@ -1254,8 +1255,9 @@ def users():
 
 @users.command("add")
 @argument("name", help="账号名。The account's name.")
-@click.option("--role", type=click.Choice(_ROLES), required=True,
-              help="角色：使用单位、维保单位、检验机构、市场监管、区政府、房产部门。The account's role.")
+@click.option("--role", type=click.Choice(_ROLES), required=True, metavar="ROLE",
+              help="角色：use_unit 使用单位、maintenance_unit 维保单位、inspection_agency 检验机构、market_regulator "
+                   "市场监管、district_government 区政府、housing_department 房产部门。The account's role, one of these.")
 @click.option("--org", "org_id",
               help="单位的统一社会信用代码（使用单位、维保单位必填）。The organisation's id (use_unit, maintenance_unit; "
                    "optional for inspection_agency).")

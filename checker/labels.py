@@ -117,12 +117,17 @@ _EVIDENCE_ENUMS = {"latest_conclusion": ("inspections", "conclusion"), "conclusi
 
 # List parameters whose items are codes of a record field: shown by their names.
 _PARAMETER_ENUMS = {"assessment.workgroup_conclusions": ("assessments", "conclusion")}
+# The choices of enum parameters (rules/params.yaml `choices`), as people read them.
+# (Their codes stay what a --params file is written with, so they are not among `codes()`.)
+PARAMETER_CHOICES = {"inclusive": ("含本数（“以上”）", "inclusive"), "exclusive": ("不含本数（“超过”）", "exclusive")}
 
 
 def parameter_value(name: str, value: Any, lang: str = "zh") -> str:
-    """A parameter's value as people read it: 3, 是, 维修、大修、改造、更新."""
+    """A parameter's value as people read it: 3, 是, 维修、大修、改造、更新, 含当日."""
     if name in _PARAMETER_ENUMS and isinstance(value, list):
         return value_text([enum(*_PARAMETER_ENUMS[name], v, lang) for v in value], lang)
+    if isinstance(value, str) and value in PARAMETER_CHOICES:
+        return PARAMETER_CHOICES[value][0 if lang == "zh" else 1]
     return value_text(value, lang)
 
 

@@ -143,7 +143,7 @@ def pending_table(report: dict, lang: str = "zh") -> Table:
 UNJUDGED_COLUMNS = [
     _h("类别", "Kind", "kind"), _h("电梯", "Elevator", "elevator_id", "id"), _h("使用单位", "Use unit", "use_unit_name"),
     _h("使用单位代码", "Use unit id", "use_unit_id", "id"), _h("所在区", "District", "district"),
-    _h("未判断的规则", "Rules not judged", "rules"), _h("文件", "File", "file"), _h("行", "Row", "row", "number"),
+    _h("未判断的规则", "Rules not judged", "rules", "long"), _h("文件", "File", "file"), _h("行", "Row", "row", "number"),
     _h("字段", "Field", "field", "id"), _h("值", "Value", "value"), _h("原因", "Reason", "reason", "long"),
 ]
 _UNJUDGED_KINDS = labels.UNJUDGED_KINDS
@@ -153,13 +153,17 @@ def unjudged_table(report: dict, lang: str = "zh") -> Table:
     """Elevators not judged (and why), elevators touched by --skip-invalid, every rejected record."""
     i = 0 if lang == "zh" else 1
     sep = "、" if lang == "zh" else ", "
-    rows = [u | {"kind": _UNJUDGED_KINDS["unjudged"][i], "rules": sep.join(u["rules"]),
+    titles = labels.rule_titles(report, lang)
+    rows = [u | {"kind": _UNJUDGED_KINDS["unjudged"][i],
+                 "rules": sep.join(labels.rule_with_title(r, lang, titles=titles) for r in u["rules"]),
                  "reason": u["reason_zh"] if lang == "zh" else u["reason_en"]} for u in report.get("unjudged", [])]
     rows += [e | {"kind": _UNJUDGED_KINDS["rejected_elevator" if e["elevator_rejected"] else "incomplete"][i],
                   "rules": "全部规则" if e["elevator_rejected"] and lang == "zh" else "every rule" if e["elevator_rejected"] else "",
                   "reason": e["reason_zh"] if lang == "zh" else e["reason_en"]}
              for e in report.get("rejected_elevators", [])]
-    rows += [{"kind": _UNJUDGED_KINDS["rejected"][i], "file": p["file"], "row": p["row"], "field": p["field"],
+    fields = {f"{rt.name}.{f.name}": f"{f.label.split('（')[0]}（{f.name}）" for rt in record_types().values() for f in rt.fields}
+    rows += [{"kind": _UNJUDGED_KINDS["rejected"][i], "file": p["file"], "row": p["row"],
+              "field": fields.get(f"{p.get('record_type')}.{p['field']}", p["field"]) if lang == "zh" else p["field"],
               "value": p["value"], "reason": p["message_zh"] if lang == "zh" else p["message_en"]}
              for p in report.get("rejected", [])]
     return Table(UNJUDGED_COLUMNS, _frame(rows, UNJUDGED_COLUMNS))
@@ -186,6 +190,7 @@ def firms_table(firms: list[dict], lang: str = "zh") -> Table:
 CREDIT_ITEM_COLUMNS = [
     _h("物业服务企业", "Firm", "org_name"), _h("统一社会信用代码", "Org id", "org_id", "id"),
     _h("企业扣分合计", "Firm's points", "firm_points", "number"), _h("规则", "Rule", "rule_id", "id"),
+    _h("规则名称", "Title", "title"),
     _h("主体", "Subject", "subject", "id"), _h("期间", "Period key", "period_key", "id"),
     _h("扣分", "Points", "points", "number"), _h("条款", "Clause", "clause"), _h("级别", "Severity", "severity"),
     _h("年度", "Year", "year", "number"), _h("记录时间", "Recorded at", "recorded_at", "id"),
@@ -197,10 +202,12 @@ CREDIT_ITEM_COLUMNS = [
 def credit_items_table(firms: list[dict], lang: str = "zh") -> Table:
     """Every deduction with its firm's name (the name stored at the sweep, or the firm's latest)."""
     rows = []
+    titles = labels.rule_titles(None, lang)   # the ledger keeps ids: the titles come from the rule files
     for f in firms:
         for i in f["items"]:
             rev = i.get("revoked") or {}
             rows.append(i | {"org_name": i.get("org_name") or f["name"], "firm_points": f["points"],
+                             "title": titles.get(i["rule_id"]),
                              "severity": labels.severity(i["severity"], lang), "revoked_reason": rev.get("reason"),
                              "revoked_by": rev.get("by"), "revoked_at": labels.local_time(rev.get("at"), lang) or None,
                              "recorded_at": labels.local_time(i.get("recorded_at"), lang) or None})
@@ -214,6 +221,14 @@ PROBLEM_COLUMNS = [
 ]
 
 
+def field_label(record_type: pl.Expr, field: pl.Expr, lang: str) -> pl.Expr:
+    """A record field as a Chinese reader names it, 状态（status）; the field name in English."""
+    if lang != "zh":
+        return field.alias("field")
+    names = {f"{rt.name}.{f.name}": f"{f.label.split('（')[0]}（{f.name}）" for rt in record_types().values() for f in rt.fields}
+    return pl.concat_str([record_type, pl.lit("."), field]).replace_strict(names, default=field).alias("field")
+
+
 def problems_table(problems: pl.DataFrame, lang: str = "zh") -> Table:
     """validate's problem list: vectorised, as a submission may hold a great many problems."""
     types = record_types()
@@ -223,7 +238,7 @@ def problems_table(problems: pl.DataFrame, lang: str = "zh") -> Table:
         pl.col("severity").replace_strict({k: v[i] for k, v in kinds.items()}, default=pl.col("severity")),
         pl.col("record_type").replace_strict({n: t.label for n, t in types.items()} if lang == "zh" else {},
                                              default=pl.col("record_type")),
-        "file", pl.col("row").cast(pl.Float64), "field", "value", "code",
+        "file", pl.col("row").cast(pl.Float64), field_label(pl.col("record_type"), pl.col("field"), lang), "value", "code",
         pl.col("message_zh" if lang == "zh" else "message_en").alias("message"))
     return Table(PROBLEM_COLUMNS, frame)
 

@@ -243,10 +243,10 @@ def print_validation(sub: Submission, path: Path, console: Console | None = None
     _col(table, "拒收 Rejected", justify="right")
     for name, rt in types.items():
         if name in sub.present_types:
-            table.add_row(f"{rt.label} {name}", f"{sub.record_counts.get(name, 0):,}",
+            table.add_row(f"{rt.label} {labels.record_type(name, 'en')}", f"{sub.record_counts.get(name, 0):,}",
                           f"{sub.rejected_counts.get(name, 0):,}")
         else:
-            table.add_row(f"[dim]{rt.label} {name}[/]", "[dim]未提交 absent[/]", "")
+            table.add_row(f"[dim]{rt.label} {labels.record_type(name, 'en')}[/]", "[dim]未提交 absent[/]", "")
     console.print(table)
     print_problems(sub.problems, console)
     if summary["valid"]:
@@ -599,9 +599,11 @@ def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> N
         items = firm["items"][:200]
         if console.width < NARROW:
             say(console, f"[bold]■ {title}[/]")
+            titles = labels.rule_titles()
             for i in items:
                 rev = i.get("revoked")
-                say(console, f"[bold]{_s(i['rule_id'])}[/] {_s(i['subject'])} · {_s(i['period_key'])} · {i['points']} 分"
+                say(console, f"[bold]{_s(i['rule_id'])}[/] {_s(titles.get(i['rule_id'], ''))} · {_s(i['subject'])} · "
+                             f"{_s(i['period_key'])} · {i['points']} 分"
                              + (f" · [yellow]已撤销 {_s(rev['by'])} {_s(labels.local_time(rev['at']))}：{_s(rev['reason'])}[/]"
                                 if rev else ""))
                 _indented(console, f"指纹 {i['fingerprint']}")
@@ -609,9 +611,10 @@ def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> N
             table = _table(title)
             for col in ("规则 Rule", "主体 Subject", "期间 Period", "分 Points", "指纹 Fingerprint", "撤销 Revoked"):
                 _col(table, col, ident=col.startswith(("规则", "主体", "指纹")))
+            titles = labels.rule_titles()
             for i in items:
                 rev = i.get("revoked")
-                table.add_row(_s(i["rule_id"]), _s(i["subject"]), _s(i["period_key"]), str(i["points"]), _s(i["fingerprint"]),
+                table.add_row(f"{_s(i['rule_id'])}\n[dim]{_s(titles.get(i['rule_id'], ''))}[/]", _s(i["subject"]), _s(i["period_key"]), str(i["points"]), _s(i["fingerprint"]),
                               Text(visible(f"{rev['by']} {labels.local_time(rev['at'])}：{rev['reason']}")) if rev else "")
             console.print(table)
         if len(firm["items"]) > 200:

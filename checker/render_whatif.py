@@ -349,7 +349,7 @@ def shift_chart_svg(c: dict) -> str:
         fig = Figure(figsize=(CHART_WIDTH, height), layout="constrained")   # sized for a phone, as checker.charts
         axes = fig.subplots(len(panels), 1, height_ratios=[max(len(b), 1) + 1 for _, b in panels])
         for ax, (title, bars) in zip(axes, panels):
-            ax.set_title(f"{title}：拟议 − 基准\n(proposal − base)", loc="left", fontsize=TITLE_FONT)
+            ax.set_title(f"{title}\n拟议 − 基准 proposal − base", loc="left", fontsize=TITLE_FONT)
             if not bars:
                 ax.text(0.5, 0.5, "没有变化 no change", ha="center", va="center", transform=ax.transAxes, fontsize=FONT)
                 ax.set_axis_off()

@@ -118,10 +118,10 @@ def _write(path: Path, tables: dict[str, pl.DataFrame] | None = None) -> None:
             guide.write(row, 0, a, bold)
             guide.write(row, 1, b, wrap)
         guide.write(len(lines) + 1, 0, "工作表 Sheet", bold)
-        guide.write(len(lines) + 1, 1, "记录类型 Record type", bold)
+        guide.write(len(lines) + 1, 1, "也可以提交为 CSV 文件 The same records as a CSV file", bold)
         for i, rt in enumerate(record_types().values(), start=len(lines) + 2):
             guide.write(i, 0, rt.label)
-            guide.write(i, 1, rt.name)
+            guide.write(i, 1, f"{rt.name}.csv")
         declared = wb.add_worksheet(DECLARATION_SHEET)
         declared.write(0, 0, TYPE_HEADERS[0], bold)
         declared.write(0, 1, DAY_HEADERS[0], bold)
