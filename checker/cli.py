@@ -1003,10 +1003,10 @@ def _refuse_non_ledger(target: str) -> None:
     kind_zh, kind_en = (" JSON 文件（例如 check --format json 写下的报告）", "a JSON file (such as a report of check --format json)") \
         if head.lstrip()[:1] in (b"{", b"[") else (" Excel 工作簿", "an Excel workbook") if head[:2] == b"PK" \
         else ("别的文件", "some other file")
-    raise LiftcheckError(f"{shown} 不是信用扣分账本：它是{kind_zh}，不是 SQLite 数据库。账本是 liftcheck check … --ledger "
-                         "账本.sqlite 写下的 SQLite 文件，或 postgresql:// 地址",
-                         f"{shown} is not a credit ledger: it is {kind_en}, not a SQLite database. A ledger is the "
-                         "SQLite file liftcheck check … --ledger LEDGER.sqlite writes, or a postgresql:// URL")
+    raise LiftcheckError(f"{shown} 不是 liftcheck 账本：它是{kind_zh}，不是 SQLite 数据库。信用扣分账本是 liftcheck check … "
+                         "--ledger 账本.sqlite 写下的 SQLite 文件，或 postgresql:// 地址",
+                         f"{shown} is not a liftcheck ledger: it is {kind_en}, not a SQLite database. A credit ledger is "
+                         "the SQLite file liftcheck check … --ledger LEDGER.sqlite writes, or a postgresql:// URL")
 
 
 @main.group(cls=_DefaultCommandGroup)

@@ -481,7 +481,7 @@ def test_the_credit_workbook_says_the_revoked_column_counts_points(files):
 
 def test_a_json_report_given_as_a_ledger_is_named_in_chinese(demo):
     r = run("credit", demo / "report.json", expect=(2,))
-    assert f"错误：{demo / 'report.json'} 不是信用扣分账本：它是 JSON 文件（例如 check --format json 写下的报告），不是 SQLite 数据库" \
+    assert f"错误：{demo / 'report.json'} 不是 liftcheck 账本：它是 JSON 文件（例如 check --format json 写下的报告），不是 SQLite 数据库" \
         in r.output
     assert "file is not a database" not in r.output
 

@@ -119,7 +119,10 @@ def test_the_unjudged_sheet_gives_each_elevator_with_its_reason(workbook, report
     [row] = rows(workbook["未评判"])
     u = report["unjudged"][0]
     assert row["类别"] == "未评判的电梯" and row["电梯"] == u["elevator_id"] and row["使用单位"] == u["use_unit_name"]
-    assert row["原因"] == u["reason_zh"] and row["未判断的规则"] == "、".join(u["rules"])
+    assert row["原因"] == u["reason_zh"]
+    # each rule by its id and its title (from the rule files), never an id alone
+    assert row["未判断的规则"] == "、".join(f"{r} {next(x['title'] for x in report['rules'] if x['rule_id'] == r)}"
+                                       for r in u["rules"])
 
 
 def test_the_credit_sheet_has_the_placeholder_notice_on_top_and_names(workbook, report):
@@ -203,7 +206,7 @@ def test_every_command_that_writes_csv_writes_a_bom(sample, tmp_path):
     problems = tmp_path / "problems.csv"
     assert run("validate", broken, "-o", problems).exit_code == 2
     assert problems.read_bytes().startswith(b"\xef\xbb\xbf" + "级别,记录类型,文件,行".encode())
-    assert "错误,电梯,elevators.csv,2,commissioned_on,2024-13-01" in problems.read_text(encoding="utf-8-sig")
+    assert "错误,电梯,elevators.csv,2,投用日期（commissioned_on）,2024-13-01" in problems.read_text(encoding="utf-8-sig")
     old = tmp_path / "old.csv"
     run("old-list", sample, "--quarter", "2024Q3", "--format", "csv", "-o", old)
     assert old.read_bytes().startswith(b"\xef\xbb\xbf" + "设备代码,所在区".encode())
@@ -292,7 +295,7 @@ def test_records_set_aside_by_skip_invalid_are_stated_in_every_format(tmp_path):
     sheet = rows(openpyxl.load_workbook(out)["未评判"])
     assert [(r["类别"], r["电梯"]) for r in sheet if r["电梯"]] == [("电梯记录被拒收", "E2"), ("有记录被拒收的电梯", "E3")]
     assert sorted((r["文件"], r["行"], r["字段"]) for r in sheet if r["类别"] == "被拒收的记录") == [
-        ("daily_checks.csv", 63, "date"), ("elevators.csv", 3, "commissioned_on")]
+        ("daily_checks.csv", 63, "检查日期（date）"), ("elevators.csv", 3, "投用日期（commissioned_on）")]
     html = tmp_path / "r.html"
     run(*args, "--format", "html", "-o", html)
     page = html.read_text(encoding="utf-8")
