@@ -178,6 +178,8 @@ def _unfold(paragraph: str) -> str:
 def _two_paragraphs(text: str, width: int) -> str:
     """"中文说明。English help." as Chinese lines, then English lines, each wrapped by display width
     (click counts a Chinese character as one column; it takes two) and never inside a word."""
+    if not text.strip():
+        return text
     cjk = [i for i, ch in enumerate(text) if _display_width(ch) == 2]
     if cjk and cjk[-1] != len(text) - 1:
         zh, en = text[: cjk[-1] + 1], text[cjk[-1] + 1:].strip()
