@@ -5,6 +5,12 @@ reader's browser draws the Chinese with its own fonts (Noto Sans CJK, WenQuanYi,
 YaHei, PingFang): no font is embedded, nothing is fetched, and the labels can be selected,
 searched and translated. Each bar carries an id (`<chart>-bar-<n>`) so a test can count them.
 Every chart is drawn from the report alone; no verdict is recomputed.
+
+Sized for a phone: a chart is drawn CHART_WIDTH inches wide with its text at FONT points, so that
+on a 390-px screen (the chart about 360 px wide) no label is under 11 px; on a wide screen the
+page caps the chart's width (checker/templates/_style.css.j2). A yearly state rule is judged on
+the period's last day, so its violations are dated by that day: the month chart shows them apart
+(their own colour, stacked on the last month) and says why.
 """
 
 from __future__ import annotations
@@ -22,7 +28,11 @@ CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanY
              "PingFang SC", "Hiragino Sans GB", "DejaVu Sans"]
 BAR = "#4472C4"
 ALERT = "#C0504D"
+STATE = "#A5B8DC"      # the month chart's part for the state rules judged on the period's last day
 TOP_FIRMS = 10
+CHART_WIDTH = 4.4      # inches (matplotlib's SVG is in points: 317 pt wide)
+FONT = 10.5            # points: every label, tick and value of a chart
+TITLE_FONT = 12
 
 
 def _style(name: str) -> dict:
@@ -34,7 +44,8 @@ def _figure(rows: int, lines: int = 1):
     """A figure of its own (no pyplot, no global state): one per chart."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7.2, max(1.6, (0.2 + 0.17 * lines) * rows + 0.9)))
+    # constrained: the labels fit inside the width, so the chart keeps the scale its fonts were chosen for
+    fig = Figure(figsize=(CHART_WIDTH, max(1.8, (0.22 + 0.2 * lines) * rows + 1.0)), layout="constrained")
     return fig, fig.subplots()
 
 
@@ -57,26 +68,33 @@ def _svg(fig, name: str, title: str) -> str:
 
 
 def _hbar(name: str, title: str, names: list[str], values: list[float], fmt=lambda v: f"{v:,.0f}",
-          colours: list[str] | None = None, xmax: float | None = None) -> str:
+          colours: list[str] | None = None, xmax: float | None = None, percent: bool = False) -> str:
     """Horizontal bars, largest first (top), each bar labelled with its value."""
     import matplotlib
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     with matplotlib.rc_context(_style(name)):
         fig, ax = _figure(len(names), max(n.count("\n") + 1 for n in names))
-        return _draw_hbar(fig, ax, name, title, names, values, fmt, colours, xmax)
+        return _draw_hbar(fig, ax, name, title, names, values, fmt, colours, xmax, percent)
 
 
-def _draw_hbar(fig, ax, name, title, names, values, fmt, colours, xmax) -> str:
+def _draw_hbar(fig, ax, name, title, names, values, fmt, colours, xmax, percent=False) -> str:
+    from matplotlib.ticker import MaxNLocator, PercentFormatter
+
     positions = list(range(len(names)))[::-1]
     bars = ax.barh(positions, values, color=colours or BAR, height=0.65)
     for i, (bar, value) in enumerate(zip(bars, values)):
         bar.set_gid(f"{name}-bar-{i}")
-        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + fmt(value), va="center", fontsize=9)
-    ax.set_yticks(positions, names, fontsize=9)
-    ax.set_title(title, loc="left", fontsize=11)
-    ax.set_xlim(0, xmax if xmax is not None else max(values or [1]) * 1.15 or 1)
-    ax.tick_params(axis="x", labelsize=8)
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, " " + fmt(value), va="center", fontsize=FONT)
+    ax.set_yticks(positions, names, fontsize=FONT)
+    fig.suptitle(title, x=0.02, ha="left", fontsize=TITLE_FONT)   # from the figure's edge: a long title stays inside
+    ax.set_xlim(0, xmax if xmax is not None else max(values or [1]) * 1.3 or 1)   # room for the value labels
+    if percent:   # a rate: the axis in %, 0–100%, as its labels
+        ax.set_xticks([0, 0.5, 1])
+        ax.xaxis.set_major_formatter(PercentFormatter(xmax=1, decimals=0))
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+    ax.tick_params(axis="x", labelsize=FONT)
     return _svg(fig, name, title)
 
 
@@ -90,7 +108,7 @@ def by_rule(report: dict) -> str | None:
         return None
     counts.sort(key=lambda c: -c[2])
     return _hbar("chart-by-rule", "各规则违规数 Violations by rule",
-                 [f"{_short(title)}\n{rule_id}" for rule_id, title, _ in counts], [n for _, _, n in counts])
+                 [f"{_short(title, 12)}\n{rule_id}" for rule_id, title, _ in counts], [n for _, _, n in counts])
 
 
 def by_district(report: dict) -> str | None:
@@ -106,9 +124,9 @@ def closed_loop(report: dict) -> str | None:
         return None
     rates.sort(key=lambda dr: dr[1]["rate"])
     colours = [ALERT if r["rate"] < 1 else BAR for _, r in rates]
-    return _hbar("chart-closed-loop", "各区隐患闭环率 Closed-loop rate by district",
+    return _hbar("chart-closed-loop", "各区隐患闭环率 Closed-loop rate",
                  [f"{d}（{r['closed']}/{r['hazards']}）" for d, r in rates], [r["rate"] for _, r in rates],
-                 fmt=lambda v: f"{v:.0%}", colours=colours, xmax=1.15)
+                 fmt=lambda v: f"{v:.0%}", colours=colours, xmax=1.2, percent=True)
 
 
 def top_firms(report: dict) -> str | None:
@@ -116,8 +134,8 @@ def top_firms(report: dict) -> str | None:
     if not firms:
         return None
     notice = "" if report["credit_schedule"]["official"] else "（默认分值，非官方）"
-    return _hbar("chart-top-firms", f"扣分最多的物业服务企业{notice} Firms with most points",
-                 [f"{_short(f['name'] or '')}\n{f['org_id']}".strip() for f in firms], [f["points"] for f in firms])
+    return _hbar("chart-top-firms", f"扣分最多的物业服务企业 Firms with most points\n{notice}".strip(),
+                 [f"{_short(f['name'] or '', 12)}\n{f['org_id']}".strip() for f in firms], [f["points"] for f in firms])
 
 
 def months_of(start: dt.date, end: dt.date) -> list[str]:
@@ -150,41 +168,65 @@ def violation_month(v: dict, period_to: str) -> str:
     return period_to[:7]
 
 
-def monthly_trend(report: dict) -> tuple[str | None, int]:
-    """Violations per month of the period, and how many are dated before it (a lapse that began
-    earlier); those are left out of the bars and said beside the chart."""
+def state_rules(report: dict) -> list[str]:
+    """The rules judged on the period's last day only (yearly states: a plan, a drill, a screening…)."""
+    return [r["rule_id"] for r in report["rules"] if r.get("sweep") == "state" and r.get("evaluated")]
+
+
+def monthly_trend(report: dict) -> tuple[str | None, int, int]:
+    """Violations per month of the period; how many are dated before it (a lapse that began
+    earlier: left out of the bars and said beside the chart); and how many come from the state
+    rules, judged on the period's last day (stacked on the last month in a colour of their own)."""
     months = months_of(dt.date.fromisoformat(report["period"]["from"]), dt.date.fromisoformat(report["period"]["to"]))
-    counts = Counter(violation_month(v, report["period"]["to"]) for v in report["violations"])
+    state = set(state_rules(report))
+    counts: Counter = Counter()
+    at_end = 0
+    for v in report["violations"]:
+        if v["rule_id"] in state:
+            at_end += 1
+        else:
+            counts[violation_month(v, report["period"]["to"])] += 1
     earlier = sum(n for m, n in counts.items() if m < months[0])
     if not report["violations"]:
-        return None, 0
+        return None, 0, 0
     import matplotlib
 
     logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
     with matplotlib.rc_context(_style("chart-monthly")):
         fig, ax = _figure(6)
-        return _draw_months(fig, ax, months, counts), earlier
+        return _draw_months(fig, ax, months, counts, at_end), earlier, at_end
 
 
-def _draw_months(fig, ax, months: list[str], counts: Counter) -> str:
-    bars = ax.bar(range(len(months)), [counts.get(m, 0) for m in months], color=BAR, width=0.7)
+def _draw_months(fig, ax, months: list[str], counts: Counter, at_end: int = 0) -> str:
+    heights = [counts.get(m, 0) for m in months]
+    bars = ax.bar(range(len(months)), heights, color=BAR, width=0.7, label="当月违规 in the month")
     for i, bar in enumerate(bars):
         bar.set_gid(f"chart-monthly-bar-{i}")
-        if bar.get_height():
-            ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), f"{bar.get_height():,.0f}", ha="center",
-                    va="bottom", fontsize=8)
-    step = max(1, len(months) // 12)
+    tops = list(heights)
+    if at_end:
+        last = len(months) - 1
+        extra = ax.bar([last], [at_end], bottom=[heights[last]], color=STATE, width=0.7,
+                       label="期末状态规则 state rules on the last day")
+        extra[0].set_gid("chart-monthly-state")
+        tops[last] += at_end
+        ax.legend(loc="upper left", fontsize=FONT, frameon=False)
+    for i, top in enumerate(tops):
+        if top:
+            ax.text(i, top, f"{top:,.0f}", ha="center", va="bottom", fontsize=FONT)
+    step = max(1, -(-len(months) // 6))   # at most six labels: they stay readable on a phone
     ax.set_xticks(range(0, len(months), step), [m if len(months) > 12 else f"{int(m[5:])}月" for m in months[::step]],
-                  fontsize=8, rotation=0 if len(months) <= 12 else 45)
+                  fontsize=FONT, rotation=0 if len(months) <= 12 else 45)
+    ax.set_ylim(0, max(tops or [1]) * (1.45 if at_end else 1.15) or 1)
     title = "违规按月份 Violations by month"
-    ax.set_title(title, loc="left", fontsize=11)
-    ax.tick_params(axis="y", labelsize=8)
+    fig.suptitle(title, x=0.02, ha="left", fontsize=TITLE_FONT)   # from the figure's edge: a long title stays inside
+    ax.tick_params(axis="y", labelsize=FONT)
     return _svg(fig, "chart-monthly", title)
 
 
 def charts(report: dict) -> dict:
     """Every chart of the report: name → SVG (None when there is nothing to draw)."""
-    trend, earlier = monthly_trend(report)
+    trend, earlier, at_end = monthly_trend(report)
     return {"by_rule": by_rule(report), "by_district": by_district(report), "closed_loop": closed_loop(report),
-            "top_firms": top_firms(report), "monthly": trend, "monthly_earlier": earlier,
+            "top_firms": top_firms(report), "monthly": trend, "monthly_earlier": earlier, "monthly_state": at_end,
+            "state_rules": state_rules(report),
             "severity_zh": {k: labels.severity(k) for k in report["summary"]["by_severity"]}}

@@ -157,26 +157,36 @@ def _display_width(text: str) -> int:
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` display columns (a Chinese character takes two), broken as Chinese
+    is typeset and never inside a word, an option or a file name (checker/terminal.py)."""
+    from checker.terminal import wrap
+
+    return [line.plain for line in wrap(text, width)]
+
+
+def _unfold(paragraph: str) -> str:
+    """A docstring paragraph as one line: lines joined by a space, or by nothing between Chinese."""
+    out = ""
+    for line in (x.strip() for x in paragraph.splitlines()):
+        if out and line and not (_display_width(out[-1]) == 2 and _display_width(line[0]) == 2):
+            out += " "
+        out += line
+    return out
+
+
 def _two_paragraphs(text: str, width: int) -> str:
-    """"中文说明。English help." as Chinese lines wrapped by display width (click counts a Chinese
-    character as one column; it takes two), then English lines."""
-    import re
-
-    cjk = [i for i, ch in enumerate(text) if _display_width(ch) == 2]
-    if not cjk or cjk[-1] == len(text) - 1:
+    """"中文说明。English help." as Chinese lines, then English lines, each wrapped by display width
+    (click counts a Chinese character as one column; it takes two) and never inside a word."""
+    if not text.strip():
         return text
-    zh, en = text[: cjk[-1] + 1], text[cjk[-1] + 1:].strip()
-    lines, line = [], ""
-    for token in re.findall(r"[\x21-\x7e]+|\s+|.", zh):
-        if line and _display_width(line + token) > width:
-            lines.append(line.rstrip())
-            line = token.lstrip()
-        else:
-            line += token
-    lines.append(line.rstrip())
-    import textwrap
-
-    return "\b\n" + "\n".join(lines + textwrap.wrap(en, width))
+    cjk = [i for i, ch in enumerate(text) if _display_width(ch) == 2]
+    if cjk and cjk[-1] != len(text) - 1:
+        zh, en = text[: cjk[-1] + 1], text[cjk[-1] + 1:].strip()
+        lines = _wrap(zh, width) + _wrap(en, width)
+    else:
+        lines = _wrap(text, width)
+    return "\b\n" + "\n".join(lines)
 
 
 class LiftcheckCommand(click.Command):
@@ -196,6 +206,23 @@ class LiftcheckCommand(click.Command):
         self.format_help_text(ctx, formatter)
         self.format_options(ctx, formatter)
         self.format_epilog(ctx, formatter)
+
+    def format_help_text(self, ctx, formatter):
+        """The docstring, each paragraph wrapped by display width: no line wider than the terminal."""
+        import inspect
+        import re
+
+        text = inspect.cleandoc(self.help or "").partition("\f")[0]
+        if not text:
+            return
+        formatter.write_paragraph()
+        width = max(formatter.width - formatter.current_indent - 2, 20)
+        with formatter.indentation():
+            for number, paragraph in enumerate(re.split(r"\n\s*\n", text)):
+                if number:
+                    formatter.write_paragraph()
+                for line in _wrap(_unfold(paragraph), width):
+                    formatter.write(f"{'':>{formatter.current_indent}}{line}\n")
 
     def format_options(self, ctx, formatter):
         """Arguments, then options, each help in Chinese then English."""
@@ -295,7 +322,19 @@ CSV_ENCODING = click.option("--csv-encoding", type=click.Choice(["utf-8-bom", "u
 FORCE = click.option("--force", is_flag=True,
                      help="覆盖已存在的输出文件（输入文件永远不会被覆盖，加 --force 也不行）。"
                           "Overwrite an existing output file (never an input: those are refused even with --force).")
-PARAMS = click.option("--params", "params_file", type=click.Path(path_type=Path),
+def _params_file(ctx, param, value: Path | None) -> Path | None:
+    """A --params file's slips a drafter makes (a full-width colon, a misspelt name) are said before
+    anything is read, with "您是不是要找 …" (checker/hints.py)."""
+    from checker.hints import check_params_file
+
+    try:
+        check_params_file(value)
+    except LiftcheckError as exc:
+        raise click.BadParameter(f"{exc.zh} / {exc.en}", ctx, param) from None
+    return value
+
+
+PARAMS = click.option("--params", "params_file", type=click.Path(path_type=Path), callback=_params_file,
                       help="参数覆盖文件（YAML：参数名 → 取值）。YAML overrides: dotted parameter name → value.")
 
 
@@ -305,6 +344,7 @@ def main():
     """liftcheck：南京老旧住宅电梯安全评估及整治意见的规则即代码检查工具。
 
     Rules-as-code compliance checker for old residential elevators in Nanjing.
+
     退出状态 Exit status: 0 无违规 clean · 1 有违规 violations · 2 无法评判 could not judge.
     """
 
@@ -719,11 +759,11 @@ def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: st
 @click.option("--from", "start", type=DATE, required=True,
               help="检查期间的第一天（含）。First day of the period (included).")
 @click.option("--to", "end", type=DATE, required=True, help="检查期间的最后一天（含）。Last day of the period (included).")
-@click.option("--proposal-params", type=click.Path(path_type=Path),
+@click.option("--proposal-params", type=click.Path(path_type=Path), callback=_params_file,
               help="提议方案的参数取值（YAML）。The proposal's parameter values (YAML).")
 @click.option("--proposal-rules", type=click.Path(path_type=Path),
               help="提议方案的规则文件，叠加在基准之上。The proposal's rule files, laid over the base.")
-@click.option("--params", "params_file", type=click.Path(path_type=Path),
+@click.option("--params", "params_file", type=click.Path(path_type=Path), callback=_params_file,
               help="基准的参数（默认为发布的参数）。The base's parameters (default: shipped).")
 @click.option("--rules", "rules_dir", type=click.Path(path_type=Path),
               help="基准的规则覆盖文件夹（默认无）。The base's rule overlay (default: none).")
@@ -732,7 +772,8 @@ def _emit_report(run, fmt: str, output: Path | None, lang: str, csv_encoding: st
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "html"]), default="table", show_default=True,
               help="终端表格、JSON、Excel 工作簿或网页（后三者可写文件）。A table, JSON, a workbook or a page.")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
-              help="json/xlsx/html：比较结果写入此文件。json/xlsx/html: write the comparison here.")
+              help="比较结果写入此文件（.xlsx、.html 或 .json；不给 --format 时按后缀）。"
+                   "Write the comparison here (.xlsx, .html or .json; the suffix names the format unless --format does).")
 @click.option("--skip-invalid", is_flag=True, help="只评判有效的记录。Judge the valid records only.")
 @FORCE
 @_friendly
@@ -750,9 +791,11 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
     suffixes = {"xlsx": (".xlsx",), "html": (".html", ".htm"), "json": (".json",)}
     if fmt in ("xlsx", "html") and output is None:
         raise click.UsageError(f"--format {fmt} 需要 -o 文件{suffixes[fmt][0]} / --format {fmt} needs -o FILE{suffixes[fmt][0]}")
-    if output is not None and fmt == "table":
-        raise click.UsageError("表格打印在终端；要写文件请用 --format json|xlsx|html -o 文件 / "
-                               "the table prints to the terminal; to write a file use --format json|xlsx|html -o FILE")
+    if output is not None and fmt == "table":   # -o 比较.xlsx: the file's suffix names the format, as for check
+        fmt = next((f for f, ends in suffixes.items() if output.suffix.lower() in ends), "")
+        if not fmt:
+            raise click.UsageError(f"{output.name}：比较结果可写入 .xlsx、.html 或 .json 文件（或用 --format 指定）/ "
+                                   f"{output.name}: the comparison goes to an .xlsx, .html or .json file (or give --format)")
     if output is not None and output.suffix.lower() not in suffixes[fmt]:
         raise LiftcheckError(f"{output.name}：--format {fmt} 的输出文件应以 {' 或 '.join(suffixes[fmt])} 结尾",
                              f"{output.name}: the output of --format {fmt} must end in {' or '.join(suffixes[fmt])}")
@@ -960,6 +1003,30 @@ class _DefaultCommandGroup(LiftcheckGroup):
         return super().resolve_command(ctx, args)
 
 
+def _refuse_non_ledger(target: str) -> None:
+    """A file given as a ledger that is not one (a JSON report, a workbook) is said so in words,
+    before the database driver answers in English ("file is not a database")."""
+    if "://" in target:
+        return
+    path = Path(target)
+    if not path.is_file() or path.stat().st_size == 0:
+        return   # absent, a folder, or empty: the ledger's own checks answer those
+    with open(path, "rb") as fh:
+        head = fh.read(16)
+    if head == b"SQLite format 3\x00":
+        return
+    from checker.text import visible
+
+    shown = visible(target)
+    kind_zh, kind_en = (" JSON 文件（例如 check --format json 写下的报告）", "a JSON file (such as a report of check --format json)") \
+        if head.lstrip()[:1] in (b"{", b"[") else (" Excel 工作簿", "an Excel workbook") if head[:2] == b"PK" \
+        else ("别的文件", "some other file")
+    raise LiftcheckError(f"{shown} 不是 liftcheck 账本：它是{kind_zh}，不是 SQLite 数据库。信用扣分账本是 liftcheck check … "
+                         "--ledger 账本.sqlite 写下的 SQLite 文件，或 postgresql:// 地址",
+                         f"{shown} is not a liftcheck ledger: it is {kind_en}, not a SQLite database. A credit ledger is "
+                         "the SQLite file liftcheck check … --ledger LEDGER.sqlite writes, or a postgresql:// URL")
+
+
 @main.group(cls=_DefaultCommandGroup)
 def credit():
     """信用扣分账本：liftcheck credit 账本、liftcheck credit revoke 账本 指纹。
@@ -999,6 +1066,7 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
             check_table_path(output)
         check_output(output, [_ledger_file(target), credit_file], force)
     schedule = load_schedule(credit_file)
+    _refuse_non_ledger(target)
     with open_ledger(target, must_exist=True, read_only=True) as ledger:
         rows = ledger.deductions(year, org_id)
         in_ledger = ledger.deductions() if not rows and (year is not None or org_id is not None) else rows
@@ -1036,14 +1104,15 @@ def credit_show(target: str, year: int | None, org_id: str | None, fmt: str, out
 @credit.command("migrate")
 @argument("target", help=LEDGER)
 @click.option("--data", "data", type=click.Path(path_type=Path),
-              help="提交的数据：用来找出 INSPECTION-VALID 失效的第一天，并按修订三重新评判每次记录的期间 / the submission: "
-                   "to find each inspection lapse's first day, and to judge each recorded period again under Revision 3.")
+              help="提交的数据：用来找出每次定期检验失效的第一天（INSPECTION-VALID），并按现行规则重新评判账本记录的每个期间。"
+                   "The submission: to find the first day of each inspection lapse (INSPECTION-VALID) and to judge "
+                   "each recorded period again under the current rules.")
 @PARAMS
 @_friendly
 def credit_migrate(target: str, data: Path | None, params_file: Path | None):
-    """把旧账本带到现行规则：旧指纹改为现行的违规身份（合并重复扣分），并标记修订三不会扣的分；全部历史保留。
-    Bring an older ledger up to the current rules: re-key old fingerprints (merging double deductions) and mark
-    the deductions Revision 3 would not charge; every row is kept."""
+    """把旧账本带到现行规则：改用现行的违规编号（同一违规只扣一次，合并重复扣分），并标记现行规则不再计入的扣分；全部历史保留。
+    Bring an older ledger up to the current rules: re-key it to the current breach identity (one deduction per
+    breach, double deductions merged) and mark the deductions the current rules would not charge; every row is kept."""
     from checker.ledger import open_ledger
     from checker.migrate import revision3_by_data, revision3_by_rule
 
@@ -1052,10 +1121,11 @@ def credit_migrate(target: str, data: Path | None, params_file: Path | None):
         from checker.migrate import inspection_keys
 
         keys = inspection_keys(data, params_file)
+    _refuse_non_ledger(target)
     with open_ledger(target, must_exist=True) as ledger:
         done = ledger.migrate_fingerprints(keys)
         if done["rekeyed"] or done["merged"]:
-            click.echo(f"账本 {target} 已按现行的违规身份重新编号：未变 {done['unchanged']} 项，改键 {done['rekeyed']} 项，"
+            click.echo(f"账本 {target} 已改用现行的违规编号：未变 {done['unchanged']} 项，改编号 {done['rekeyed']} 项，"
                        f"合并重复扣分 {done['merged']} 项（{done['merged_points']} 分不再计入）；旧记录保存在 rekeyed 表中。\n"
                        f"ledger {target} re-keyed to the current breach identity: {done['unchanged']} unchanged, "
                        f"{done['rekeyed']} re-keyed, {done['merged']} double deductions merged ({done['merged_points']} "
@@ -1094,9 +1164,27 @@ def credit_revoke(target: str, fingerprint: str, reason: str, by: str):
     """撤销一项扣分（申诉），保留记录。Reverse a deduction on appeal; nothing is deleted."""
     from checker.ledger import open_ledger
 
+    _refuse_non_ledger(target)
     with open_ledger(target, must_exist=True) as ledger:
+        _refuse_second_revocation(ledger, fingerprint)
         ledger.revoke(fingerprint, reason, by)
     click.echo(f"已撤销 {fingerprint}（{by}：{reason}）/ revoked {fingerprint} ({by}: {reason})")
+
+
+def _refuse_second_revocation(ledger, fingerprint: str) -> None:
+    """A deduction revoked already is said with when (Beijing time, as every time liftcheck shows),
+    who and why; the ledger refuses it too, in the same transaction as the revocation."""
+    from checker import labels
+
+    with ledger.transaction() as cur:
+        cur.execute(ledger._sql("SELECT revoked_by, revoked_at, reason FROM revocations WHERE fingerprint = %s"),
+                    (fingerprint,))
+        earlier = cur.fetchone()
+    if earlier is not None:
+        by, at, reason = earlier
+        raise LiftcheckError(f"这项扣分已于 {labels.local_time(at)} 由 {by} 撤销（理由：{reason}），不能再次撤销",
+                             f"this deduction was revoked already, at {labels.local_time(at, 'en')} by {by} "
+                             f"(reason: {reason}); it cannot be revoked twice")
 
 
 @main.command()
@@ -1133,7 +1221,8 @@ def coverage(fmt: str, features_dir: Path | None):
         click.echo(markdown(cov), nl=False)
     else:
         from rich.console import Console
-        from rich.table import Table
+
+        from checker.terminal import Table, say
 
         console = Console()
         table = Table(title="条款覆盖：意见稿逐句 Clause coverage, sentence by sentence")
@@ -1153,17 +1242,16 @@ def coverage(fmt: str, features_dir: Path | None):
             table.add_row(str(c["n"]), c["section"], c["text"], how)
         console.print(table)
         for x in cov["presupposed_law"]:
-            console.print(f"{x['rule_id']} 依据 {x['source']}：“{x['text']}”" + (f"——{x['presupposed']}" if x["presupposed"] else ""),
-                          overflow="fold")
+            say(console, f"{x['rule_id']} 依据 {x['source']}：“{x['text']}”" + (f"——{x['presupposed']}" if x["presupposed"] else ""))
         s = cov["summary"]
-        console.print(f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['partly']} 句部分编码，{s['interpreted']} 句按解释编码，"
-                      f"{s['not_encoded']} 句未编码（附原因）。 {s['sentences']} sentences: {s['encoded']} encoded, {s['partly']} partly, "
-                      f"{s['interpreted']} interpreted, {s['not_encoded']} not encoded (with reasons).", overflow="fold")
+        say(console, f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['partly']} 句部分编码，{s['interpreted']} 句按解释编码，"
+                     f"{s['not_encoded']} 句未编码（附原因）。 {s['sentences']} sentences: {s['encoded']} encoded, {s['partly']} partly, "
+                     f"{s['interpreted']} interpreted, {s['not_encoded']} not encoded (with reasons).")
         for p in cov["problems"]:
-            click.echo(f"问题 problem: {p}")
+            say(console, f"问题 problem: {p}")
         if not cov["problems"]:
-            click.echo("没有问题：每一句都有交代，每条规则的引文都在意见稿中，每条规则都有场景 / "
-                       "no problems: every sentence accounted for, every quote in the draft, every rule has scenarios")
+            say(console, "没有问题：每一句都有交代，每条规则的引文都在意见稿中，每条规则都有场景 / "
+                         "no problems: every sentence accounted for, every quote in the draft, every rule has scenarios")
     sys.exit(EXIT_VIOLATIONS if cov["problems"] else EXIT_OK)
 
 
@@ -1183,9 +1271,11 @@ _DB_HELP = ("门户数据库：SQLite 文件（默认 liftcheck-portal.sqlite）
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口。The port.")
 @_friendly
 def serve(path: Path | None, db: str | None, host: str, port: int):
-    """运行“云小站”门户（业主查询、单位办事、监管统计）。Run the portal.
+    """运行“云小站”门户（业主查询、单位办事、监管统计）。Run the portal (云小站).
 
-    PATH is loaded into an empty database; with no PATH an empty database gets the demo sample.
+    数据库为空时导入 PATH 的提交数据；不给出 PATH 时导入样例数据。已有数据的数据库照常使用，不会被覆盖。
+    An empty database is loaded with the submission PATH, or with the demo sample when no PATH is
+    given; a database that holds data is used as it is.
     """
     from checker.portal import require_portal_dependencies
 
@@ -1211,8 +1301,9 @@ def users():
 
 @users.command("add")
 @argument("name", help="账号名。The account's name.")
-@click.option("--role", type=click.Choice(_ROLES), required=True,
-              help="角色：使用单位、维保单位、检验机构、市场监管、区政府、房产部门。The account's role.")
+@click.option("--role", type=click.Choice(_ROLES), required=True, metavar="ROLE",
+              help="角色：use_unit 使用单位、maintenance_unit 维保单位、inspection_agency 检验机构、market_regulator "
+                   "市场监管、district_government 区政府、housing_department 房产部门。The account's role, one of these.")
 @click.option("--org", "org_id",
               help="单位的统一社会信用代码（使用单位、维保单位必填）。The organisation's id (use_unit, maintenance_unit; "
                    "optional for inspection_agency).")

@@ -107,22 +107,39 @@ def _differing_parameters(base: ParameterSet, proposal: ParameterSet, day: dt.da
     names = [n for n in sorted(base.params) if base[n].values != proposal[n].values]
 
     def entry(p):
-        return {"name": p.name, "value": p.at(day), "values": {d.isoformat(): v for d, v in p.values}}
+        return {"name": p.name, "value": p.at(day), "values": {d.isoformat(): v for d, v in p.values},
+                "unit": p.unit, "description_zh": p.description_zh}
 
     return [entry(base[n]) for n in names], [entry(proposal[n]) for n in names]
 
 
-def _rule_changes(base: RuleBook, proposal: RuleBook) -> dict:
-    """What the proposal's rule book changed in the base's: replaced, added, disabled."""
+def _rule_changes(base: Side, proposal: Side, day: dt.date) -> dict:
+    """What the proposal's rule book changed in the base's: replaced, added, disabled (each with its title)."""
     changed = {"replaced": [], "added": [], "disabled": []}
-    for rule in proposal:
-        if rule.id not in base.rules:
-            changed["added"].append({"rule_id": rule.id, "file": str(rule.path)})
-        elif rule.body != base.rules[rule.id].body:
-            changed["replaced"].append({"rule_id": rule.id, "file": str(rule.path)})
-    changed["disabled"] = [{"rule_id": r, "reason": proposal.disabled.get(r, "")}
-                           for r in base.rules if r not in proposal.rules]
+    for rule in proposal.book:
+        title = _title(rule, proposal.params, day)
+        if rule.id not in base.book.rules:
+            changed["added"].append({"rule_id": rule.id, "title": title, "file": str(rule.path)})
+        elif rule.body != base.book.rules[rule.id].body:
+            changed["replaced"].append({"rule_id": rule.id, "title": title, "file": str(rule.path)})
+    changed["disabled"] = [{"rule_id": r.id, "title": _title(r, base.params, day), "reason": proposal.book.disabled.get(r.id, "")}
+                           for r in base.book if r.id not in proposal.book.rules]
     return changed
+
+
+def _title(rule, params: ParameterSet, day: dt.date, lang: str = "zh") -> str:
+    """A rule's title as a report prints it: its parameters as of the period's end."""
+    from checker.wording import render_static
+
+    return render_static(rule.body["title"][lang], params, day, lang)
+
+
+def prerequisite_wording(book: RuleBook, params: ParameterSet, day: dt.date, lang: str = "zh") -> dict[str, dict[str, str]]:
+    """Per prerequisite rule, each prerequisite's failure wording (for the evidence `unmet`)."""
+    from checker.wording import render_static
+
+    return {rule.id: {p["id"]: render_static(p[lang], params, day, lang) for p in rule.prerequisites}
+            for rule in book if rule.body.get("kind") == "prerequisites"}
 
 
 def _firms(base: dict, proposal: dict) -> list[dict]:
@@ -180,7 +197,12 @@ def compare_reports(base: dict, proposal: dict, base_side: Side, proposal_side: 
     changed.sort(key=lambda c: (c["rule_id"], c["subject"], c["period_key"]))
 
     rule_ids = [*base_side.book.rules, *(r for r in proposal_side.book.rules if r not in base_side.book.rules)]
-    by_rule = [{"rule_id": r, "base": base["summary"]["by_rule"].get(r), "proposal": proposal["summary"]["by_rule"].get(r)}
+    titles = {r["rule_id"]: r["title"] for r in proposal["rules"]} | {r["rule_id"]: r["title"] for r in base["rules"]}
+    not_evaluated = ({r["rule_id"]: r["reason_zh"] for r in base["rules"] if not r["evaluated"]},
+                     {r["rule_id"]: r["reason_zh"] for r in proposal["rules"] if not r["evaluated"]})
+    by_rule = [{"rule_id": r, "title": titles.get(r, r), "base": base["summary"]["by_rule"].get(r),
+                "proposal": proposal["summary"]["by_rule"].get(r),
+                "note_zh": _not_judged_note(r, base_side, proposal_side, *not_evaluated)}
                for r in rule_ids]
     districts = set(base["summary"]["by_district"]) | set(proposal["summary"]["by_district"])
     by_district = [{"district": d, "base": base["summary"]["by_district"].get(d, 0),
@@ -210,7 +232,7 @@ def compare_reports(base: dict, proposal: dict, base_side: Side, proposal_side: 
                  "violations": base["summary"]["violations"], "credit_points": base["summary"]["credit_points"],
                  "not_evaluated": base["summary"]["not_evaluated"]},
         "proposal": {"ruleset": proposal["ruleset"], "parameters": params_p,
-                     "rules": _rule_changes(base_side.book, proposal_side.book), "overrides": proposal["overrides"],
+                     "rules": _rule_changes(base_side, proposal_side, day), "overrides": proposal["overrides"],
                      "violations": proposal["summary"]["violations"],
                      "credit_points": proposal["summary"]["credit_points"],
                      "not_evaluated": proposal["summary"]["not_evaluated"]},
@@ -221,4 +243,18 @@ def compare_reports(base: dict, proposal: dict, base_side: Side, proposal_side: 
         "removed": removed,
         "changed": changed,
         "credit_schedule": proposal["credit_schedule"],
+        # each prerequisite's failure wording, so that an evidence `unmet` reads as words
+        "prerequisites": prerequisite_wording(base_side.book, base_side.params, day)
+        | prerequisite_wording(proposal_side.book, proposal_side.params, day),
     }
+
+
+def _not_judged_note(rule_id: str, base: Side, proposal: Side, base_reasons: dict, proposal_reasons: dict) -> str | None:
+    """Why one side has no count for a rule: not in its rule book (added, disabled), or not evaluated."""
+    notes = []
+    for side, name, reasons in ((base, "基准", base_reasons), (proposal, "拟议", proposal_reasons)):
+        if rule_id not in side.book.rules:
+            notes.append(f"{name}规则集中没有这条规则" if name == "基准" else "拟议方案停用了这条规则")
+        elif rule_id in reasons:
+            notes.append(f"{name}未评判：{reasons[rule_id]}")
+    return "；".join(notes) or None

@@ -2,7 +2,8 @@
 and the README's commands with the demo's paths, to try next.
 
 The demo writes the same records twice, as a folder of CSV files (what a city sends) and as
-one workbook with Chinese headers (what a property firm fills in from `liftcheck template`),
+one workbook as a property firm fills in `liftcheck template` (Chinese sheet names, headers and
+values: 在用, 正常, 半月, 是/否),
 a parameter override (12天.yaml) and a rule overlay (我的草稿/) for drafters: every command of the README runs on it
 (tests/test_readme_commands.py runs them all).
 """
@@ -19,6 +20,7 @@ from checker.outputs import write_pieces
 from checker.pipeline import InvalidSubmission, run_check
 from checker.render import print_problems, print_report, report_json_pieces
 from checker.sample import SampleSpec, generate, write
+from checker.template import write_filled
 
 DEMO_FROM = dt.date(2024, 1, 1)
 DEMO_TO = dt.date(2024, 12, 31)
@@ -69,7 +71,7 @@ def run_demo(folder: Path) -> int:
     data = folder / "submission"
     tables = generate(DEMO_SPEC)
     write(tables, data)
-    write(tables, folder / WORKBOOK, "xlsx", chinese_headers=True)
+    write_filled(tables, folder / WORKBOOK)   # the template a firm fills in, filled in
     (folder / PARAMS).write_text("# 高梯户比老旧电梯维保周期改为 12 天，比较结果 / the dense-elevator interval at 12 days\n"
                                  "maintenance.dense_max_interval_days: 12\n", encoding="utf-8")
     overlay = folder / OVERLAY

@@ -59,6 +59,9 @@ class Evaluation:
     unjudged: pl.DataFrame = field(default_factory=pl.DataFrame)
     # closed-loop counts per district (metrics.closed_loop_counts), summed over partitions
     loop_counts: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # R3-3: the review of each emergency fund application (checker.reviews), by application day
+    # and id; judged where the application's records are, like the verdicts
+    fund_reviews: list[dict] = field(default_factory=list)
 
     @cached_property
     def violations(self) -> list[dict]:
@@ -493,8 +496,14 @@ def evaluate(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.da
     if timings is not None:
         timings["derive"] = derive
         timings["evaluate"] = judge_time
+    reviews = []
+    if "fund_applications" in sub.present_types:
+        from checker.reviews import review_fund_applications
+
+        reviews = review_fund_applications(facts, params)
     return Evaluation(start, end, statuses, verdicts, pending, facts, sub, used,
-                      unjudged=_unjudged(facts, day_by_day, cannot, {st.rule_id for st in statuses if st.evaluated}), loop_counts=closed_loop_counts(facts))
+                      unjudged=_unjudged(facts, day_by_day, cannot, {st.rule_id for st in statuses if st.evaluated}),
+                      loop_counts=closed_loop_counts(facts), fund_reviews=reviews)
 
 
 def partition(sub: Submission, parts: int) -> list[Submission]:
@@ -548,7 +557,9 @@ def merge(results: list[Evaluation], sub: Submission, params: ParameterSet) -> E
                       set().union(*(r.used_parameters for r in results)),
                       unjudged=pl.concat([r.unjudged for r in results], how="vertical"),
                       loop_counts=pl.concat([r.loop_counts for r in results], how="vertical")
-                      .group_by("district").agg(pl.col("hazards").sum(), pl.col("closed").sum()))
+                      .group_by("district").agg(pl.col("hazards").sum(), pl.col("closed").sum()),
+                      fund_reviews=sorted((f for r in results for f in r.fund_reviews),
+                                          key=lambda f: (f["applied_on"], f["application_id"])))
 
 
 def evaluate_partitioned(sub: Submission, book: RuleBook, params: ParameterSet, start: dt.date, end: dt.date,

@@ -54,10 +54,14 @@ class Table:
         return self.frame.select([pl.col(c.key).alias(c.header(lang)) for c in self.columns])
 
 
-def _frame(rows: list[dict], columns: list[Column]) -> pl.DataFrame:
+def frame(rows: list[dict], columns: list[Column]) -> pl.DataFrame:
+    """Rows (dicts) as a Table's frame: numbers as numbers, everything else as text."""
     dtypes = {"number": pl.Float64}
     schema = {c.key: dtypes.get(c.kind, pl.String) for c in columns}
     return pl.DataFrame([{c.key: r.get(c.key) for c in columns} for r in rows], schema=schema, orient="row")
+
+
+_frame = frame
 
 
 # ---- CSV -------------------------------------------------------------------------------
@@ -145,34 +149,33 @@ PENDING_COLUMNS = [
 
 
 def pending_table(report: dict, lang: str = "zh") -> Table:
-    rows = [p | {"message": p["message_zh"] if lang == "zh" else p["message_en"]} for p in report["pending"]]
+    titles = labels.rule_titles(report, lang)
+    rows = [p | {"title": titles.get(p["rule_id"], p.get("title")),
+                 "message": p["message_zh"] if lang == "zh" else p["message_en"]} for p in report["pending"]]
     return Table(PENDING_COLUMNS, _frame(rows, PENDING_COLUMNS))
 
 
 UNJUDGED_COLUMNS = [
     _h("类别", "Kind", "kind"), _h("电梯", "Elevator", "elevator_id", "id"), _h("使用单位", "Use unit", "use_unit_name"),
     _h("使用单位代码", "Use unit id", "use_unit_id", "id"), _h("所在区", "District", "district"),
-    _h("未判断的规则", "Rules not judged", "rules"), _h("主体", "Subject", "subject", "id"),
+    _h("未判断的规则", "Rules not judged", "rules", "long"), _h("主体", "Subject", "subject", "id"),
     _h("未判断的日期", "Days not judged", "span", "id"), _h("文件", "File", "file"), _h("行", "Row", "row", "number"),
     _h("字段", "Field", "field", "id"), _h("值", "Value", "value"), _h("原因", "Reason", "reason", "long"),
 ]
-_UNJUDGED_KINDS = {"unjudged": ("未评判的电梯", "elevator not judged"),
-                   "case": ("未评判的事项", "case not judged"),
-                   "span": ("声明起始日前未评判", "before the declared start: not judged"),
-                   "rejected_elevator": ("电梯记录被拒收", "elevator rejected"),
-                   "incomplete": ("有记录被拒收的电梯", "elevator with rejected records"),
-                   "rejected": ("被拒收的记录", "rejected record")}
+_UNJUDGED_KINDS = labels.UNJUDGED_KINDS
 
 
 def unjudged_table(report: dict, lang: str = "zh") -> Table:
     """Elevators not judged (and why), elevators touched by --skip-invalid, every rejected record."""
     i = 0 if lang == "zh" else 1
     sep = "、" if lang == "zh" else ", "
+    titles = labels.rule_titles(report, lang)
+
     def kind(u: dict) -> str:
         # a whole elevator, one case of a rule (an incident, a finding), or the days before a declared start
         return _UNJUDGED_KINDS["span" if u.get("span_from") else "case" if u.get("subject") else "unjudged"][i]
 
-    rows = [u | {"kind": kind(u), "rules": sep.join(u["rules"]),
+    rows = [u | {"kind": kind(u), "rules": sep.join(labels.rule_with_title(r, lang, titles=titles) for r in u["rules"]),
                  "span": (f"{u['span_from']} 至 {u['span_to']}" if lang == "zh" else f"{u['span_from']} to {u['span_to']}")
                  if u.get("span_from") else None,
                  "reason": u["reason_zh"] if lang == "zh" else u["reason_en"]} for u in report.get("unjudged", [])]
@@ -180,7 +183,9 @@ def unjudged_table(report: dict, lang: str = "zh") -> Table:
                   "rules": "全部规则" if e["elevator_rejected"] and lang == "zh" else "every rule" if e["elevator_rejected"] else "",
                   "reason": e["reason_zh"] if lang == "zh" else e["reason_en"]}
              for e in report.get("rejected_elevators", [])]
-    rows += [{"kind": _UNJUDGED_KINDS["rejected"][i], "file": p["file"], "row": p["row"], "field": p["field"],
+    fields = {f"{rt.name}.{f.name}": f"{f.label.split('（')[0]}（{f.name}）" for rt in record_types().values() for f in rt.fields}
+    rows += [{"kind": _UNJUDGED_KINDS["rejected"][i], "file": p["file"], "row": p["row"],
+              "field": fields.get(f"{p.get('record_type')}.{p['field']}", p["field"]) if lang == "zh" else p["field"],
               "value": p["value"], "reason": p["message_zh"] if lang == "zh" else p["message_en"]}
              for p in report.get("rejected", [])]
     return Table(UNJUDGED_COLUMNS, _frame(rows, UNJUDGED_COLUMNS))
@@ -190,7 +195,7 @@ FIRM_COLUMNS = [
     _h("排名", "Rank", "rank", "number"), _h("物业服务企业", "Firm", "name"),
     _h("统一社会信用代码", "Org id", "org_id", "id"), _h("扣分", "Points", "points", "number"),
     _h("按年度", "By year", "by_year"), _h("封顶前扣分", "Points before the cap", "uncapped_points", "number"),
-    _h("已撤销", "Revoked points", "revoked_points", "number"), _h("扣分项数", "Items", "items", "number"),
+    _h("已撤销（分）", "Revoked points", "revoked_points", "number"), _h("扣分项数", "Items", "items", "number"),
     _h("列入失信名录", "Dishonest register", "dishonest_register"),
 ]
 
@@ -207,6 +212,7 @@ def firms_table(firms: list[dict], lang: str = "zh") -> Table:
 CREDIT_ITEM_COLUMNS = [
     _h("物业服务企业", "Firm", "org_name"), _h("统一社会信用代码", "Org id", "org_id", "id"),
     _h("企业扣分合计", "Firm's points", "firm_points", "number"), _h("规则", "Rule", "rule_id", "id"),
+    _h("规则名称", "Title", "title"),
     _h("主体", "Subject", "subject", "id"), _h("期间", "Period key", "period_key", "id"),
     _h("扣分", "Points", "points", "number"), _h("扣分状态", "Status", "state"),
     _h("依据", "Source", "clause"), _h("级别", "Severity", "severity"),
@@ -221,6 +227,7 @@ def credit_items_table(firms: list[dict], lang: str = "zh") -> Table:
     rows = []
     states = {"proposed": ("拟扣分（异议期内）", "proposed (objection window open)"),
               "final": ("正式扣分", "final"), "charged": ("计入（依法扣分）", "charged")}
+    titles = labels.rule_titles(None, lang)   # the ledger keeps ids: the titles come from the rule files
     for f in firms:
         for i in [*f["items"], *f.get("provisional_items", [])]:
             rev = i.get("revoked") or {}
@@ -231,8 +238,10 @@ def credit_items_table(firms: list[dict], lang: str = "zh") -> Table:
             else:
                 state = states[i.get("state", i.get("status", "charged"))][0 if lang == "zh" else 1]
             rows.append(i | {"org_name": i.get("org_name") or f["name"], "firm_points": f["points"], "state": state,
+                             "title": titles.get(i["rule_id"]),
                              "severity": labels.severity(i["severity"], lang), "revoked_reason": rev.get("reason"),
-                             "revoked_by": rev.get("by"), "revoked_at": rev.get("at")})
+                             "revoked_by": rev.get("by"), "revoked_at": labels.local_time(rev.get("at"), lang) or None,
+                             "recorded_at": labels.local_time(i.get("recorded_at"), lang) or None})
     return Table(CREDIT_ITEM_COLUMNS, _frame(rows, CREDIT_ITEM_COLUMNS))
 
 
@@ -243,16 +252,24 @@ PROBLEM_COLUMNS = [
 ]
 
 
+def field_label(record_type: pl.Expr, field: pl.Expr, lang: str) -> pl.Expr:
+    """A record field as a Chinese reader names it, 状态（status）; the field name in English."""
+    if lang != "zh":
+        return field.alias("field")
+    names = {f"{rt.name}.{f.name}": f"{f.label.split('（')[0]}（{f.name}）" for rt in record_types().values() for f in rt.fields}
+    return pl.concat_str([record_type, pl.lit("."), field]).replace_strict(names, default=field).alias("field")
+
+
 def problems_table(problems: pl.DataFrame, lang: str = "zh") -> Table:
     """validate's problem list: vectorised, as a submission may hold a great many problems."""
     types = record_types()
-    kinds = {"error": ("错误", "error"), "warning": ("提醒", "warning")}
+    kinds = labels.PROBLEM_LEVELS
     i = 0 if lang == "zh" else 1
     frame = problems.select(
         pl.col("severity").replace_strict({k: v[i] for k, v in kinds.items()}, default=pl.col("severity")),
         pl.col("record_type").replace_strict({n: t.label for n, t in types.items()} if lang == "zh" else {},
                                              default=pl.col("record_type")),
-        "file", pl.col("row").cast(pl.Float64), "field", "value", "code",
+        "file", pl.col("row").cast(pl.Float64), field_label(pl.col("record_type"), pl.col("field"), lang), "value", "code",
         pl.col("message_zh" if lang == "zh" else "message_en").alias("message"))
     return Table(PROBLEM_COLUMNS, frame)
 
@@ -470,7 +487,10 @@ def _overview(book: _Book, report: dict, lang: str) -> None:
     row = book.small_table(ws, row + 1, [_t(lang, "级别", "Severity"), _t(lang, "违规", "Violations")],
                            [[labels.severity(k, lang), n] for k, n in s["by_severity"].items()])
     ws.write_string(row, 0, _t(lang, "按规则", "By rule"), book.bold)
-    rule_rows = [[r["rule_id"], r["title"] if r["evaluated"] else f"{r['title']}（{r['reason_zh'] if lang == 'zh' else r['reason_en']}）",
+    titles = labels.rule_titles(report, lang)
+    rule_rows = [[r["rule_id"], titles.get(r["rule_id"], r["title"]) if r["evaluated"] else
+                  _t(lang, f"{r['title']}（未评判：{r['reason_zh']}）",
+                     f"{titles.get(r['rule_id'], r['title'])} (not evaluated: {r['reason_en']})"),
                   r["violations"] if r["evaluated"] else None, r["pending"] if r["evaluated"] else None]
                  for r in report["rules"]]
     row = book.small_table(ws, row + 1, [_t(lang, "规则", "Rule"), _t(lang, "名称", "Title"), _t(lang, "违规", "Violations"),
@@ -526,6 +546,16 @@ def write_table_workbook(table: Table, path: Path, sheet: str, lang: str = "zh",
             ws.write_string(0, 0, title, book.title)
             first = 2
         book.table(ws, table, lang, first_row=first)
+    finally:
+        book.close()
+
+
+def write_workbook(sheets: dict[str, Table], path: Path, lang: str = "zh") -> None:
+    """Named Tables, a sheet each, every one with a frozen header and a filter (compare's workbook)."""
+    book = _Book(path)
+    try:
+        for name, table in sheets.items():
+            book.table(book.wb.add_worksheet(name), table, lang)
     finally:
         book.close()
 

@@ -253,6 +253,8 @@ def apply_overrides(ps: ParameterSet, path: Path) -> None:
 def _file_value(p: Parameter, value: Any, path: Path) -> Any:
     """The value or dated mapping one entry of a parameter file gives, in either form of params.yaml."""
     since, example = (p.shipped or p.values)[0]
+    if example is None and p.type == "date":
+        example = "2025-01-01"
     example = json.dumps(example, ensure_ascii=False) if isinstance(example, (list, bool)) else example
     forms = (f"{p.name}: {example}", f"{p.name}: {{{since}: {example}}}", f"{p.name}: {{values: {{{since}: {example}}}}}")
     forms_zh, forms_en = "、".join(forms[:2]) + " 或 " + forms[2], ", ".join(forms[:2]) + " or " + forms[2]
@@ -278,7 +280,8 @@ def _file_value(p: Parameter, value: Any, path: Path) -> Any:
                                          f"{path}: parameter {p.name}: {key!r} is not an effective date (YYYY-MM-DD); "
                                          f"write {forms_en}") from None
     listed = isinstance(value, (list, tuple, set)) and p.type != "list"
-    if value is None or listed or (isinstance(value, dict) and not value):
+    # null is a value only of a date (opinion.in_force_from: not in force)
+    if (value is None and p.type != "date") or listed or (isinstance(value, dict) and not value):
         raise LiftcheckError(f"{path}：参数 {p.name} 的取值「{value}」无法识别；写法应为 {forms_zh}",
                              f"{path}: parameter {p.name}: cannot read the value {value!r}; write {forms_en}")
     return value

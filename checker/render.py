@@ -11,14 +11,15 @@ import orjson
 import polars as pl
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from checker.contract import record_types
 from checker.errors import LiftcheckError
+from checker import labels
 from checker.labels import value_text
 from checker.render_whatif import has_overrides, overrides_rows, print_overrides
 from checker.outputs import XLSX_OPTIONS, atomic_output, csv_safe, write_text
+from checker.terminal import Table, Wrapped, display_width, say
 from checker.text import visible
 from checker.validate import Submission
 from checker.verdicts import VerdictTable
@@ -177,9 +178,10 @@ def validation_json(sub: Submission) -> str:
 
 
 # ---- terminal: nothing important cut off at 80 columns ------------------------------------
-# Ids, fingerprints and parameter names are shown whole (or folded onto the next line, never
-# cut with "…"); Chinese text folds like English. Below NARROW columns, lists of violations
-# are printed one block per item instead of as a table.
+# Ids, fingerprints and parameter names are shown whole (never cut with "…", never broken
+# mid-word); Chinese text folds between characters (checker/terminal.py: every table cell and
+# detail line is `Wrapped`). Below NARROW columns, lists are printed one block per item
+# instead of as a table. Every code is shown by its label (checker/labels.py).
 
 NARROW = 110
 
@@ -196,11 +198,8 @@ def _col(table: Table, header: str, *, ident: bool = False, **kwargs) -> None:
 
 
 def _indented(console: Console, text: str, indent: int = 2) -> None:
-    """One item's detail line of a narrow listing: wrapped lines keep the indent."""
-    from rich.padding import Padding
-    from rich.text import Text
-
-    console.print(Padding(Text.from_markup(text, overflow="fold"), (0, 0, 0, indent)))
+    """One item's detail line of a narrow listing (rich markup): wrapped lines keep the indent."""
+    say(console, text, indent)
 
 
 def _s(value) -> str:
@@ -223,14 +222,14 @@ def print_problems(problems: pl.DataFrame, console: Console, cap: int = DISPLAY_
     if not narrow:
         _col(table, "Problem (English)", style="dim")
     for row in problems.head(cap).iter_rows(named=True):
-        level = "[red]错误[/]" if row["severity"] == "error" else "[yellow]提醒[/]"
+        level = f"[{'red' if row['severity'] == 'error' else 'yellow'}]{labels.label('problem_level', row['severity'])}[/]"
         if narrow:
             table.add_row(level, f"{_s(row['message_zh'])}\n[dim]{_s(row['message_en'])}[/]")
         else:
             table.add_row(level, Text(visible(row["message_zh"])), Text(visible(row["message_en"])))
     console.print(table)
     if problems.height > cap:
-        console.print(f"另有 {problems.height - cap:,} 条问题未显示；用 -o problems.xlsx 导出全部。"
+        say(console, f"另有 {problems.height - cap:,} 条问题未显示；用 -o problems.xlsx 导出全部。"
                       f" ({problems.height - cap:,} more not shown; use -o problems.xlsx for all of them.)")
 
 
@@ -244,36 +243,36 @@ def print_validation(sub: Submission, path: Path, console: Console | None = None
     _col(table, "拒收 Rejected", justify="right")
     for name, rt in types.items():
         if name in sub.present_types:
-            table.add_row(f"{rt.label} {name}", f"{sub.record_counts.get(name, 0):,}",
+            table.add_row(f"{rt.label} {labels.record_type(name, 'en')}", f"{sub.record_counts.get(name, 0):,}",
                           f"{sub.rejected_counts.get(name, 0):,}")
         else:
-            table.add_row(f"[dim]{rt.label} {name}[/]", "[dim]未提交 absent[/]", "")
+            table.add_row(f"[dim]{rt.label} {labels.record_type(name, 'en')}[/]", "[dim]未提交 absent[/]", "")
     console.print(table)
     print_problems(sub.problems, console)
     if summary["valid"]:
-        console.print(f"[green]校验通过[/] valid ({summary['warnings']} 条提醒 warnings)")
+        say(console, f"[green]校验通过[/] valid ({summary['warnings']} 条提醒 warnings)")
     else:
-        console.print(f"[red]校验未通过：{summary['errors']:,} 个错误[/] invalid: {summary['errors']:,} errors")
+        say(console, f"[red]校验未通过：{summary['errors']:,} 个错误[/] invalid: {summary['errors']:,} errors")
 
 
 SEVERITY_STYLE = {"serious": "bold red", "major": "red", "general": "yellow", "notice": "cyan"}
-SEVERITY_LABEL = {"serious": "严重 serious", "major": "较重 major", "general": "一般 general", "notice": "提示 notice"}
+
+
+def severity_label(code: str) -> str:
+    """较重 major: the Chinese label with the English one beside it."""
+    return f"{labels.severity(code)} {labels.severity(code, 'en')}"
 
 
 def _responsible(v: dict) -> str:
-    from checker.rulebook import RESPONSIBLE_ZH
-
-    role = RESPONSIBLE_ZH.get(v["responsible_role"], v["responsible_role"])
-    who = _name_id(v["responsible_name"], v["responsible_org_id"])
-    return f"{role}：{who}" if who and who != role else role
+    return _s(labels.party(v["responsible_role"], v["responsible_name"], v["responsible_org_id"]))
 
 
 def _print_violations(group: list[dict], severity: str, console: Console) -> None:
-    title = f"{SEVERITY_LABEL[severity]}（{len(group):,}）"
+    title = f"{severity_label(severity)}（{len(group):,}）"
     if console.width < NARROW:
-        console.print(f"[{SEVERITY_STYLE[severity]}]■ {title}[/]")
+        say(console, f"[{SEVERITY_STYLE[severity]}]■ {title}[/]")
         for v in group:
-            console.print(f"[bold]{_s(v['rule_id'])}[/] · 条款 {_s(v['clause'])} · {_responsible(v)}", overflow="fold")
+            say(console, f"[bold]{_s(v['rule_id'])}[/] {_s(v.get('title') or '')} · 条款 {_s(v['clause'])} · {_responsible(v)}")
             _indented(console, _s(v["message_zh"]))
             _indented(console, f"[dim]指纹 {v['fingerprint']}[/]")
         return
@@ -293,8 +292,8 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
     the elevators not judged and the records set aside."""
     console = console or Console()
     s = report["summary"]
-    console.print(f"[bold]检查期间 Period[/] {report['period']['from']} – {report['period']['to']}")
-    console.print(f"[dim]规则集 ruleset {report['ruleset']['version']} {report['ruleset']['digest']}[/]", overflow="fold")
+    say(console, f"[bold]检查期间 Period[/] {report['period']['from']} – {report['period']['to']}")
+    say(console, f"[dim]规则集 ruleset {report['ruleset']['version']} {report['ruleset']['digest']}[/]")
     print_overrides(report.get("overrides"), console)
     rules = _table("规则 Rules")
     narrow = console.width < NARROW   # the title under the rule id, so neither is squeezed
@@ -305,18 +304,22 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
     _col(rules, "待到期\nPending", justify="right")
     _col(rules, "判断方式\nJudged")
     for r in report["rules"]:
-        how = "期末状态\nstate on to" if r.get("sweep") == "state" else "与窗口无关\nany window"
+        sweep = "state" if r.get("sweep") == "state" else "span"
+        how = f"{labels.label('sweep', sweep)}\n{labels.label('sweep', sweep, 'en')}"
         dim = "" if r["evaluated"] else "dim"
-        name = [f"[{dim or 'bold'}]{r['rule_id']}[/]\n[{dim or 'default'}]{escape(r['title'])}[/]"] if narrow else \
+        reason = "" if r["evaluated"] else f"\n[dim]未评判 not evaluated：{_s(r['reason_zh'])}[/]"
+        name = [f"[{dim or 'bold'}]{r['rule_id']}[/]\n[{dim or 'default'}]{escape(r['title'])}[/]{reason}"] if narrow else \
             [f"[{dim or 'default'}]{r['rule_id']}[/]", f"[{dim or 'default'}]{escape(r['title'])}[/]"]
         if r["evaluated"]:
             rules.add_row(*name, f"{r['violations']:,}", f"{r['pending']:,}", how)
+        elif narrow:
+            rules.add_row(*name, "[dim]—[/]", "[dim]—[/]", how)
         else:
-            rules.add_row(*name, f"[dim]{r['reason_zh']}[/]", "", how)
+            rules.add_row(*name, f"[dim]{_s(r['reason_zh'])}[/]", "", how)
     console.print(rules)
-    console.print("[dim]“期末状态”的年度规则只看期间结束日当天的状态；其余规则的违规与检查窗口无关，按月、按季、按年检查找到的是同一批违规"
-                  "（docs/sweeps.md）。State rules look at the period's last day only; the others find the same breaches "
-                  "whatever the sweep window.[/]")
+    say(console, "[dim]“期末状态”的年度规则只看期间结束日当天的状态；其余规则的违规与检查窗口无关，按月、按季、按年检查找到的是同一批违规"
+                 "（docs/sweeps.md）。State rules look at the period's last day only; the others find the same breaches "
+                 "whatever the sweep window.[/]")
     shown = 0
     for severity in ("serious", "major", "general", "notice"):
         group = [v for v in report["violations"] if v["severity"] == severity]
@@ -325,7 +328,7 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
         _print_violations(group[: cap - shown], severity, console)
         shown += min(len(group), cap - shown)
     if s["violations"] > shown:
-        console.print(f"另有 {s['violations'] - shown:,} 条违规未显示；用 -o 违规清单.xlsx 或 --format json -o report.json 导出全部。"
+        say(console, f"另有 {s['violations'] - shown:,} 条违规未显示；用 -o 违规清单.xlsx 或 --format json -o report.json 导出全部。"
                       f" ({s['violations'] - shown:,} more not shown; use -o violations.xlsx or --format json -o report.json.)")
     loop = report["metrics"]["closed_loop_rate"]
     if loop["overall"]["hazards"]:
@@ -334,11 +337,11 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
         _col(rates, "已闭环 / 隐患 Closed / hazards", justify="right")
         _col(rates, "闭环率 Rate", justify="right")
         for name, r in [*loop["by_district"].items(), ("全市 overall", loop["overall"])]:
-            rates.add_row(Text(visible(name)), f"{r['closed']} / {r['hazards']}", f"{r['rate']:.1%}")
+            rates.add_row(Text(visible(name)), f"{r['closed']} / {r['hazards']}", labels.percent(r["rate"]))
         console.print(rates)
     if report["credit"]:
         if not report["credit_schedule"]["official"]:
-            console.print(f"[yellow]{report['credit_schedule']['notice_zh']}[/]")
+            say(console, f"[yellow]{report['credit_schedule']['notice_zh']}[/]")
         credit = _table("信用扣分 Credit deductions")
         _col(credit, "物业服务企业 Firm")
         _col(credit, "统一社会信用代码 Org id", ident=True)
@@ -349,16 +352,16 @@ def print_report(report: dict, console: Console | None = None, cap: int = DISPLA
         console.print(credit)
     _print_unjudged(report, console, cap)
     for n in s["not_evaluated"]:
-        console.print(f"[dim]{n['rule_id']}：{n['reason_zh']} / {n['reason_en']}[/]")
+        say(console, f"[dim]{n['rule_id']}：{_s(n['reason_zh'])} / {_s(n['reason_en'])}[/]")
     if s["violations"]:
-        console.print(f"[red]违规 {s['violations']:,} 条[/]（严重 {s['by_severity']['serious']}，较重 {s['by_severity']['major']}，"
-                      f"一般 {s['by_severity']['general']}，提示 {s['by_severity']['notice']}）；待到期义务 {s['pending']:,} 项。")
+        counts = "，".join(f"{labels.severity(k)} {s['by_severity'].get(k, 0)}" for k in ("serious", "major", "general", "notice"))
+        say(console, f"[red]违规 {s['violations']:,} 条[/]（{counts}）；待到期义务 {s['pending']:,} 项。")
     else:
-        console.print(f"[green]没有发现违规[/] no violations; 待到期义务 pending {s['pending']:,}")
+        say(console, f"[green]没有发现违规[/] no violations; 待到期义务 pending {s['pending']:,}")
     if s.get("unjudged"):
-        console.print(f"[yellow]未评判的电梯 {s['unjudged']:,} 部[/]（见上表）elevators not judged: {s['unjudged']:,}")
+        say(console, f"[yellow]未评判的电梯 {s['unjudged']:,} 部[/]（见上表）elevators not judged: {s['unjudged']:,}")
     if s.get("rejected_records"):
-        console.print(f"[yellow]--skip-invalid 拒收了 {s['rejected_records']:,} 条记录，涉及电梯 {s.get('rejected_elevators', 0):,} 部"
+        say(console, f"[yellow]--skip-invalid 拒收了 {s['rejected_records']:,} 条记录，涉及电梯 {s.get('rejected_elevators', 0):,} 部"
                       f"（见上表）[/] --skip-invalid set aside {s['rejected_records']:,} records touching "
                       f"{s.get('rejected_elevators', 0):,} elevators")
 
@@ -374,9 +377,9 @@ def _print_unjudged(report: dict, console: Console, cap: int) -> None:
               "全部规则 every rule" if e["elevator_rejected"] else "", _s(e["reason_zh"])) for e in rejected]
     title = f"未评判及受拒收影响的电梯 Elevators not judged or judged on incomplete records（{len(rows):,} 部）"
     if console.width < NARROW:
-        console.print(f"[bold]■ {title}[/]")
+        say(console, f"[bold]■ {title}[/]")
         for elevator_id, unit, rules, reason in rows[:cap]:
-            console.print(f"[bold]{elevator_id}[/] {unit}", overflow="fold")
+            say(console, f"[bold]{elevator_id}[/] {unit}")
             if rules:
                 _indented(console, f"未判断的规则：{rules}")
             _indented(console, reason)
@@ -390,14 +393,13 @@ def _print_unjudged(report: dict, console: Console, cap: int) -> None:
             table.add_row(*row)
         console.print(table)
     if len(rows) > cap:
-        console.print(f"另有 {len(rows) - cap:,} 部未显示；用 -o 违规清单.xlsx 导出（“未评判”表）。 ({len(rows) - cap:,} more.)")
+        say(console, f"另有 {len(rows) - cap:,} 部未显示；用 -o 违规清单.xlsx 导出（“未评判”表）。 ({len(rows) - cap:,} more.)")
 
 
 def rules_table(book, params, console: Console | None = None) -> None:
     """`liftcheck rules list`: titles read with the parameters in force today, as `rules show`
     and the reports print them (never a raw {param.…} placeholder)."""
     from checker import wording
-    from checker.rulebook import SEVERITY_ZH
 
     console = console or Console()
     today = dt.date.today()
@@ -406,10 +408,10 @@ def rules_table(book, params, console: Console | None = None) -> None:
         return wording.render_static(r.title[lang], params, today, lang)
     title = "规则 Rules（liftcheck rules show ID 查看详情）"
     if console.width < NARROW:
-        console.print(f"[bold]{title}[/]")
+        say(console, f"[bold]{title}[/]")
         for r in book:
-            severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
-            console.print(f"[bold]{r.id}[/] · 依据 {source_of(r)} · {severity}".replace("\n", " · "), overflow="fold")
+            severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else severity_label(r.severity)
+            say(console, f"[bold]{r.id}[/] · 依据 {source_of(r)} · {severity}".replace("\n", " · "))
             _indented(console, f"{escape(title_of(r, 'zh'))} [dim]{escape(title_of(r, 'en'))}[/]")
             _indented(console, f"主体 {escape(r.subject['zh'])} · 责任方 {escape(r.responsible_text())}")
         return
@@ -417,7 +419,7 @@ def rules_table(book, params, console: Console | None = None) -> None:
     for col in ("编号 ID", "标题 Title", "依据 Source", "主体 Subject", "责任方 Responsible", "级别 Severity"):
         _col(table, col, ident=col.startswith("编号"))
     for r in book:
-        severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else f"{SEVERITY_ZH[r.severity]} {r.severity}"
+        severity = "随隐患等级 by hazard" if r.severity == "from_hazard" else severity_label(r.severity)
         table.add_row(r.id, f"{escape(title_of(r, 'zh'))}\n[dim]{escape(title_of(r, 'en'))}[/]", source_of(r),
                       r.subject["zh"], r.responsible_text(), severity)
     console.print(table)
@@ -429,6 +431,8 @@ def source_of(rule) -> str:
 
     src = rule.body["source"]
     refs = "、".join(dict.fromkeys(d["ref"] for d in rule.body["draft"]))
+    if src["law"] == "opinion" and refs == src.get("article"):
+        refs = ""   # the draft is the source itself: said once
     return sources_citation(load_sources()[src["law"]], src.get("article")) + (f"\n[dim]意见稿 {refs}[/]" if refs else "")
 
 
@@ -442,11 +446,10 @@ def print_rule(rule, params, definitions=(), console: Console | None = None) -> 
     from rich.panel import Panel
 
     from checker import wording
-    from checker.rulebook import SEVERITY_ZH
 
     console = console or Console()
     b = rule.body
-    severity = "随隐患等级（一般/重大/严重事故）" if rule.severity == "from_hazard" else SEVERITY_ZH[rule.severity]
+    severity = "随隐患等级（一般/重大/严重事故）" if rule.severity == "from_hazard" else labels.severity(rule.severity)
     today = dt.date.today()
     lines = [f"[bold]{wording.render_static(b['title']['zh'], params, today, 'zh')}[/]  "
              f"{wording.render_static(b['title']['en'], params, today, 'en')}", "",
@@ -483,18 +486,17 @@ def print_rule(rule, params, definitions=(), console: Console | None = None) -> 
             lines.append(f"[bold]前提 {p['id']}[/] {p['holds']} — {p['zh']} / {p['en']}")
     if "applies_when" in b:
         lines.append(f"[bold]适用 Applies when[/] {b['applies_when']}")
-    console.print(Panel("\n".join(lines), title=f"{rule.id}"))
+    console.print(Panel(Wrapped("\n".join(lines), markup=True), title=f"{rule.id}"))
     if definitions:
         console.print("[bold]用到的定义 Definitions[/]（rules/definitions.yaml）")
         for d in definitions:
             call = f"{d.name}({', '.join(d.arguments)})" if d.arguments else d.name
             how = (f"规则语言 rule language：{' '.join(d.expression.split())}" if d.expression
                    else f"实现 implemented by：{d.implemented_by}")
-            console.print(f"• [bold]{d.title_zh}[/] {call}：{d.text_zh}\n  [dim]{d.text_en}[/]\n  {how}",
-                          markup=True, highlight=False)
+            say(console, f"• [bold]{d.title_zh}[/] {call}：{escape(d.text_zh)}")
+            _indented(console, f"[dim]{escape(d.text_en)}[/]")
+            _indented(console, escape(how))
     if b["parameters"] or any(d.parameters for d in definitions):
-        from checker import labels
-
         shown = list(dict.fromkeys(b["parameters"] + [p for d in definitions for p in d.parameters]))
         rows = []
         for name in shown:
@@ -503,9 +505,9 @@ def print_rule(rule, params, definitions=(), console: Console | None = None) -> 
                               for d, v in p.values)
             rows.append((name, values, p.description_zh, p.basis, "[yellow]是 interpretation[/]" if p.interpretation else ""))
         if console.width < NARROW:  # names whole, one block each
-            console.print("[bold]参数 Parameters[/]")
+            say(console, "[bold]参数 Parameters[/]")
             for name, values, description, basis, interpretation in rows:
-                console.print(f"[bold]{name}[/] = {escape(values)} {interpretation}", overflow="fold")
+                say(console, f"[bold]{name}[/] = {escape(values)} {interpretation}")
                 _indented(console, escape(description))
                 _indented(console, f"[dim]依据 {escape(basis)}[/]")
         else:
@@ -516,10 +518,10 @@ def print_rule(rule, params, definitions=(), console: Console | None = None) -> 
                 table.add_row(*row)
             console.print(table)
     for d in b.get("decisions", []):
-        console.print(f"• {d}")
+        say(console, f"• {escape(d)}")
     ex = b["examples"]
-    console.print(f"[green]通过 passes[/] {ex['passes']['zh']} [dim]{ex['passes']['en']}[/]")
-    console.print(f"[red]违规 fails[/] {ex['fails']['zh']} [dim]{ex['fails']['en']}[/]")
+    say(console, f"[green]通过 passes[/] {escape(ex['passes']['zh'])} [dim]{escape(ex['passes']['en'])}[/]")
+    say(console, f"[red]违规 fails[/] {escape(ex['fails']['zh'])} [dim]{escape(ex['fails']['en'])}[/]")
 
 
 OLD_LIST_TERMINAL = [("elevator_id", "设备代码"), ("district", "区"), ("community", "小区"), ("use_unit", "使用单位"),
@@ -538,11 +540,11 @@ def print_old_list(listing: pl.DataFrame, day: dt.date, console: Console | None 
     title = f"15年以上老旧住宅电梯清单 Old residential elevators as of {day}（{listing.height:,} 部）"
     text = lambda v: "" if v is None else value_text(v)  # noqa: E731
     if console.width < NARROW:
-        console.print(f"[bold]{title}[/]")
+        say(console, f"[bold]{title}[/]")
         for row in frame.iter_rows(named=True):
             flags = "、".join(x for x, on in (("保障房", row["affordable_housing"] == "是"), ("高梯户比", row["dense"] == "是")) if on)
-            console.print(f"[bold]{_s(row['elevator_id'])}[/] · {_s(row['district'])} {_s(row['community'])} · "
-                          f"{text(row['age_years'])} 年" + (f" · {flags}" if flags else ""), overflow="fold")
+            say(console, f"[bold]{_s(row['elevator_id'])}[/] · {_s(row['district'])} {_s(row['community'])} · "
+                         f"{text(row['age_years'])} 年" + (f" · {flags}" if flags else ""))
             _indented(console, f"使用单位 {_s(row['use_unit'])}")
             _indented(console, f"风险 {text(row['latest_risk_level']) or '未筛查'} · 全面评估 {text(row['assessment_status'])}"
                                f" · 未整改隐患 {text(row['open_hazards'])}")
@@ -554,7 +556,7 @@ def print_old_list(listing: pl.DataFrame, day: dt.date, console: Console | None 
             table.add_row(*[Text(visible(text(row[k]))) for k, _ in OLD_LIST_TERMINAL])
         console.print(table)
     if listing.height > cap:
-        console.print(f"另有 {listing.height - cap:,} 部未显示；用 -o 老旧电梯清单.xlsx 导出全部。 ({listing.height - cap:,} more; use -o FILE.xlsx.)")
+        say(console, f"另有 {listing.height - cap:,} 部未显示；用 -o 老旧电梯清单.xlsx 导出全部。 ({listing.height - cap:,} more; use -o FILE.xlsx.)")
 
 
 def print_fund_verdict(verdict: dict, console: Console | None = None) -> None:
@@ -562,8 +564,8 @@ def print_fund_verdict(verdict: dict, console: Console | None = None) -> None:
     console = console or Console()
     head = ("[green]依据充分，可走应急通道[/] well founded" if verdict["well_founded"]
             else "[red]依据不足[/] not well founded")
-    console.print(f"维修资金应急通道申请 {_s(verdict['application_id'])}（电梯 {_s(verdict['elevator_id'])}，"
-                  f"{verdict['applied_on']}，依据 {_s(verdict['assessment_id'] or '未填写')}）：{head}", overflow="fold")
+    say(console, f"维修资金应急通道申请 {_s(verdict['application_id'])}（电梯 {_s(verdict['elevator_id'])}，"
+                 f"{verdict['applied_on']}，依据 {_s(verdict['assessment_id'] or '未填写')}）：{head}")
     table = _table()
     _col(table, "")
     _col(table, "条件 Prerequisite")
@@ -577,11 +579,11 @@ def print_fund_verdict(verdict: dict, console: Console | None = None) -> None:
         else:
             table.add_row("[dim]—[/]", f"[dim]{name}[/]", f"[dim]{c['status_zh']}[/]")
     console.print(table)
-    console.print(Text(visible(verdict["message_zh"]), overflow="fold"))
-    console.print(Text(visible(verdict["message_en"]), style="dim", overflow="fold"))
+    console.print(Wrapped(visible(verdict["message_zh"])))
+    console.print(Wrapped(visible(verdict["message_en"]), style="dim"))
     for d in verdict["draft"]:
-        console.print(f"[dim]意见稿 {d['ref']}：{d['text']}[/]", overflow="fold")
-    console.print(f"[dim]{verdict['note_zh']}[/]", overflow="fold")
+        say(console, f"[dim]意见稿 {d['ref']}：{escape(d['text'])}[/]")
+    say(console, f"[dim]{verdict['note_zh']}[/]")
 
 
 def no_deductions_text(body: dict) -> str:
@@ -600,53 +602,61 @@ def no_deductions_text(body: dict) -> str:
 def print_credit(body: dict, console: Console | None = None, cap: int = 30) -> None:
     console = console or Console()
     if not body["official"]:
-        console.print(f"[yellow]{body['notice_zh']}[/] [dim]{body['notice_en']}[/]")
+        say(console, f"[yellow]{escape(body['notice_zh'])}[/] [dim]{escape(body['notice_en'])}[/]")
     if not body["firms"]:
         console.print(no_deductions_text(body))
         return
     narrow = console.width < NARROW
     table = _table("物业服务企业信用扣分 Credit deductions per firm")
     _col(table, "排名")
-    _col(table, "企业 Firm")
+    # a firm's name on one line where the screen allows it (a name is what a reader looks for)
+    names = [display_width(f["name"] or "") for f in body["firms"][:cap]]
+    ids = max((len(f["org_id"]) for f in body["firms"][:cap]), default=18)
+    # narrow: the id under the name, never broken (it is what a reader copies), and the years left to the items
+    _col(table, "企业 Firm", min_width=ids if narrow else min(max(names, default=10), 30))
     if not narrow:
         _col(table, "统一社会信用代码 Org id", ident=True)
-    for col in ("扣分\nPoints", "正式\nFinal", "拟扣\nProp.", "按年\nBy year", "已撤销\nRevoked", "条数\nItems",
-                "失信\n名录"):
+    columns = ["扣分\nPoints", "正式/拟扣\nFinal/\nProposed", *([] if narrow else ["按年\nBy year"]),
+               "已撤销分\nRevoked\npoints", "条数\nItems", "失信\n名录"]
+    for col in columns:
         _col(table, col, justify="right" if "By year" not in col else "left")
     for rank, f in enumerate(body["firms"][:cap], start=1):
-        years = "，".join(f"{y}: {p}" for y, p in f["points_by_year"].items())
+        years = ["，".join(f"{y}: {p}" for y, p in f["points_by_year"].items())] if not narrow else []
         firm = [f"{_s(f['name'])}\n{_s(f['org_id'])}"] if narrow else [_s(f["name"]), _s(f["org_id"])]
-        table.add_row(str(rank), *firm, str(f["points"]), str(f.get("final_points", f["points"])),
-                      str(f.get("proposed_points", 0)), years, str(f["revoked_points"]), str(len(f["items"])),
+        table.add_row(str(rank), *firm, str(f["points"]), f"{f.get('final_points', f['points'])}/{f.get('proposed_points', 0)}",
+                      *years, str(f["revoked_points"]), str(len(f["items"])),
                       "[red]是[/]" if f["dishonest_register"] else "")
     console.print(table)
-    console.print("[dim]拟扣分：已告知企业、异议期（参数 credit.objection_days）未满；正式扣分才报送信用名录。"
-                  "Proposed: the firm was told and may still object; only final points go to the register.[/]", overflow="fold")
+    say(console, "[dim]拟扣分：已告知企业、异议期（参数 credit.objection_days）未满；正式扣分才报送信用名录。"
+                 "Proposed: the firm was told and may still object; only final points go to the register.[/]")
     if len(body["firms"]) > cap:
-        console.print(f"另有 {len(body['firms']) - cap:,} 家未显示；用 -o 扣分.xlsx 导出全部。 ({len(body['firms']) - cap:,} more.)")
+        say(console, f"另有 {len(body['firms']) - cap:,} 家未显示；用 -o 扣分.xlsx 导出全部。 ({len(body['firms']) - cap:,} more.)")
     if len(body["firms"]) == 1:
         firm = body["firms"][0]
         title = f"扣分明细 Items: {_name_id(firm['name'], firm['org_id'])}"  # already escaped
         items = firm["items"][:200]
         if console.width < NARROW:
-            console.print(f"[bold]■ {title}[/]")
+            say(console, f"[bold]■ {title}[/]")
+            titles = labels.rule_titles()
             for i in items:
                 rev = i.get("revoked")
-                console.print(f"[bold]{_s(i['rule_id'])}[/] {_s(i['subject'])} · {_s(i['period_key'])} · {i['points']} 分"
-                              + (f" · [yellow]已撤销 {_s(rev['by'])} {_s(rev['at'])}：{_s(rev['reason'])}[/]" if rev else ""),
-                              overflow="fold")
+                say(console, f"[bold]{_s(i['rule_id'])}[/] {_s(titles.get(i['rule_id'], ''))} · {_s(i['subject'])} · "
+                             f"{_s(i['period_key'])} · {i['points']} 分"
+                             + (f" · [yellow]已撤销 {_s(rev['by'])} {_s(labels.local_time(rev['at']))}：{_s(rev['reason'])}[/]"
+                                if rev else ""))
                 _indented(console, f"指纹 {i['fingerprint']}")
         else:
             table = _table(title)
             for col in ("规则 Rule", "主体 Subject", "期间 Period", "分 Points", "指纹 Fingerprint", "撤销 Revoked"):
                 _col(table, col, ident=col.startswith(("规则", "主体", "指纹")))
+            titles = labels.rule_titles()
             for i in items:
                 rev = i.get("revoked")
-                table.add_row(_s(i["rule_id"]), _s(i["subject"]), _s(i["period_key"]), str(i["points"]), _s(i["fingerprint"]),
-                              Text(visible(f"{rev['by']} {rev['at']}：{rev['reason']}")) if rev else "")
+                table.add_row(f"{_s(i['rule_id'])}\n[dim]{_s(titles.get(i['rule_id'], ''))}[/]", _s(i["subject"]), _s(i["period_key"]), str(i["points"]), _s(i["fingerprint"]),
+                              Text(visible(f"{rev['by']} {labels.local_time(rev['at'])}：{rev['reason']}")) if rev else "")
             console.print(table)
         if len(firm["items"]) > 200:
-            console.print(f"另有 {len(firm['items']) - 200:,} 项未显示；用 -o 扣分.xlsx 导出全部。")
+            say(console, f"另有 {len(firm['items']) - 200:,} 项未显示；用 -o 扣分.xlsx 导出全部。")
 
 
 HTML_CAP = 500  # rows per rule (and rejected records) listed in the page; the workbook and JSON hold all
@@ -654,16 +664,12 @@ HTML_CAP = 500  # rows per rule (and rejected records) listed in the page; the w
 
 def report_html(report: dict, prerequisites: dict | None = None) -> str:
     """The report as one self-contained HTML page (Jinja2, autoescaped, inline SVG charts): for
-    sharing, printing and reading on a phone."""
+    sharing, printing and reading on a phone. Every code is shown by its label (checker.labels)."""
     from collections import defaultdict
 
-    import jinja2
+    from checker import charts
 
-    from checker import charts, labels
-    from checker.rulebook import RESPONSIBLE_ZH, SEVERITY_ZH
-
-    env = jinja2.Environment(loader=jinja2.PackageLoader("checker", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]))
+    env = page_environment()
     per_district = report["summary"]["by_district"]
     loop = report["metrics"]["closed_loop_rate"]["by_district"]
     districts = [{"name": d, "violations": per_district.get(d, 0), **loop.get(d, {"hazards": 0, "closed": 0, "rate": None})}
@@ -685,6 +691,17 @@ def report_html(report: dict, prerequisites: dict | None = None) -> str:
                    ("closed_loop", "各区隐患闭环率"), ("top_firms", "扣分最多的企业")]
     return env.get_template("report.html.j2").render(
         r=report | {"assumptions": assumptions}, s=report["summary"], districts=districts, by_rule=grouped,
-        severity_zh=SEVERITY_ZH, responsible_zh=RESPONSIBLE_ZH, charts=charts.charts(report), chart_order=chart_order,
+        charts=charts.charts(report), chart_order=chart_order, titles=labels.rule_titles(report),
         parameters=parameters, overridden=overridden, cap=HTML_CAP,
         overrides=overrides_rows(report["overrides"]) if has_overrides(report.get("overrides")) else [])
+
+
+def page_environment():
+    """The Jinja environment of the HTML pages (autoescaped), with the label functions of checker.labels."""
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("checker", "templates"),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]))
+    env.globals.update(label=labels.label, party=labels.party, percent=labels.percent,
+                       rule_with_title=labels.rule_with_title)
+    return env

@@ -20,7 +20,8 @@ def plain(verdicts: list[Pending]) -> list[dict]:
 
 
 # Parameters every report relies on: the closed-loop rate counts hazards on old elevators.
-_MACHINERY = {"old.min_age_years", "old.boundary"}
+# read whatever rules run: the age of "old", and whether a deduction is charged (R3-6)
+_MACHINERY = {"old.min_age_years", "old.boundary", "opinion.in_force_from", "credit.objection_days"}
 
 
 def parameters_section(params: ParameterSet, used: set[str], day) -> dict:
@@ -87,20 +88,10 @@ def rule_sources(rule) -> dict:
     for entry in rule.party_entries():
         src = sources[entry["source"]["law"]]
         parties.append({"party": entry["party"], "when": entry.get("when"),
-                        "source": src.citation(entry["source"].get("article")), "source_en": src.title_en,
+                        "source": src.citation(entry["source"].get("article")), "source_en": src.citation_en(entry["source"].get("article")),
                         "duty": entry["source"]["duty"],
                         "draft": [{"ref": d["ref"], "text": d["text"], "coverage": d["coverage"]} for d in entry["draft"]]})
     return {"sources": parties}
-
-
-def fund_reviews(result: Evaluation, params: ParameterSet) -> list[dict]:
-    """R3-3: each emergency application applied in P for an elevator old on its day, with every
-    prerequisite met or unmet; not a violation, no party, no fingerprint."""
-    if "fund_applications" not in result.submission.present_types:
-        return []
-    from checker.reviews import review_fund_applications
-
-    return review_fund_applications(result.facts, params)
 
 
 def _counts(values: pl.Series) -> dict:
@@ -162,7 +153,7 @@ def build_report(result: Evaluation, book: RuleBook, params: ParameterSet,
         "adoptions": adoptions(params, result.end),
         "summary": summary,
         "metrics": {"closed_loop_rate": closed_loop(result.loop_counts)},
-        "fund_reviews": fund_reviews(result, params),
+        "fund_reviews": result.fund_reviews,
         "credit": credit,
         "credit_schedule": {"official": schedule.official, "notice_zh": schedule.notice_zh,
                             "notice_en": schedule.notice_en, "year_cap": schedule.year_cap,

@@ -35,7 +35,7 @@ def _load_review(path: Path) -> dict:
 
 
 def review_fund_applications(facts: FactBase, params: ParameterSet, application_id: str | None = None) -> list[dict]:
-    """The fund review of every application it concerns (or of one), in application order."""
+    """The fund review of every application it concerns (or of one), by application day and id."""
     review = load_review()
     table = facts.emergency_fund_applications
     if application_id is not None:
@@ -46,7 +46,7 @@ def review_fund_applications(facts: FactBase, params: ParameterSet, application_
     if table.height == 0:
         return []
     prerequisites = [(p, compiler.compile(p["holds"])) for p in review["prerequisites"]]
-    judged = table.with_columns(*prerequisite_columns(prerequisites))
+    judged = table.with_columns(*prerequisite_columns(prerequisites)).sort("applied_on", "application_id")
     texts = {p["id"]: {lang: wording.render_static(p[lang], params, facts.end, lang) for lang in ("zh", "en")}
              for p in review["prerequisites"]}
     out = []

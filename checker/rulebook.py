@@ -180,6 +180,9 @@ class Source:
     def citation(self, article: str | None) -> str:
         return f"{self.title}{article or ''}"
 
+    def citation_en(self, article: str | None) -> str:
+        return f"{self.title_en}, {article}" if article else self.title_en
+
 
 def load_sources() -> dict[str, Source]:
     return _load_sources(data_dir("rules") / "sources.yaml")
@@ -237,8 +240,10 @@ def load_rulebook(overlay: Path | None = None) -> RuleBook:
     folder = data_dir("rules")
     validator = _validator(folder)
     rules: dict[str, Rule] = {}
-    # the definitions the rules lean on are part of what a ruleset means
-    files = [folder / "rule.schema.json", folder / "definitions.yaml", folder / "sources.yaml"]
+    # the definitions the rules lean on, the laws they cite and the reviews the report gives
+    # (fund_reviews) are part of what a ruleset means
+    files = [folder / "rule.schema.json", folder / "definitions.yaml", folder / "sources.yaml",
+             *sorted((folder / "reviews").glob("*.yaml"))]
     for path in sorted(folder.glob("*.yaml")):
         if path.name in NOT_RULES:
             continue
@@ -265,6 +270,9 @@ _NOT_IN_OVERLAY = {
                          "definitions (old, dense, ...) also shape the fact tables and cannot be overlaid; "
                          "their thresholds are parameters: use --params"),
     "coverage.yaml": ("条款覆盖说明不能覆盖", "the coverage notes cannot be overlaid"),
+    "sources.yaml": ("法律法规的名称与施行日期不由草稿改动；意见稿的施行日是参数 opinion.in_force_from，请用 --params",
+                     "the laws' titles and commencements are not a draft's to change; the opinion's commencement is "
+                     "the parameter opinion.in_force_from: use --params"),
 }
 
 

@@ -341,6 +341,13 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     # a few assessments take longer than the town government's 90 days (ASSESSMENT-COMPLETION),
     # drawn from a generator of their own so that every other record stays as it was
     slow = np.random.default_rng(spec.seed + 7).random(na) < RATES["assessment_completed_late"]
+    # ... and at least one applied for inside the period, so that even a small sample shows the rule
+    # (one of an elevator that is not affordable housing, whose funding plan it would delay, and not
+    # the showcase assessment 0)
+    affordable = np.array(active.get_column("affordable_housing"))[a_el] if na else np.zeros(0, dtype=bool)
+    inside = np.nonzero((a_applied >= 0) & (a_applied <= ndays - 160) & ~affordable & (np.arange(na) > 0))[0]
+    if len(inside):
+        slow[inside[0]] = True
     a_completed = np.where(slow, a_applied + 91 + np.arange(na) % 60, a_completed)
     a_concl = rng.choice(["continue_use", "repair", "major_repair", "renovate", "replace"], size=na,
                          p=[0.3, 0.35, 0.15, 0.12, 0.08])
@@ -357,6 +364,12 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     a_affordable = np.array(active.get_column("affordable_housing"))[a_el] if na else np.zeros(0, dtype=bool)
     funding_plan = a_completed + np.where(rng.random(na) < RATES["funding_plan_late"], rng.integers(61, 150, size=na),
                                           rng.integers(10, 55, size=na))
+    # showcase: an affordable-housing assessment reported inside the period whose funding plan comes late
+    shown = np.nonzero(a_affordable & (a_completed >= 0) & (a_completed <= ndays - 150) & (np.arange(na) > 0))[0]
+    if len(shown):
+        if a_concl[shown[0]] == "continue_use":
+            a_concl[shown[0]] = "repair"
+        funding_plan[shown[0]] = a_completed[shown[0]] + 75
     needs_plan = a_affordable & (a_concl != "continue_use")
     assessment_ids = [f"PG{i:07d}" for i in range(na)]
     assessments = pl.DataFrame({
@@ -396,6 +409,12 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
                           size=nh)
     if nh:
         h_source[0] = "assessment"  # showcase: found by an assessment, so it must be listed and ordered stopped
+    # an assessment assesses an old elevator: its hazards are found on old elevators (the closed-loop
+    # rate of 四（三） counts exactly those)
+    old_el = np.nonzero(old_at_end)[0]
+    by_assessment = np.nonzero((h_source == "assessment") & (np.arange(nh) > 0))[0]
+    if len(old_el) and len(by_assessment):
+        h_el[by_assessment] = old_el[h_el[by_assessment] % len(old_el)]
     hazards = pl.DataFrame({
         "hazard_id": [f"YH{i:07d}" for i in range(nh)], "elevator_id": act_ids[h_el],
         "found_on": _dates(start, h_found),
@@ -489,17 +508,19 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     }).filter(pl.col("date") <= end).unique(maintain_order=True)
 
     # ---- maintenance-fund applications -----------------------------------------------------
-    nf = max(1, na // 4)
+    nf = max(2, na // 4)  # at least the two showcases below
     f_pick = rng.integers(0, max(1, na), size=nf)
     f_pick[0] = 0  # showcase: the showcase elevator applies without naming any report
     bad = rng.random(nf) < RATES["fund_bad_basis"]
     bad[0] = True  # showcase: the first application names another elevator's report
+    if nf > 1:
+        bad[1] = False  # ... and the second names its own: well founded, if its report is recent and has a plan
     fund = pl.DataFrame({
         "application_id": [f"ZJ{i:07d}" for i in range(nf)],
         "elevator_id": act_ids[a_el[f_pick]] if na else act_ids[:nf],
         "applied_on": _dates(start, np.clip(a_completed[f_pick] + rng.integers(10, 200, size=nf), 0, ndays - 1)
                              if na else np.zeros(nf, dtype=np.int64)),
-        "channel": np.where((rng.random(nf) < 0.6) | (np.arange(nf) == 0), "emergency", "ordinary"),
+        "channel": np.where((rng.random(nf) < 0.6) | (np.arange(nf) < 2), "emergency", "ordinary"),
         "assessment_id": [None if b and i % 2 == 0 else (assessment_ids[(p + 1) % na] if b else assessment_ids[p])
                           for i, (b, p) in enumerate(zip(bad, f_pick))] if na else [None] * nf,
         "amount": np.round(rng.uniform(20_000, 400_000, size=nf), 2),
@@ -509,6 +530,8 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     decision = np.where(rng.random(nf) < RATES["fund_returned"], "returned",
                         np.where(rng.random(nf) < 0.1, "rejected", "approved"))
     undecided = rng.random(nf) < RATES["fund_undecided"]
+    if nf > 1:  # showcase: the well-founded second application is approved 12 days on (FUND-DECISION-TIME)
+        decide[1], decision[1], undecided[1] = 12, "approved", False
     fund = fund.with_columns(
         (pl.col("applied_on") + pl.Series(decide).cast(pl.Int64).cast(pl.Duration("ms")) * 86_400_000).cast(pl.Date)
         .alias("decided_on"),

@@ -7,12 +7,18 @@ their Chinese names, yes/no fields 是/否, date columns a date format, and ever
 format "@". The first sheet, 填写说明, explains the workbook; the loader knows it and does
 not read it as records. The second, 说明, is the declaration of the history the workbook holds
 (记录类型, 起始日期; checker/declaration.py), empty until the firm fills it in. An existing file is never overwritten: it may be filled in already.
+
+`write_filled` writes the same workbook with records in it, as a clerk would have typed them:
+Chinese names for codes (在用, 正常, 半月), 是/否, dates as dates: the demo's 我的数据.xlsx is one,
+and the loader reads it back to exactly the records it was written from (tests/test_chinese_outputs.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import xlsxwriter
 
@@ -21,6 +27,9 @@ from checker.declaration import DAY_HEADERS, DECLARATION_SHEET, TYPE_HEADERS
 from checker.errors import LiftcheckError
 from checker.load import INSTRUCTIONS_SHEET
 from checker.outputs import XLSX_OPTIONS, atomic_output
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _KIND_ZH = {"string": "文字", "enum": "从下拉列表选择", "integer": "整数", "number": "数字", "boolean": "是/否",
             "date": "日期（如 2024-01-05）", "datetime": "日期时间（如 2024-01-05 10:30）", "list": "多个值用 ; 分隔"}
@@ -60,7 +69,40 @@ def write_template(path: Path) -> Path:
     return path
 
 
-def _write(path: Path) -> None:
+def write_filled(tables: dict[str, pl.DataFrame], path: Path) -> Path:
+    """The template with `tables` (record type → records, as checker.sample makes them) filled in as a
+    clerk types them; written whole or not at all (over an existing file: the caller checked the path)."""
+    from checker.sample import EXCEL_MAX_ROWS
+
+    too_big = {n: df.height for n, df in tables.items() if df.height > EXCEL_MAX_ROWS}
+    if too_big:
+        name, rows = next(iter(too_big.items()))
+        raise LiftcheckError(f"{name} 有 {rows} 行，超过 Excel 单表上限 {EXCEL_MAX_ROWS} 行；请改用 CSV 文件夹",
+                             f"{name} has {rows} rows, over Excel's {EXCEL_MAX_ROWS}-row sheet limit; use a CSV folder")
+    with atomic_output(path) as tmp:
+        _write(tmp, tables)
+    return path
+
+
+def _typed(f, value):
+    """A record's value as a clerk enters it in the template: the Chinese name of a code, 是/否, a
+    date (the column's date format shows it), a list as 'a;b'."""
+    if value is None:
+        return None
+    if f.kind == "enum":
+        return f.enum_labels.get(value, value)
+    if f.kind == "boolean":
+        return "是" if value else "否"
+    if f.kind == "list":
+        return ";".join(f.enum_labels.get(v, v) for v in value)
+    if f.kind == "datetime" and isinstance(value, str):
+        return dt.datetime.fromisoformat(value)
+    if f.kind == "date" and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def _write(path: Path, tables: dict[str, pl.DataFrame] | None = None) -> None:
     with xlsxwriter.Workbook(path, XLSX_OPTIONS) as wb:
         bold = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         required = wb.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
@@ -76,10 +118,10 @@ def _write(path: Path) -> None:
             guide.write(row, 0, a, bold)
             guide.write(row, 1, b, wrap)
         guide.write(len(lines) + 1, 0, "工作表 Sheet", bold)
-        guide.write(len(lines) + 1, 1, "记录类型 Record type", bold)
+        guide.write(len(lines) + 1, 1, "也可以提交为 CSV 文件 The same records as a CSV file", bold)
         for i, rt in enumerate(record_types().values(), start=len(lines) + 2):
             guide.write(i, 0, rt.label)
-            guide.write(i, 1, rt.name)
+            guide.write(i, 1, f"{rt.name}.csv")
         declared = wb.add_worksheet(DECLARATION_SHEET)
         declared.write(0, 0, TYPE_HEADERS[0], bold)
         declared.write(0, 1, DAY_HEADERS[0], bold)
@@ -109,3 +151,23 @@ def _write(path: Path) -> None:
                     ws.data_validation(1, col, 100_000, col, {"validate": "list", "source": list(f.enum_labels.values())})
                 elif f.kind == "boolean":
                     ws.data_validation(1, col, 100_000, col, {"validate": "list", "source": ["是", "否"]})
+            if tables is not None and rt.name in tables:
+                _fill(ws, rt, tables[rt.name], {"date": date, "datetime": stamp, "text": text})
+
+
+def _fill(ws, rt, df: pl.DataFrame, formats: dict) -> None:
+    """The records under the header, each cell as `_typed` gives it."""
+    columns = [(col, f) for col, f in enumerate(rt.fields) if f.name in df.columns]
+    for row, record in enumerate(df.select([f.name for _, f in columns]).iter_rows(), start=1):
+        for (col, f), value in zip(columns, record):
+            value = _typed(f, value)
+            if value is None:
+                continue
+            if isinstance(value, dt.datetime):
+                ws.write_datetime(row, col, value, formats["datetime"])
+            elif isinstance(value, dt.date):
+                ws.write_datetime(row, col, dt.datetime.combine(value, dt.time()), formats["date"])
+            elif isinstance(value, (int, float)) and not isinstance(value, bool):
+                ws.write_number(row, col, value)
+            else:
+                ws.write_string(row, col, str(value), formats["text"])

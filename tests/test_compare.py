@@ -47,6 +47,8 @@ def _values(name: str):
         return st.lists(st.sampled_from(p.choices), unique=True)
     if p.type == "boolean":
         return st.booleans()
+    if p.type == "date":
+        return st.one_of(st.none(), st.dates(dt.date(2023, 1, 1), dt.date(2026, 12, 31)))
     default = p.values[0][1]
     return st.integers(min_value=max(1, default // 2), max_value=default * 2 + 2)
 
@@ -157,10 +159,14 @@ def test_twelve_days_instead_of_ten_removes_the_11_and_12_day_intervals(tmp_path
         ("MAINT-INTERVAL-DENSE", "2024-01-10"), ("MAINT-INTERVAL-DENSE", "2024-01-21")]
     assert c["added"] == [] and c["changed"] == []
     assert next(r for r in c["by_rule"] if r["rule_id"] == "MAINT-INTERVAL-DENSE") == {
-        "rule_id": "MAINT-INTERVAL-DENSE", "base": 3, "proposal": 1}
+        "rule_id": "MAINT-INTERVAL-DENSE", "title": "高梯户比老旧电梯现场维保周期超过10天", "base": 3, "proposal": 1,
+        "note_zh": None}
     assert c["by_district"][0] == {"district": "玄武区", "base": 4, "proposal": 2}
-    assert c["base"]["parameters"] == [{"name": "maintenance.dense_max_interval_days", "value": 10, "values": {"2024-01-01": 10}}]
-    assert c["proposal"]["parameters"] == [{"name": "maintenance.dense_max_interval_days", "value": 12, "values": {"2024-01-01": 12}}]
+    described = {"unit": "days", "description_zh": "高梯户比老旧电梯现场维保周期上限（不大于，含本数）"}
+    assert c["base"]["parameters"] == [{"name": "maintenance.dense_max_interval_days", "value": 10,
+                                        "values": {"2024-01-01": 10}} | described]
+    assert c["proposal"]["parameters"] == [{"name": "maintenance.dense_max_interval_days", "value": 12,
+                                            "values": {"2024-01-01": 12}} | described]
     assert c["facts_shared"] is True
     assert set(c) >= {"base", "proposal", "by_rule", "by_district", "by_firm", "added", "removed", "changed",
                       "conclusion_zh", "conclusion_en"}
@@ -178,7 +184,10 @@ def test_a_firm_losing_points_is_counted_in_the_conclusion(tmp_path):
     assert (firm["base_violations"], firm["proposal_violations"], firm["proposal_points"]) == (2, 0, 0)
     assert firm["base_points"] > 0 and firm["name"] == "甲物业服务有限公司"
     assert c["conclusion_zh"] == f"拟议方案新增违规 0 条、减少 2 条；影响 1 家物业企业，扣分合计 +0/−{firm['base_points']}。"
-    assert c["proposal"]["rules"]["disabled"] == [{"rule_id": "DAILY-CHECK", "reason": "日管控另行考核"}]
+    assert c["proposal"]["rules"]["disabled"] == [{"rule_id": "DAILY-CHECK", "title": "每日电梯安全检查（日管控）",
+                                                   "reason": "日管控另行考核"}]
+    daily = next(r for r in c["by_rule"] if r["rule_id"] == "DAILY-CHECK")
+    assert (daily["base"], daily["proposal"], daily["note_zh"]) == (2, None, "拟议方案停用了这条规则")
     assert c["proposal"]["ruleset"]["digest"] != c["base"]["ruleset"]["digest"]
 
 
@@ -195,7 +204,7 @@ def test_same_fingerprint_with_another_severity_is_changed_with_both_versions(tm
         ("2024-02-02", ["severity"], "major", "serious")]
     assert c["added"] == [] and c["removed"] == []
     assert c["conclusion_zh"].endswith("另有 3 条违规的严重程度、责任方或证据改变。")
-    assert c["proposal"]["rules"]["replaced"] == [{"rule_id": "MAINT-INTERVAL-DENSE",
+    assert c["proposal"]["rules"]["replaced"] == [{"rule_id": "MAINT-INTERVAL-DENSE", "title": "高梯户比老旧电梯现场维保周期超过10天",
                                                    "file": str(rules / "MAINT-INTERVAL-DENSE.yaml")}]
 
 
@@ -210,10 +219,11 @@ def test_a_proposal_overlay_is_laid_over_the_base_overlay_and_leaves_the_base_as
     c = run_compare(data, dt.date(2024, 1, 1), dt.date(2024, 2, 15), proposal_rules=proposal_rules,
                     rules_dir=base_rules)
     # the base's own wording (> 11) holds on both sides: only DAILY-CHECK goes
-    assert next(r for r in c["by_rule"] if r["rule_id"] == "MAINT-INTERVAL-DENSE") == {
-        "rule_id": "MAINT-INTERVAL-DENSE", "base": 2, "proposal": 2}
+    dense = next(r for r in c["by_rule"] if r["rule_id"] == "MAINT-INTERVAL-DENSE")
+    assert (dense["base"], dense["proposal"]) == (2, 2)
     assert c["proposal"]["rules"] == {"replaced": [], "added": [],
-                                      "disabled": [{"rule_id": "DAILY-CHECK", "reason": "另行考核"}]}
+                                      "disabled": [{"rule_id": "DAILY-CHECK", "title": "每日电梯安全检查（日管控）",
+                                                    "reason": "另行考核"}]}
     assert c["proposal"]["overrides"]["rules"]["replaced"] == [
         {"rule_id": "MAINT-INTERVAL-DENSE", "file": str(base_rules / "MAINT-INTERVAL-DENSE.yaml")}]
     base_check = run_check(data, dt.date(2024, 1, 1), dt.date(2024, 2, 15), rules_dir=base_rules).report
@@ -227,7 +237,7 @@ def test_a_parameter_that_shapes_the_facts_derives_them_again(tmp_path):
     c = run_compare(data, dt.date(2024, 1, 1), dt.date(2024, 2, 15), proposal_params=older)
     assert c["facts_shared"] is False
     dense = next(r for r in c["by_rule"] if r["rule_id"] == "MAINT-INTERVAL-DENSE")
-    assert dense == {"rule_id": "MAINT-INTERVAL-DENSE", "base": 3, "proposal": 0}
+    assert (dense["base"], dense["proposal"]) == (3, 0)
 
 
 def test_compare_exit_statuses(tmp_path):
@@ -290,13 +300,22 @@ def test_the_workbook_has_a_chinese_sheet_per_list(tmp_path):
     assert code == 0
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["结论", "按规则", "按区", "按企业", "新增违规", "减少违规", "变化"]
-    assert wb["结论"]["B2"].value == "拟议方案新增违规 0 条、减少 2 条；影响 0 家物业企业，扣分合计 +0/−0。"
+    assert wb["结论"]["B2"].value == ("拟议方案新增违规 0 条、减少 2 条；影响 0 家物业企业，扣分合计 +0/−0。\n"
+                                     "The proposal adds 0 violations and removes 2; it affects 0 property service "
+                                     "enterprises, points +0/−0 in total.")
     rows = list(wb["按规则"].values)
-    assert rows[0] == ("规则", "基准违规数", "拟议违规数", "变化")
-    assert ("MAINT-INTERVAL-DENSE", 3, 1, -2) in rows
+    assert rows[0] == ("规则", "规则名称", "基准违规数", "拟议违规数", "变化", "说明")
+    assert ("MAINT-INTERVAL-DENSE", "高梯户比老旧电梯现场维保周期超过10天", 3, 1, -2, None) in rows
     removed = list(wb["减少违规"].values)
-    assert removed[0][:3] == ("规则", "标题", "条款") and len(removed) == 3
-    assert [c for c in next(wb["变化"].values)][:4] == ["规则", "主体", "期间键", "变化项"]
+    assert removed[0][:5] == ("级别", "规则", "规则名称", "条款", "责任方") and len(removed) == 3
+    first = dict(zip(removed[0], removed[1]))
+    # words, not codes or JSON: the severity, the party and the evidence as a reader names them
+    assert (first["级别"], first["责任方"], first["责任单位"]) == ("较重", "维保单位", "丙电梯维保有限公司")
+    assert first["证据"] == ("上次维保日期：2024-01-10；下次维保日期：2024-01-21；间隔：11 天；其间停用：0 天；"
+                           "截至期末仍未再次维保：否；服务户数：71 户；间隔上限：10 天")
+    assert [c for c in next(wb["变化"].values)][:5] == ["规则", "规则名称", "违规主体", "期间", "变化项"]
+    for ws in wb:   # every sheet with a frozen header and a filter over its table
+        assert ws.freeze_panes == "A2" and ws.auto_filter.ref.startswith("A1:"), ws.title
 
 
 def test_the_html_page_is_self_contained_with_an_svg_chart_whose_text_stays_text(tmp_path):
@@ -312,7 +331,8 @@ def test_the_html_page_is_self_contained_with_an_svg_chart_whose_text_stays_text
     html = out.read_text(encoding="utf-8")
     assert html.index("结论") < html.index("<svg")
     svg = html[html.index("<svg"): html.index("</svg>")]
-    assert re.search(r"<text[^>]*>按规则 By rule：拟议 − 基准", svg)          # fonts left to the browser
+    assert re.search(r"<text[^>]*>按规则 By rule<", svg)          # fonts left to the browser
+    assert re.search(r"<text[^>]*>拟议 − 基准 proposal − base<", svg)
     assert "MAINT-INTERVAL-DENSE" in svg and "&lt;script&gt;alert(1)&lt;/script&gt;区" in svg
     assert "<script" not in html and not re.search(r"""(src|href)=["'](https?:)?//""", html)   # nothing fetched
     assert "−2" in html

@@ -48,7 +48,9 @@ def test_an_unknown_step_names_file_and_line_and_the_nearest_sentence(tmp_path):
     assert code == 2
     assert f'{path}:9：没有这样的步骤「那么 规则 "DAILY-CHECK" 的违规有 3 条」' in out
     assert f"{path}:9: unknown step '那么 规则 \"DAILY-CHECK\" 的违规有 3 条'" in out
-    assert '最接近的写法：那么 规则 "MAINT-INTERVAL-DENSE" 的违规数为 1' in out
+    # the nearest sentence, written with the drafter's own rule and number (not the vocabulary's example)
+    assert '最接近的写法：那么 规则 "DAILY-CHECK" 的违规数为 3' in out
+    assert "MAINT-INTERVAL-DENSE" not in out
     assert "1 个场景无法评判" in out
 
 
@@ -57,7 +59,9 @@ def test_a_full_width_colon_after_a_keyword_is_named_with_the_line_as_it_should_
     assert code == 2
     assert f"{path}:4：“场景”后面是全角冒号“：”，Gherkin 只认英文冒号“:”" in out
     assert f"{path}:4: full-width colon '：' after '场景'" in out
-    assert "应写作：场景: 一部电梯" in out and "write: 场景: 一部电梯" in out
+    # the fix on a line of its own: a real newline, never a printed "\n"
+    assert "\\n" not in out
+    assert "  应写作：场景: 一部电梯" in out.splitlines() and "  write: 场景: 一部电梯" in out.splitlines()
 
 
 def test_a_full_width_colon_before_a_table_is_named(tmp_path):
@@ -101,3 +105,18 @@ def test_every_sentence_of_the_vocabulary_is_a_step_and_every_step_has_a_sentenc
         assert matching, f"no step reads {keyword} {sentence}"
     for d in definitions:
         assert any(d.parser.is_matching(sentence) for _, sentence in steps.VOCABULARY), d.parser
+
+
+def test_a_wrong_column_is_named_in_words_with_the_nearest_column(tmp_path):
+    code, out, _ = features(tmp_path, HEAD + SCENARIO.replace("| 投用日期   |", "| 投用日   |"))
+    assert code == 1
+    assert "电梯 没有列「投用日」，您是不是要找「投用日期」？可用的列：" in out
+    assert "['" not in out   # never a Python list
+
+
+def test_a_misspelt_parameter_in_a_step_gets_the_nearest_name(tmp_path):
+    step = '    假如 参数 "maintenance.dense_max_interval_day" 为 12\n'
+    code, out, _ = features(tmp_path, HEAD + SCENARIO.replace("    当 检查", step + "    当 检查"))
+    assert code == 1
+    assert ("未知参数「maintenance.dense_max_interval_day」，您是不是要找「maintenance.dense_max_interval_days」？"
+            in out.replace("\n", ""))

@@ -130,9 +130,12 @@ def test_the_overview_states_period_ruleset_counts_unjudged_and_rejected(workboo
 def test_the_unjudged_sheet_gives_each_elevator_and_case_with_its_reason(workbook, report):
     got = rows(workbook["未评判"])
     assert len(got) == len(report["unjudged"]) == 4
+    title = {x["rule_id"]: x["title"] for x in report["rules"]}
     for row, u in zip(got, report["unjudged"]):
         assert row["电梯"] == u["elevator_id"] and row["使用单位"] == u["use_unit_name"]
-        assert row["原因"] == u["reason_zh"] and row["未判断的规则"] == "、".join(u["rules"])
+        assert row["原因"] == u["reason_zh"]
+        # each rule by its id and its title (from the rule files), never an id alone
+        assert row["未判断的规则"] == "、".join(f"{r} {title[r]}" for r in u["rules"])
         assert row["类别"] == ("未评判的事项" if u["subject"] else "未评判的电梯")
         assert row["主体"] == u["subject"] and row["未判断的日期"] is None
     assert [row["类别"] for row in got].count("未评判的电梯") == 1
@@ -221,7 +224,7 @@ def test_every_command_that_writes_csv_writes_a_bom(sample, tmp_path):
     problems = tmp_path / "problems.csv"
     assert run("validate", broken, "-o", problems).exit_code == 2
     assert problems.read_bytes().startswith(b"\xef\xbb\xbf" + "级别,记录类型,文件,行".encode())
-    assert "错误,电梯,elevators.csv,2,commissioned_on,2024-13-01" in problems.read_text(encoding="utf-8-sig")
+    assert "错误,电梯,elevators.csv,2,投用日期（commissioned_on）,2024-13-01" in problems.read_text(encoding="utf-8-sig")
     old = tmp_path / "old.csv"
     run("old-list", sample, "--quarter", "2024Q3", "--format", "csv", "-o", old)
     assert old.read_bytes().startswith(b"\xef\xbb\xbf" + "设备代码,所在区".encode())
@@ -310,7 +313,7 @@ def test_records_set_aside_by_skip_invalid_are_stated_in_every_format(tmp_path):
     sheet = rows(openpyxl.load_workbook(out)["未评判"])
     assert [(r["类别"], r["电梯"]) for r in sheet if r["电梯"]] == [("电梯记录被拒收", "E2"), ("有记录被拒收的电梯", "E3")]
     assert sorted((r["文件"], r["行"], r["字段"]) for r in sheet if r["类别"] == "被拒收的记录") == [
-        ("daily_checks.csv", 63, "date"), ("elevators.csv", 3, "commissioned_on")]
+        ("daily_checks.csv", 63, "检查日期（date）"), ("elevators.csv", 3, "投用日期（commissioned_on）")]
     html = tmp_path / "r.html"
     run(*args, "--format", "html", "-o", html)
     page = html.read_text(encoding="utf-8")
@@ -366,7 +369,7 @@ def test_nothing_important_is_cut_at_80_columns(sample, report, tmp_path):
                         ("old.min_age_years", "15 年")):
         assert any(line.startswith(f"{name} = 2024-01-01 起 {value}") for line in rule), name
     listing = run("rules", "list", columns=80).stdout.splitlines()
-    assert all(any(line.startswith(f"{rule_id} · 条款") for line in listing) for rule_id in report["summary"]["by_rule"])
+    assert all(any(line.startswith(f"{rule_id} · 依据") for line in listing) for rule_id in report["summary"]["by_rule"])
 
 
 def test_the_ledger_and_every_output_say_what_they_wrote(sample, tmp_path):
@@ -433,7 +436,7 @@ def test_each_stage_is_reported_in_order_for_the_progress_bars(sample):
     run_check(sample, dt.date(2024, 1, 1), dt.date(2024, 12, 31), stage=seen.append,
               progress=lambda rule_id, total: rules.append((rule_id, total)))
     assert seen == ["load", "validate", "evaluate", "report"]
-    assert len(rules) == 21 and {t for _, t in rules} == {21}
+    assert len(rules) == 24 and {t for _, t in rules} == {24}
 
 
 # ---- evidence, messages and small wrong results --------------------------------------------

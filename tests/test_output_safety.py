@@ -243,7 +243,7 @@ def test_every_csv_output_neutralises_formulas(tmp_path):
                                          "E1,=cmd|' /C calc'!A0,91320100MA1MAIN01X,half_month\n", encoding="utf-8")
     problems = tmp_path / "problems.csv"
     assert run("validate", bad, "-o", problems).exit_code == 2
-    rows = pl.read_csv(problems, infer_schema=False).filter(pl.col("字段") == "date")   # Chinese headers by default
+    rows = pl.read_csv(problems, infer_schema=False).filter(pl.col("字段") == "维保日期（date）")   # Chinese by default
     assert rows.get_column("值").to_list() == ["'=cmd|' /C calc'!A0"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -174,12 +175,13 @@ def test_check_table_json_and_html_say_what_was_overridden(tmp_path):
     code, out = cli("check", data, *period)
     head = out[: out.index("规则 Rules")]
     assert "本次检查未完全使用默认规则集" in head
-    assert "maintenance.dense_max_interval_days │ 10" in head and "│ 12" in head
-    assert "DAILY-CHECK" in head and "停用 disabled：日管控另行考核" in head
+    assert re.search(r"maintenance\.dense_max_interval_days +│ 10 ", head) and "│ 12" in head
+    assert "DAILY-CHECK 每日电梯安全检查（日管控）" in head and "停用 disabled：日管控另行考核" in head
     cli("check", data, *period, "--format", "html", "-o", tmp_path / "r.html")
     html = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "本报告未完全使用默认规则集" in html
-    assert "<td>maintenance.dense_max_interval_days</td><td>10</td><td><b>12</b></td>" in html
+    assert ('<td data-label="名称">maintenance.dense_max_interval_days</td><td data-label="默认">10</td>'
+            '<td data-label="本次"><b>12</b></td>') in html
     code, out = cli("check", data, "--from", "2024-01-01", "--to", "2024-01-10")
     assert "本次检查未完全使用默认规则集" not in out
 

@@ -43,7 +43,8 @@ def test_a_rule_or_severity_the_schedule_does_not_name_deducts_nothing(tmp_path)
         "organizations": ORGANIZATIONS, "elevators": [elevator("E1", **OLD)],
         "alarm_tests": [{"elevator_id": "E1", "date": "2024-03-01", "ok": "false"}],
         "hazards": [{"hazard_id": h, "elevator_id": "E1", "found_on": "2024-03-01", "source": "inspection",
-                     "severity": s} for h, s in (("HG", "general"), ("HM", "major"), ("HS", "serious"))]})
+                     "severity": s, "deadline": "2024-04-01"}   # their own deadline: charged, not provisional
+                    for h, s in (("HG", "general"), ("HM", "major"), ("HS", "serious"))]})
     report = run_check(folder, dt.date(2024, 1, 1), dt.date(2024, 12, 31), credit_file=credit,
                        only=["ALARM-FAULT", "HAZARD-OVERDUE"]).report
     assert sorted((v["rule_id"], v["subject"], v["responsible_role"]) for v in report["violations"]) == [

@@ -98,10 +98,18 @@ def run_features(path: Path | None, console: Console | None = None, rules_overla
     if rules_overlay is not None:
         _compile_overlay(rules_overlay)
     problems = lint_features(target)
-    if problems:
+    if problems:   # printed here, line by line: an error message would show its newlines as \n
+        from rich.markup import escape
+
+        from checker.terminal import say
+
         texts = [p.text() for p in problems]
-        raise LiftcheckError("功能文件有书写错误：\n" + "\n".join(zh for zh, _ in texts),
-                             "the feature files have typing slips:\n" + "\n".join(en for _, en in texts))
+        say(console, "[red]功能文件有书写错误[/] the feature files have typing slips：")
+        for zh, en in texts:
+            say(console, escape(zh))
+            say(console, f"[dim]{escape(en)}[/]")
+        say(console, f"[red]{len(problems)} 处书写错误，场景未运行[/] {len(problems)} slip(s); no scenario was run")
+        return 2
     overlay = "None" if rules_overlay is None else f"Path({str(rules_overlay.resolve())!r})"
     with tempfile.TemporaryDirectory(prefix="liftcheck-features-") as tmp:
         # a basename of its own, so that a second run in the same process imports its own module

@@ -33,7 +33,9 @@ Steps only write records into a submission folder and call `run_check`, the same
   那么 规则 "X" 对 "K1" 未评判，原因为 "未记录通知救援时间"   (a case the rule could not judge)
   那么 "E1" 的规则 "DAILY-CHECK" 从 "A" 至 "B" 未评判，原因为 "声明起始日前未提交记录"
 
-An unknown step is answered with the nearest sentences of VOCABULARY below (one example each).
+An unknown step is answered with the nearest sentences of VOCABULARY below (one example each),
+written with the drafter's own arguments (the rule, the elevator, the number they typed); a
+misspelt parameter or column with the nearest known one ("您是不是要找 …", checker/hints.py).
 """
 
 from __future__ import annotations
@@ -126,10 +128,36 @@ def _shape(sentence: str) -> str:
     return re.sub(r"\d+", "N", re.sub(r'"[^"]*"|“[^”]*”', '"…"', sentence))
 
 
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+
+
+def _arguments(sentence: str) -> tuple[list[str], list[str]]:
+    """A sentence's quoted arguments and its numbers outside quotes, in order."""
+    quoted = [q[1:-1] for q in _QUOTED.findall(sentence)]
+    return quoted, re.findall(r"\d+", _QUOTED.sub("", sentence))
+
+
+def _with_arguments(sentence: str, step_text: str) -> str:
+    """A vocabulary sentence with the arguments the drafter wrote (the rule, elevator, dates and
+    numbers of their step, in order), so that the suggestion reads as their own step corrected."""
+    quoted, numbers = _arguments(step_text)
+    quoted_iter, numbers_iter = iter(quoted), iter(numbers)
+    parts = re.split(r'("[^"]*")', sentence)
+    out = []
+    for part in parts:
+        if part.startswith('"') and part.endswith('"') and len(part) >= 2:
+            out.append(f'"{next(quoted_iter, part[1:-1])}"')
+        else:
+            out.append(re.sub(r"\d+", lambda m: next(numbers_iter, m.group(0)), part))
+    return "".join(out)
+
+
 def nearest_sentences(step_text: str, n: int = 2) -> list[str]:
-    """The vocabulary's sentences closest in wording to an unknown step (its text without the keyword)."""
-    shapes = {_shape(sentence): f"{keyword} {sentence}" for keyword, sentence in VOCABULARY}
-    return [shapes[m] for m in difflib.get_close_matches(_shape(step_text), list(shapes), n=n, cutoff=0.34)]
+    """The vocabulary's sentences closest in wording to an unknown step (its text without the
+    keyword), each written with the step's own arguments."""
+    shapes = {_shape(sentence): (keyword, sentence) for keyword, sentence in VOCABULARY}
+    near = [shapes[m] for m in difflib.get_close_matches(_shape(step_text), list(shapes), n=n, cutoff=0.34)]
+    return [f"{keyword} {_with_arguments(sentence, step_text)}" for keyword, sentence in near]
 
 
 def _record_type(name: str) -> str:
@@ -160,10 +188,13 @@ class World:
         rt = record_types()[kind]
         by_header = rt.headers()
         header = table[0]
-        unknown = [h for h in header if h.strip() not in by_header]
+        unknown = [h.strip() for h in header if h.strip() not in by_header]
         if unknown:
+            from checker.hints import did_you_mean
+
             labels = "、".join(f.label.split("（")[0] for f in rt.fields)
-            raise AssertionError(f"{rt.label} 没有列 {unknown}；可用的列：{labels}")
+            hint = did_you_mean(unknown[0], [h for h in by_header if h not in header])[0]
+            raise AssertionError(f"{rt.label} 没有列「{'」「'.join(unknown)}」{hint or '。'}可用的列：{labels}")
         out = []
         for raw in table[1:]:
             row = dict(DEFAULTS.get(kind, {}))
@@ -258,7 +289,12 @@ def _parameter_value(text: str):
 @given(parsers.parse('参数 "{name}" 为 {value}'))
 def given_parameter(world: World, name: str, value: str):
     value = _parameter_value(value)
-    known = load_parameters().params.get(name)
+    params = load_parameters().params
+    if name not in params:
+        from checker.hints import unknown_parameter
+
+        raise AssertionError(unknown_parameter(name, params).zh)
+    known = params.get(name)
     if known is not None and known.type == "list" and not isinstance(value, list):
         value = [_enum_code(value)]  # a list of one: 参数 "assessment.workgroup_conclusions" 为 更新
     world.params[name] = value
