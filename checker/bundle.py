@@ -269,6 +269,12 @@ def file_digest(path: Path) -> tuple[int, str]:
     return size, h.hexdigest()
 
 
+def file_pieces(path: Path) -> Iterable[bytes]:
+    with open(path, "rb") as fh:
+        while piece := fh.read(8 * CHUNK):
+            yield piece
+
+
 class InputDigests:
     """The digests of a submission's files, computed in a thread while the sweep runs. `take`
     waits for them and refuses when a file changed between its digest and the end of the sweep
@@ -484,6 +490,7 @@ class BundleWriter:
 
     def write(self, target: Path, run, sweep: Sweep, report_pieces: Iterable[bytes]) -> dict:
         """The bundle, written whole or not at all. Returns the statement's predicate."""
+        from checker.columnar import is_dataset
         from checker.outputs import atomic_output
 
         inputs = self.digests.take()
@@ -497,7 +504,7 @@ class BundleWriter:
             "made_by": environment(),
             "sweep": {
                 "submission": self.submission.name,
-                "kind": "workbook" if self.submission.is_file() else "folder",
+                "kind": "workbook" if self.submission.is_file() else "dataset" if is_dataset(self.submission) else "folder",
                 "from": sweep.start.isoformat(), "to": sweep.end.isoformat(),
                 "only": sweep.only, "skip_invalid": sweep.skip_invalid,
                 "params": next((n for n in files if n.startswith("params/")), None),
@@ -910,7 +917,7 @@ def _check_inputs(manifest: dict, now: list[InputFile], data: Path, found) -> No
               f"files in the data that the manifest does not list (not there when checked): {', '.join(extra)}")
     if not (changed or missing or extra):
         found(OK, f"数据的 {len(now)} 个文件与检查包清单中的 SHA-256 一致",
-              f"the data's {len(now)} files match the SHA-256 of the bundle's manifest")
+              f"the data matches the SHA-256 of the bundle's manifest ({len(now)} file{'s' if len(now) != 1 else ''})")
 
 
 def _unpack(bundle: _Bundle, names: Iterable[str], folder: Path) -> None:

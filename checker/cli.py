@@ -613,7 +613,8 @@ def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path |
     # the report first, the ledger last: a report that cannot be written leaves the ledger as it was
     _emit_report(run, fmt, output, lang, csv_encoding)
     if bundler is not None:
-        _write_bundle(bundler, bundle, run, start, end, only, skip_invalid, data_on_stdout=fmt == "json" and output is None)
+        _write_bundle(bundler, bundle, run, start, end, only, skip_invalid, output if fmt == "json" else None,
+                      data_on_stdout=fmt == "json" and output is None)
     if ledger_target:
         added = _record(ledger_target, report, output)
         items = sum(len(f["items"]) for f in report["credit"])
@@ -651,12 +652,16 @@ def _bundler(bundle: Path | None, sign_key: Path | None, local: Path | None, out
 
 
 def _write_bundle(writer, bundle: Path, run, start: dt.date, end: dt.date, only: tuple[str, ...], skip_invalid: bool,
-                  data_on_stdout: bool) -> None:
-    from checker.bundle import Sweep
+                  json_report: Path | None, data_on_stdout: bool) -> None:
+    """The bundle after the report: the JSON report just written by -o is copied (tens of MB for a
+    city, not encoded twice), else made from the run."""
+    from checker.bundle import Sweep, file_pieces
     from checker.render import report_json_pieces
 
     sweep = Sweep(str(writer.submission), start, end, list(only), skip_invalid)
-    made = writer.write(bundle, run, sweep, itertools.chain(report_json_pieces(run.report), [b"\n"]))
+    pieces = (file_pieces(json_report) if json_report is not None
+              else itertools.chain(report_json_pieces(run.report), [b"\n"]))
+    made = writer.write(bundle, run, sweep, pieces)
     if made["signed_by"]:
         zh, en = f"已签名，keyid {made['signed_by']}", f"signed, keyid {made['signed_by']}"
     else:

@@ -199,7 +199,7 @@ def test_the_demos_bundle_signed_with_the_demo_key_verifies_against_the_key_in_d
         "✓ 包内 46 个文件都与签名声明中的 SHA-256 一致",
         "all 46 files of the bundle match the SHA-256 of the signed statement",
         "✓ 数据的 17 个文件与检查包清单中的 SHA-256 一致",
-        "the data's 17 files match the SHA-256 of the bundle's manifest",
+        "the data matches the SHA-256 of the bundle's manifest (17 files)",
         "✓ 用检查包中的规则重新评判：结论完全一致（报告逐字节相同，322 项违规）",
         "re-judged with the bundle's rule book: identical (the report byte for byte, 322 violations)",
         "结论：一致 / conclusion: identical",
