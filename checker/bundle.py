@@ -591,6 +591,10 @@ class Verification:
         return 1 if any(f.status == FAIL for f in self.findings) else 0
 
 
+# what reading an entry may raise: a bad CRC or truncation, a method zipfile lacks, encryption
+_UNREADABLE = (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error, NotImplementedError, RuntimeError)
+
+
 class _Bundle:
     """An opened bundle: its entries by name, checked for what a zip may smuggle (absolute or
     climbing names, the same name twice, sizes beyond any sweep)."""
@@ -636,7 +640,7 @@ class _Bundle:
                                  f"{visible(name)} in {visible(self.path)} is too large ({info.file_size:,} bytes)")
         try:
             return self.zf.read(info)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
+        except _UNREADABLE as exc:
             raise _Damaged(name, str(exc)) from None
 
     def digest(self, name: str) -> str:
@@ -645,7 +649,7 @@ class _Bundle:
             with self.zf.open(self.entries[name]) as fh:
                 while piece := fh.read(CHUNK):
                     h.update(piece)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as exc:
+        except _UNREADABLE as exc:
             raise _Damaged(name, str(exc)) from None
         return h.hexdigest()
 
@@ -717,7 +721,7 @@ def verify(bundle_path: Path, data: Path | None = None, key_path: Path | None = 
     intact = _check_files(bundle, subjects, found)
     manifest = None
     if MANIFEST in intact:
-        manifest = json.loads(bundle.read(MANIFEST, MAX_SMALL_BYTES))
+        manifest = _read_manifest(bundle)
         _name_changed_keys(bundle, subjects, intact, manifest, found)
         _compare_environment(manifest, found)
     elif MANIFEST in subjects:
@@ -757,6 +761,32 @@ def verify(bundle_path: Path, data: Path | None = None, key_path: Path | None = 
         result.rejudged = True
         _compare(bundle, subjects, intact, rejudged, result, found)
     return result
+
+
+def _read_manifest(bundle: _Bundle) -> dict:
+    """manifest.json, refused unless it has the shape liftcheck writes: an unsigned bundle can be
+    made by anyone, and nothing it names may lead verify outside the bundle."""
+    try:
+        manifest = json.loads(bundle.read(MANIFEST, MAX_SMALL_BYTES))
+        sweep = manifest["sweep"]
+        if manifest["format"] != BUNDLE_FORMAT:
+            raise ValueError(f"format {manifest['format']!r}, expected {BUNDLE_FORMAT}")
+        dt.date.fromisoformat(sweep["from"]), dt.date.fromisoformat(sweep["to"])
+        for key, prefix in (("params", "params/"), ("credit", "credit/")):
+            if sweep.get(key) is not None and not (sweep[key].startswith(prefix) and sweep[key] in bundle.entries):
+                raise ValueError(f"sweep.{key} {sweep[key]!r} is not a file of the bundle")
+        for entry in sweep.get("overlay") or []:
+            if not (entry["file"].startswith("overlay/") and entry["file"] in bundle.entries):
+                raise ValueError(f"overlay file {entry['file']!r} is not a file of the bundle")
+        if not all(isinstance(sweep.get(k), t) for k, t in (("only", list), ("skip_invalid", bool))):
+            raise ValueError("sweep.only or sweep.skip_invalid of the wrong type")
+        for item in manifest["inputs"]:
+            if not (isinstance(item["name"], str) and isinstance(item["size"], int) and isinstance(item["sha256"], str)):
+                raise ValueError(f"input {item!r}")
+    except (ValueError, KeyError, TypeError, AttributeError, _Damaged) as exc:
+        raise _not_a_bundle(bundle.path, f"{MANIFEST} 的内容不是 liftcheck 写的（{visible(exc)}）",
+                            f"{MANIFEST} is not what liftcheck writes ({visible(exc)})") from None
+    return manifest
 
 
 def _check_signature(bundle: _Bundle, payload_type: str, payload: bytes, signatures: list, trusted_key, key_path,

@@ -510,3 +510,32 @@ def test_data_changed_so_far_that_it_cannot_be_judged_is_named_and_fails(world, 
     got = lines(out)
     assert any(line.startswith("✗ 数据文件 elevators.csv 已被改动：SHA-256 与检查包清单不符") for line in got)
     assert "✗ 无法用检查包中的规则重新评判：提交的数据有 1 个错误，未做评判（可用 --skip-invalid 只评判有效记录）" in got
+
+
+def test_an_unsigned_bundle_whose_manifest_points_outside_it_is_refused(world, tmp_path):
+    bundle = tmp_path / "unsigned.zip"
+    code, out = run("check", world.data, *PERIOD, "--bundle", bundle)
+    assert code == 1, out
+    with zipfile.ZipFile(bundle) as zf:
+        manifest = json.loads(zf.read("manifest.json"))
+    manifest["sweep"]["params"] = "params/../../../../etc/passwd"
+    crafted = json.dumps(manifest).encode()
+
+    def restate(data: bytes) -> bytes:   # anyone can do this to an unsigned bundle
+        envelope = json.loads(data)
+        statement = json.loads(base64.b64decode(envelope["payload"]))
+        for s in statement["subject"]:
+            if s["name"] == "manifest.json":
+                s["digest"]["sha256"] = hashlib.sha256(crafted).hexdigest()
+        envelope["payload"] = base64.b64encode(json.dumps(statement).encode()).decode()
+        return json.dumps(envelope).encode()
+
+    step = rewrite(bundle, tmp_path / "s.zip", "manifest.json", lambda b: crafted)
+    bad = rewrite(step, tmp_path / "t.zip", "attestation.dsse.json", restate)
+    code, out = run("verify", bad, "--data", world.data)
+    assert code == 2, out
+    assert lines(out)[-2:] == [
+        f"错误：{bad} 不是 liftcheck 检查包：manifest.json 的内容不是 liftcheck 写的（sweep.params "
+        "'params/../../../../etc/passwd' is not a file of the bundle）",
+        f"Error: {bad} is not a liftcheck bundle: manifest.json is not what liftcheck writes (sweep.params "
+        "'params/../../../../etc/passwd' is not a file of the bundle)"]
