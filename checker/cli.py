@@ -658,7 +658,7 @@ def _write_bundle(writer, bundle: Path, run, start: dt.date, end: dt.date, only:
     from checker.bundle import Sweep, file_pieces
     from checker.render import report_json_pieces
 
-    sweep = Sweep(str(writer.submission), start, end, list(only), skip_invalid)
+    sweep = Sweep(start, end, list(only), skip_invalid)
     pieces = (file_pieces(json_report) if json_report is not None
               else itertools.chain(report_json_pieces(run.report), [b"\n"]))
     made = writer.write(bundle, run, sweep, pieces)
