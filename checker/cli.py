@@ -574,13 +574,19 @@ REPORT_SUFFIXES = {"json": (".json",), "html": (".html", ".htm")}
 @click.option("--cluster", metavar="tcp://HOST:PORT|local:N",
               help="在 Dask 集群上评判各分区（docs/cluster.md），报告在本机生成。"
                    "Judge the partitions on a Dask cluster (docs/cluster.md); the report is made here.")
+@click.option("--bundle", "bundle", type=click.Path(path_type=Path),
+              help="另写一个可复核的检查包（.zip：报告、输入文件摘要、所用规则和参数、签名声明；docs/bundles.md）。"
+                   "Also write a replayable bundle (.zip: report, input digests, the rules used, a signed statement).")
+@click.option("--sign-key", "sign_key", type=click.Path(path_type=Path),
+              help="用这个 Ed25519 私钥（liftcheck keys new）给检查包签名。Sign the bundle with this Ed25519 key.")
 @LANG
 @CSV_ENCODING
 @FORCE
 @_friendly
 def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path | None, rules_dir: Path | None,
           credit_file: Path | None, output: Path | None, skip_invalid: bool, only: tuple[str, ...],
-          ledger_target: str | None, partitions: int, cluster: str | None, lang: str, csv_encoding: str, force: bool):
+          ledger_target: str | None, partitions: int, cluster: str | None, bundle: Path | None, sign_key: Path | None,
+          lang: str, csv_encoding: str, force: bool):
     """按规则检查提交的数据。Check a submission against the rules for a period.
 
     退出状态 Exit status: 0 无违规 no violation · 1 有违规 violations · 2 无法评判 could not judge.
@@ -621,6 +627,7 @@ def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path |
 
         check_ledger(ledger_target, inputs=[local, params_file, credit_file])
         kept_starts = kept_declared_starts(ledger_target)   # R3-A 1: never moved forward
+    bundler = _bundler(bundle, sign_key, local, output, params_file, credit_file, rules_dir, ledger_target, force)
     timings: dict = {}
     try:
         with _progress() as stages:
@@ -647,6 +654,9 @@ def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path |
         report["summary"]["ledger"] = {"target": ledger_target, "new_deductions": unrecorded(ledger_target, report)}
     # the report first, the ledger last: a report that cannot be written leaves the ledger as it was
     _emit_report(run, fmt, output, lang, csv_encoding)
+    if bundler is not None:
+        _write_bundle(bundler, bundle, run, start, end, only, skip_invalid, output if fmt == "json" else None,
+                      data_on_stdout=fmt == "json" and output is None)
     if ledger_target:
         added = _record(ledger_target, report, output, _declared_per_unit(run.submission))
         items = sum(len(f["items"]) for f in report["credit"])
@@ -659,6 +669,53 @@ def check(path: str, start: dt.date, end: dt.date, fmt: str, params_file: Path |
              f"{summary['provisional_deductions']} provisional deduction(s) ({summary['provisional_points']} points) rest on "
              "an interpretation or a source not in force and are not recorded", data_on_stdout=fmt == "json" and output is None)
     sys.exit(EXIT_VIOLATIONS if report["violations"] else EXIT_OK)
+
+
+def _bundler(bundle: Path | None, sign_key: Path | None, local: Path | None, output: Path | None,
+             params_file: Path | None, credit_file: Path | None, rules_dir: Path | None, ledger_target: str | None,
+             force: bool):
+    """`check --bundle`: its path checked and its key read before any work; the inputs' digests
+    start in a thread beside the sweep (checker/bundle.py)."""
+    if bundle is None:
+        if sign_key is not None:
+            raise click.UsageError("--sign-key 只能与 --bundle 同用 / --sign-key goes with --bundle")
+        return None
+    from checker.bundle import BundleWriter, loose_permissions
+    from checker.outputs import check_output
+
+    if local is None:
+        raise LiftcheckError("检查包只能为本机的数据生成（URL 形式的数据集无法逐个文件核对摘要）",
+                             "a bundle is made of local data only (the files of a dataset URL cannot be digested here)")
+    if bundle.suffix.lower() != ".zip":
+        raise click.UsageError(f"检查包应写入 .zip 文件，而不是 {bundle.name} / the bundle goes to a .zip file, not {bundle.name}")
+    if output is not None and os.path.abspath(output) == os.path.abspath(bundle):
+        raise click.UsageError("-o 与 --bundle 不能是同一个文件 / -o and --bundle must be different files")
+    check_output(bundle, [local, params_file, credit_file, sign_key, _ledger_file(ledger_target)], force)
+    writer = BundleWriter(local, params_file, credit_file, rules_dir, sign_key)
+    if sign_key is not None and (mode := loose_permissions(sign_key)) is not None:
+        click.echo(f"提醒：私钥 {sign_key} 其他用户也能读取（权限 {mode:04o}），建议 chmod 600\n"
+                   f"note: the private key {sign_key} is readable by others (mode {mode:04o}); chmod 600 it", err=True)
+    return writer
+
+
+def _write_bundle(writer, bundle: Path, run, start: dt.date, end: dt.date, only: tuple[str, ...], skip_invalid: bool,
+                  json_report: Path | None, data_on_stdout: bool) -> None:
+    """The bundle after the report: the JSON report just written by -o is copied (tens of MB for a
+    city, not encoded twice), else made from the run."""
+    from checker.bundle import Sweep, file_pieces
+    from checker.render import report_json_pieces
+
+    sweep = Sweep(start, end, list(only), skip_invalid, run.submission.declared_by_unit)
+    pieces = (file_pieces(json_report) if json_report is not None
+              else itertools.chain(report_json_pieces(run.report), [b"\n"]))
+    made = writer.write(bundle, run, sweep, pieces)
+    if made["signed_by"]:
+        zh, en = f"已签名，keyid {made['signed_by']}", f"signed, keyid {made['signed_by']}"
+    else:
+        zh, en = "未签名（加 --sign-key 签名）", "not signed (add --sign-key to sign it)"
+    _say(f"检查包已写入 {bundle}（{made['files']} 个文件，{zh}）；复核：liftcheck verify {bundle} --data 数据\n"
+         f"bundle written to {bundle} ({made['files']} files, {en}); check it with liftcheck verify {bundle} --data DATA",
+         data_on_stdout=data_on_stdout)
 
 
 def _cluster_summary(cluster: str, runs) -> None:
@@ -827,6 +884,67 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
             write_text(output, comparison_html(comparison))
         click.echo(f"{comparison['conclusion_zh']}\n{comparison['conclusion_en']}\n比较已写入 {output} / comparison written to {output}")
     sys.exit(EXIT_OK)
+
+
+@main.command()
+@argument("bundle", type=click.Path(path_type=Path),
+          help="检查包（liftcheck check --bundle 写的 .zip）。The bundle (.zip) check --bundle wrote.")
+@click.option("--data", "data", type=click.Path(path_type=Path),
+              help="检查时的数据（文件夹、工作簿或数据集）：核对每个文件的摘要，并用包内规则重新评判。"
+                   "The data that was checked: every file's digest is compared and it is re-judged with the bundle's rules.")
+@click.option("--key", "key", type=click.Path(path_type=Path),
+              help="签名单位公布的公钥（.pub）：检查包必须由它签名。The signer's published public key: the bundle must be signed by it.")
+@_friendly
+def verify(bundle: Path, data: Path | None, key: Path | None):
+    """复核检查包：签名、每个文件的摘要、数据的摘要，并用包内的规则重新评判。Verify a bundle and replay its sweep.
+
+    退出状态 Exit status: 0 一致 identical · 1 不一致或被改动 differs or tampered · 2 无法复核 could not verify.
+    """
+    from checker.bundle import FAIL, NOTE, OK, describe, verify as run_verify
+    from checker.text import visible
+
+    marks = {OK: "✓", NOTE: "·", FAIL: "✗"}
+
+    def say(finding) -> None:
+        click.echo(f"{marks[finding.status]} {visible(finding.zh)}\n  {visible(finding.en)}")
+
+    click.echo(f"复核检查包 {bundle} / verifying bundle {bundle}")
+    if data is not None and data.is_dir():
+        _prefetch(data)   # the data is read while the bundle is checked, as check reads it while importing
+    with _progress() as stages:
+        result = run_verify(bundle, data, key, say=say, stage=stages.stage)
+    if result.differences:
+        click.echo("结论不同的违规（指纹、规则、对象）/ the verdicts that differ (fingerprint, rule, subject):")
+        for d in result.differences[:50]:
+            zh, en = describe(d)
+            click.echo(f"  {visible(zh)}\n    {visible(en)}")
+        if len(result.differences) > 50:
+            click.echo(f"  ……另有 {len(result.differences) - 50:,} 项 / … and {len(result.differences) - 50:,} more")
+    if result.exit_status:
+        click.echo("结论：不一致或被改动 / conclusion: differs or tampered")
+    elif result.rejudged:
+        click.echo("结论：一致 / conclusion: identical")
+    else:
+        click.echo("结论：检查包完好（未重新评判）/ conclusion: the bundle is intact (nothing re-judged)")
+    sys.exit(result.exit_status)
+
+
+@main.group()
+def keys():
+    """检查包的签名密钥：liftcheck keys new 文件夹。Signing keys for bundles: liftcheck keys new DIR."""
+
+
+@keys.command("new")
+@argument("folder", type=click.Path(path_type=Path), help="密钥写入的文件夹。The folder for the key pair.")
+@_friendly
+def keys_new(folder: Path):
+    """生成 Ed25519 密钥对：私钥仅本人可读（0600），从不覆盖已有文件。Make an Ed25519 key pair; never overwrites."""
+    from checker.bundle import new_keys
+
+    private, public, kid = new_keys(folder)
+    click.echo(f"私钥 private key: {private}（仅本人可读 mode 0600；妥善保管，不要放进数据或检查包 / keep it safe, never in the data or a bundle）\n"
+               f"公钥 public key: {public}（公布给复核的一方 / publish it to whoever verifies）\n"
+               f"keyid {kid}")
 
 
 @main.command()
