@@ -1360,7 +1360,7 @@ def coverage(fmt: str, features_dir: Path | None):
             table.add_row(str(c["n"]), c["section"], c["text"], how)
         console.print(table)
         for x in cov["presupposed_law"]:
-            say(console, f"{x['rule_id']} 依据 {x['source']}：“{x['text']}”" + (f"——{x['presupposed']}" if x["presupposed"] else ""))
+            say(console, f"{x['rule_id']} 依据 {x['source']}（义务概述：{x['text']}）" + (f"——{x['presupposed']}" if x["presupposed"] else ""))
         s = cov["summary"]
         say(console, f"意见稿共 {s['sentences']} 句：{s['encoded']} 句由规则编码，{s['partly']} 句部分编码，{s['interpreted']} 句按解释编码，"
                      f"{s['not_encoded']} 句未编码（附原因）。 {s['sentences']} sentences: {s['encoded']} encoded, {s['partly']} partly, "

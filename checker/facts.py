@@ -460,7 +460,9 @@ class FactBase:
         insp = insp.with_columns(
             pl.coalesce("next_due", pl.col("date").dt.offset_by(pl.format("{}mo", cycle)) - ONE_DAY).alias("valid_until"),
             pl.col("conclusion").is_in(["pass", "pass_after_rectification"]).alias("_passed"),
-        )
+        ).with_columns(
+            # R3-6: a validity the record does not state comes from inspection.cycle_months (an interpretation)
+            (pl.col("_passed") & pl.col("next_due").is_null()).alias("_by_cycle"))
         # One inspection per day: a real record over the installation; a passed one over a failed one.
         insp = (insp.sort("elevator_id", "date", "_real", "_passed", "valid_until")
                 .group_by("elevator_id", "date", maintain_order=True).last()
@@ -474,7 +476,8 @@ class FactBase:
             pl.col("_gov_end").alias("hi"),
         ).filter(pl.col("lo") <= pl.col("hi")).select(
             "elevator_id", "lo", "hi", pl.col("date").alias("inspection_on"), pl.col("conclusion"),
-            pl.col("valid_until"), (pl.col("_real") == 0).alias("latest_is_installation"))
+            pl.col("valid_until"), (pl.col("_real") == 0).alias("latest_is_installation"),
+            pl.col("_by_cycle").alias("valid_until_by_cycle"))
         # runs: components of (uncovered ∪ stopped) spans; only their in-service days count
         stops = self.stop_spans.filter(pl.col("start") <= self.end).select(
             "elevator_id", pl.col("start").alias("lo"), pl.min_horizontal("last", pl.lit(self.end)).alias("hi"))
@@ -515,7 +518,7 @@ class FactBase:
                      pl.col("inspection_on").first().alias("latest_inspection_on"),
                      pl.col("conclusion").first().alias("latest_conclusion"),
                      pl.col("valid_until").first().alias("valid_until"),
-                     pl.col("latest_is_installation").first())
+                     pl.col("latest_is_installation").first(), pl.col("valid_until_by_cycle").first())
                 .filter(pl.col("uncovered_days_in_period") > 0)
                 .drop("_run"))
         labels = record_types()["inspections"].field("conclusion").enum_labels

@@ -109,10 +109,20 @@ VIOLATION_COLUMNS = [
 ]
 
 
-def credit_status(item: dict | None, lang: str = "zh") -> str | None:
-    """R3-6 in words: charged (the law sets the limit), or provisional and why; None: no deduction."""
+def credit_status(item: dict | None, lang: str = "zh", violation: dict | None = None) -> str | None:
+    """R3-6 in words: charged (the law sets the limit), or provisional and why; for a violation
+    without a deduction, why it deducts nothing (None when no violation is given)."""
     if item is None:
-        return None
+        if violation is None:
+            return None
+        if violation["responsible_role"] != "use_unit":
+            party = labels.responsible(violation["responsible_role"], lang)
+            return _t(lang, f"不扣分：责任方为{party}，信用扣分只针对物业服务企业", f"no points: the party is the {party}; "
+                      "credit points concern property service enterprises only")
+        if violation["severity"] == "notice":
+            return _t(lang, "不扣分：提示", "no points: a notice")
+        return _t(lang, "不扣分：使用单位不是物业服务企业，或扣分标准未列此规则",
+                  "no points: the use unit is not a property service enterprise, or the schedule lists no points for the rule")
     if item["status"] == "charged":
         return _t(lang, "计入：依法扣分（记入账本为拟扣分，异议期满后为正式扣分）",
                   "charged: the law sets the limit (recorded as proposed, final once the objection window has passed)")
@@ -136,7 +146,7 @@ def violations_table(report: dict, lang: str = "zh", prerequisites: dict[str, di
             "period_key": v["period_key"], "message": v["message_zh"] if lang == "zh" else v["message_en"],
             "evidence": labels.evidence_text(v["evidence"], lang, (prerequisites or {}).get(v["rule_id"])),
             "points": (items.get(v["fingerprint"]) or {}).get("points"),
-            "credit_status": credit_status(items.get(v["fingerprint"]), lang), "fingerprint": v["fingerprint"]})
+            "credit_status": credit_status(items.get(v["fingerprint"]), lang, v), "fingerprint": v["fingerprint"]})
     return Table(VIOLATION_COLUMNS, _frame(rows, VIOLATION_COLUMNS))
 
 

@@ -463,8 +463,9 @@ def print_rule(rule, params, definitions=(), console: Console | None = None) -> 
         who = f"（{RESPONSIBLE_ZH[entry['party']]}" + (f"，{entry['when']}" if "when" in entry else "") + "）"
         src = entry["source"]
         law = sources[src["law"]]
-        lines.append(f"[bold]依据 Source{who if len(rule.parties) > 1 else ''}[/] {law.citation(src.get('article'))}："
-                     f"{src['duty']}")
+        # the duty in liftcheck's words (a summary, not the law's text: only the draft is quoted)
+        lines.append(f"[bold]依据 Source{who if len(rule.parties) > 1 else ''}[/] {law.citation(src.get('article'))}；"
+                     f"义务（概述，非原文）：{src['duty']}")
         if src.get("presupposed"):
             lines.append(f"[bold]意见稿以此为前提 Presupposed by the draft[/] {src['presupposed']}")
         for d in entry["draft"]:

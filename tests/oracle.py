@@ -60,7 +60,7 @@ INTERPRETATIONS = {"drill.window_months", "alarm.repair_within_days", "maintenan
                    "fund.report_max_age_months", "fund.require_plan", "rescue.notify_within_minutes",
                    "screening.with_inspection_days", "fund.emergency_decision_days",
                    "assessment.funding_plan_within_days", "assessment.complete_within_days", "old.boundary",
-                   "credit.objection_days"}
+                   "credit.objection_days", "inspection.cycle_months"}
 # R3-1 and R3-A 6: the law that lays each use-unit duty (the only ones that deduct) and its commencement
 SOURCE_IN_FORCE = {
     "DAILY-CHECK": dt.date(2023, 5, 5), "WEEKLY-REVIEW": dt.date(2023, 5, 5), "MONTHLY-DISPATCH": dt.date(2023, 5, 5),
@@ -563,7 +563,7 @@ def inspection_valid(w: World) -> dict:
                 "first": iso(run[0]), "last": iso(run[-1]), "uncovered_days": len(run),
                 "uncovered_days_in_period": len(inside), "latest_inspection_on": iso(latest["date"]),
                 "latest_conclusion": latest["conclusion"], "valid_until": iso(latest["until"])}, eid=eid,
-                day=run[0]))
+                day=run[0], reads=("inspection.cycle_months",) if latest["passed"] and latest["next_due"] is None else ()))
     return out
 
 
@@ -805,9 +805,10 @@ def fund_review(w: World, app: dict) -> dict:
 
 
 def fund_reviews(w: World) -> list[dict]:
-    """Each emergency application applied in P for an elevator old on applied_on: a review."""
+    """Each emergency application applied in P for an elevator old on applied_on: a review, by
+    application day and id."""
     out = []
-    for app in sorted(w.t["fund_applications"], key=lambda a: a["application_id"]):
+    for app in sorted(w.t["fund_applications"], key=lambda a: (a["applied_on"], a["application_id"])):
         eid, day = app["elevator_id"], app["applied_on"]
         if app["channel"] != "emergency" or not w.in_scope(eid) or not (w.start <= day <= w.end) or not w.old_on(eid, day):
             continue

@@ -104,7 +104,18 @@ def test_the_violation_sheet_reads_in_chinese_with_names_clauses_and_evidence_in
             assert r["扣分状态"] == "计入：依法扣分（记入账本为拟扣分，异议期满后为正式扣分）"
         else:
             assert r["扣分状态"] == "暂定（不计入合计、不记入账本）：" + "；".join(provisional[r["违规指纹"]])
-    assert all(r["扣分状态"] is None for r in got if r["违规指纹"] not in points)
+    # and why a verdict deducts nothing: a party that is not a property firm, a notice, or a use unit that is not one
+    for r in got:
+        if r["违规指纹"] in points:
+            continue
+        v = by_fp[r["违规指纹"]]
+        if v["responsible_role"] != "use_unit":
+            assert r["扣分状态"] == f"不扣分：责任方为{r['责任方']}，信用扣分只针对物业服务企业", r
+        elif v["severity"] == "notice":
+            assert r["扣分状态"] == "不扣分：提示"
+        else:
+            assert r["扣分状态"] == "不扣分：使用单位不是物业服务企业，或扣分标准未列此规则"
+    assert any(r["扣分状态"].startswith("不扣分：责任方为维保单位") for r in got if r["规则"] == "RESCUE-ARRIVAL")
 
 
 def test_ids_are_stored_as_text_in_full(workbook):
@@ -465,7 +476,8 @@ def test_a_failed_inspection_is_said_to_have_failed_not_to_be_valid(judge):
                    inspections=[{"elevator_id": "E1", "date": "2024-01-10", "conclusion": "fail",
                                  "next_due": "2025-01-10"}])
     [v] = report["violations"]
-    assert v["message_zh"].startswith("电梯 E1 2024-01-10 定期检验不合格，此后自 2024-01-10 至 2024-03-31 仍有")
+    assert v["message_zh"].startswith("使用单位 甲物业服务有限公司 使用未经定期检验或检验不合格的电梯（特种设备安全法第四十条）："
+                                      "电梯 E1 2024-01-10 定期检验不合格，此后自 2024-01-10 至 2024-03-31 仍有")
     assert "有效期" not in v["message_zh"] and "valid until" not in v["message_en"]
     assert "failed its periodic inspection on 2024-01-10" in v["message_en"]
 

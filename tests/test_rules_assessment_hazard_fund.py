@@ -277,7 +277,8 @@ def test_serious_hazard_back_to_back_stops_are_one_stop(judge):
                             {"elevator_id": "E1", "start": "2024-03-05", "end": "2024-03-10"}])
     [v] = of(r, "HAZARD-SERIOUS-STOP")
     assert (v["evidence"]["first_unstopped_day"], v["evidence"]["unstopped_days"]) == ("2024-03-10", 10)
-    assert v["message_zh"] == ("严重事故隐患 H1（电梯 E1，2024-03-01 发现，2024-03-20 整改完成）整改前应停用，"
+    assert v["message_zh"] == ("使用单位 甲物业服务有限公司 未消除严重事故隐患即继续使用电梯（特种设备安全法第四十二条）："
+                               "严重事故隐患 H1（电梯 E1，2024-03-01 发现，2024-03-20 整改完成）整改前应停用，"
                                "自 2024-03-10 起有 10 天仍在使用")
 
 

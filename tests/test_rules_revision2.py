@@ -144,7 +144,8 @@ def test_only_use_unit_verdicts_of_a_property_firm_deduct_per_the_schedule(judge
     # Safety Law (2014-01-01) rests on no law in force on its identity day, the run's first uncovered day
     assert ("INSPECTION-VALID", "E3") in provisional and not any(rule == "INSPECTION-VALID" for rule, _ in charged)
     assert provisional[("INSPECTION-VALID", "E1")] == [
-        "its source, Special Equipment Safety Law of the PRC, is in force from 2014-01-01, after the breach's day 2006-01-01"]
+        "its source, Special Equipment Safety Law of the PRC, is in force from 2014-01-01, after the breach's day 2006-01-01",
+        "rests on the interpretation inspection.cycle_months (not adopted)"]   # the installation's validity: a cycle
 
 
 @pytest.mark.parametrize("kind", ["owners_committee", "self_managed", "developer", "other"])
@@ -416,7 +417,7 @@ def test_exact_messages_of_the_revised_parties(judge):
     assert text[("DEFECT-REPAIR", "E1")][0] == \
         "使用单位 甲物业服务有限公司 未及时组织维修故障零部件：电梯 E1 2024-03-01 的每日检查发现问题，应在 3 天内（2024-03-04 前）维修、登记隐患或停用，2024-03-10 才处理（晚 6 天）"
     assert text[("HAZARD-STOP-ORDER", "H1")][0] == \
-        "玄武区：安全评估发现的严重事故隐患 H1（电梯 E1，2024-03-10 发现）应在 3 天内（2024-03-13 前）责令停用，至今没有责令停用的记录"
+        "市场监管部门（玄武区）未及时责令停用：安全评估发现的严重事故隐患 H1（电梯 E1，2024-03-10 发现）应在 3 天内（2024-03-13 前）责令停用，至今没有责令停用的记录"
     assert text[("FUND-DECISION-TIME", "F2")][0] == (
         "房产部门未及时审批：依据充分的维修资金应急通道申请 F2（老旧电梯 E1，2024-03-01 申请）应在 7 天内（2024-03-08 前）"
         "作出决定，2024-03-05 退回补正，退回不是审批决定")
@@ -426,7 +427,7 @@ def test_exact_messages_of_the_revised_parties(judge):
     assert (review["F2"]["well_founded"], review["F2"]["unmet"]) == (True, [])
     assert ("FUND-DECISION-TIME", "F1") not in text
     assert text[("ASSESSMENT-WORKGROUP", "A1")][0] == \
-        "评估报告 A1（电梯 E1，2024-02-01，结论：维修）应在 60 天内（2024-04-01 前）成立整治工作组并制定方案，两者都没有"
+        "使用单位 甲物业服务有限公司 未及时会同业主成立整治工作组并制定方案：评估报告 A1（电梯 E1，2024-02-01，结论：维修）应在 60 天内（2024-04-01 前）成立整治工作组并制定方案，两者都没有"
     assert text[("AFFORDABLE-FUNDING-PLAN", "A2")][0] == (
         "电梯所在的镇人民政府、街道办事处或开发区管理机构未按时出台费用筹集方案：保障房电梯 E2 的评估报告 A2（2024-02-01，"
         "结论：大修）后应在 60 天内（2024-04-01 前）出台，至今没有")
@@ -434,14 +435,14 @@ def test_exact_messages_of_the_revised_parties(judge):
         "电梯所在的镇人民政府、街道办事处或开发区管理机构未按时组织完成全面评估：老旧电梯 E3 的评估 A3 2024-02-01 申请，"
         "应在 90 天内（2024-05-01 前）完成，至今没有评估报告")
     assert text[("HAZARD-SERIOUS-STOP", "H1")][0] == \
-        "严重事故隐患 H1（电梯 E1，2024-03-10 发现，尚未整改）应在发现后 1 天内停用，自 2024-03-11 起有 296 天仍在使用"
+        "使用单位 甲物业服务有限公司 未消除严重事故隐患即继续使用电梯（特种设备安全法第四十二条）：严重事故隐患 H1（电梯 E1，2024-03-10 发现，尚未整改）应在发现后 1 天内停用，自 2024-03-11 起有 296 天仍在使用"
 
 
 def test_exact_messages_follow_the_parameters_in_force(judge):
     r = judge("2024-01-01", "2024-12-31", params=NEW_VALUES, **unusual())
     text = {(v["rule_id"], v["subject"], v["period_key"]): v["message_zh"] for v in r["violations"]}
     assert text[("MAINT-INTERVAL-DENSE", "E2", "2024-04-01")] == \
-        "高梯户比老旧电梯 E2（60 户/梯）自 2024-04-01 至 2024-04-12 间隔 11 天未现场维保，超过 8 天/次（扣除停用 0 天）"
+        "维保单位 丙电梯维保有限公司 维保间隔超期：高梯户比老旧电梯 E2（60 户/梯）自 2024-04-01 至 2024-04-12 间隔 11 天未现场维保，超过 8 天/次（扣除停用 0 天）"
     assert text[("DEFECT-REPAIR", "E1", "2024-07-01")] == \
         "使用单位 甲物业服务有限公司 未及时组织维修故障零部件：电梯 E1 2024-07-01 的每日检查发现问题，应在 4 天内（2024-07-05 前）维修、登记隐患或停用，2024-07-07 才处理（晚 2 天）"
     assert text[("RESCUE-ARRIVAL", "K1", "K1")] == (
