@@ -56,12 +56,17 @@ SELECT elevator_id, CAST(start AS DATE) AS start, CAST(nullif(trim("end"), '') A
 FROM {stop_periods};
 
 -- DAILY-CHECK: every calendar month meeting P, from its first day up to the earlier of its last
--- day and `to`; each in-service day (>= commissioned_on, not stopped) needs a daily check.
+-- day and `to`; each in-service day (>= commissioned_on, not stopped) on or after the history
+-- start of the daily checks needs a daily check. History start (rules R3-7, R3-A 1; the sample
+-- declares none): the earliest daily check of the submission, else each elevator's commissioning.
 CREATE TEMP TABLE daily_check_breach AS
-WITH day AS (
+WITH daily_history AS (SELECT CAST(min(date) AS DATE) AS history_start FROM {daily_checks}),
+day AS (
     SELECT e.elevator_id, CAST(d AS DATE) AS d
     FROM elevator e,
-         generate_series(greatest(date_trunc('month', {start})::DATE, e.commissioned_on), {end}, INTERVAL 1 DAY) AS g(d)
+         generate_series(greatest(date_trunc('month', {start})::DATE, e.commissioned_on,
+                                  coalesce((SELECT history_start FROM daily_history), e.commissioned_on)),
+                         {end}, INTERVAL 1 DAY) AS g(d)
 ),
 stopped AS (
     SELECT DISTINCT elevator_id, CAST(d AS DATE) AS d
@@ -80,7 +85,8 @@ GROUP BY ALL
 HAVING count(*) > {max_missing_per_month};
 
 -- MAINT-INTERVAL(-DENSE). Visits: maintenance records on site whose kind is not repair, one per
--- date. History start: the earliest maintenance record of the submission, or `from`.
+-- date. History start (R3-7, R3-A 1): the earliest maintenance record of the submission, else each
+-- elevator's commissioning day; a step ending before it is not judged, one crossing it from it.
 CREATE TEMP TABLE maintenance AS
 SELECT elevator_id, CAST(date AS DATE) AS date, kind, coalesce(lower(trim(on_site)) IN {true}, true) AS on_site
 FROM {maintenance};
@@ -93,21 +99,23 @@ visit AS (
     SELECT DISTINCT m.elevator_id, m.date FROM maintenance m SEMI JOIN walked w ON w.elevator_id = m.elevator_id
     WHERE m.on_site AND m.kind <> 'repair'
 ),
-history AS (SELECT coalesce(min(date), {start}) AS history_start FROM maintenance),
+history AS (SELECT min(date) AS history_start FROM maintenance),
+walked_h AS (SELECT w.elevator_id, coalesce((SELECT history_start FROM history), w.commissioned_on) AS h FROM walked w),
 -- the walk: anchor -> visits inside P -> `to`; the anchor is the last visit before `from`, or
 -- else the later of commissioned_on and the history start
 point AS (
     SELECT w.elevator_id, 0 AS leg,
            coalesce((SELECT max(v.date) FROM visit v WHERE v.elevator_id = w.elevator_id AND v.date < {start}),
-                    greatest(w.commissioned_on, (SELECT history_start FROM history))) AS p
-    FROM walked w
+                    greatest(w.commissioned_on, wh.h)) AS p
+    FROM walked w JOIN walked_h wh USING (elevator_id)
     UNION ALL SELECT elevator_id, 1, date FROM visit WHERE date BETWEEN {start} AND {end}
     UNION ALL SELECT elevator_id, 2, {end} FROM walked
 ),
 step AS (
-    SELECT row_number() OVER () AS step_id, *
+    SELECT row_number() OVER () AS step_id, elevator_id, greatest(a, h) AS a, b
     FROM (SELECT elevator_id, lag(p) OVER (PARTITION BY elevator_id ORDER BY leg, p) AS a, p AS b FROM point)
-    WHERE a IS NOT NULL
+         JOIN walked_h USING (elevator_id)
+    WHERE a IS NOT NULL AND b >= h
 ),
 -- stopped days strictly between a and b (several stop records may cover one day: counted once)
 stopped_between AS (

@@ -64,7 +64,11 @@ def week_judged_when_it_starts(m):
 
 def anchor_is_from(m):
     """Without a visit before `from`, the maintenance walk starts at `from` (Revision 1)."""
-    m.setattr(oracle, "history_start", lambda w: w.start)
+    real = oracle.World.history
+
+    def history(self, record_type, eid):
+        return self.start if record_type == "maintenance" else real(self, record_type, eid)
+    m.setattr(oracle.World, "history", history)
 
 
 def inspection_key_clipped(m):
@@ -113,13 +117,14 @@ def defect_fulfilled_before_the_finding(m):
 
 
 def responsible_not_switched(m):
-    """The use unit answers for affordable housing too (ASSESSMENT-AFTER-HIGH-RISK, ASSESSMENT-WORKGROUP)."""
+    """The use unit answers for affordable housing too (ASSESSMENT-AFTER-HIGH-RISK)."""
     real = oracle.World.verdict
 
-    def verdict(self, rule, subject, period_key, evidence, eid=None, unit=None, responsible=None, severity=None):
-        if rule in ("ASSESSMENT-AFTER-HIGH-RISK", "ASSESSMENT-WORKGROUP"):
+    def verdict(self, rule, subject, period_key, evidence, eid=None, unit=None, responsible=None, severity=None,
+                day=None, reads=(), org=None):
+        if rule == "ASSESSMENT-AFTER-HIGH-RISK":
             responsible = "use_unit"
-        return real(self, rule, subject, period_key, evidence, eid, unit, responsible, severity)
+        return real(self, rule, subject, period_key, evidence, eid, unit, responsible, severity, day, reads, org)
     m.setattr(oracle.World, "verdict", verdict)
 
 
@@ -143,9 +148,9 @@ def dense_limit_on_to(m):
 
 def unjudged_counted_for_weeks(m):
     """A stopped elevator without a stop record still makes its unit owe weekly and monthly reports."""
-    m.setattr(oracle, "_units_owing", lambda w, first, last: sorted({
+    m.setattr(oracle, "_units_owing", lambda w, first, last, record_type: sorted({
         w.elevators[eid]["use_unit_id"] for eid in oracle.scope_ids(w)
-        if any(w.in_service(eid, d) for d in oracle.each_day(first, last))}))
+        if any(w.in_service(eid, d) for d in oracle.each_day(max(first, w.history(record_type, eid)), last))}))
 
 
 def stop_order_covering_ignored(m):

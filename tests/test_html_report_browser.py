@@ -96,6 +96,10 @@ def test_the_charts_have_one_bar_per_rule_district_month_and_firm(browser, repor
         assert drawn.count() == bars, chart
         # the bars are drawn, not merely present: the browser laid out a box for every one
         boxes = [drawn.nth(i).bounding_box() for i in range(drawn.count())]
+        if chart == "closed-loop":   # a district that closed none of its hazards has a bar of 0 %: no width
+            closing = sum(1 for r in report["metrics"]["closed_loop_rate"]["by_district"].values() if r["closed"])
+            assert sum(1 for b in boxes if b is not None and b["width"] > 0) == closing, chart
+            continue
         assert all(b is not None and b["width"] > 0 for b in boxes if b is not None), chart
     # the labels stay text the browser draws with its own fonts (svg.fonttype = none)
     labels = page.locator("figure#by-district svg text")

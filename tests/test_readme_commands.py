@@ -126,9 +126,9 @@ def test_every_readme_command_runs_on_the_demo_data(tmp_path, monkeypatch):
     for name in ("report.json", "报告.html", "credit.sqlite", "信用扣分.xlsx", "老旧电梯清单.xlsx", "我的模板.xlsx",
                  "违规清单.xlsx"):
         assert (tmp_path / name).stat().st_size > 0, name
-    # the fund application the README names is an emergency application of an old elevator, judged
+    # the fund application the README names is an emergency application of an old elevator, reviewed (R3-3)
     verdict = json.loads(runner.invoke(main, ["fund-check", str(demo / "我的数据.xlsx"), "ZJ0000000", "--format", "json"]).stdout)
-    assert verdict["approvable"] is False and verdict["unmet"] == ["report_exists"]
+    assert verdict["well_founded"] is False and verdict["unmet"] == ["report_exists"]
     # and the demo's closing list is the README's commands with the demo's paths
     fingerprint = json.loads((demo / "report.json").read_text(encoding="utf-8"))["credit"][0]["items"][0]["fingerprint"]
     suggested = [shlex.split(c) for c, _ in try_next(demo, fingerprint)]
