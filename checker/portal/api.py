@@ -7,7 +7,7 @@ scope answers 404, then a role without the permission 403; no token, 401.
 from __future__ import annotations
 
 import polars as pl
-from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from checker.portal import access, business, views
@@ -15,7 +15,7 @@ from checker.portal.access import Principal
 from checker.portal.deps import api_user, get_portal, need
 from checker.portal.models import (ElevatorDetail, ElevatorSummary, Me, OrgSummary, PublicElevator, QueueItem,
                                    Statistics, SubmissionResult)
-from checker.portal.pages import _assessments_of, receive_upload
+from checker.portal.pages import _assessments_of, receive_upload, upload_status
 from checker.records import Assessment, Elevator, Hazard, Organization
 from checker.verdicts import Pending, Violation
 
@@ -159,16 +159,24 @@ def _org_is(org_id: str):
 
 @router.post("/submissions", response_model=SubmissionResult, tags=["办事 business"],
              responses={422: {"model": SubmissionResult, "description": "有问题，未保存 / problems, nothing stored"},
-                        413: {"description": "太大 / too large"}})
-def submit(request: Request, file: UploadFile = File(...), p: Principal = Depends(api_user)):
-    """上传提交（.xlsx 或打包的 CSV .zip）：先校验，全部通过才保存。Upload a submission; stored only when valid."""
+                        409: {"model": SubmissionResult,
+                              "description": "他人已修改，未保存 / changed by another account since your download"},
+                        413: {"description": "太大，或处理超过内存、时间上限 / too large to receive or to process"},
+                        429: {"description": "本单位上传排队过多 / too many of your uploads waiting"},
+                        503: {"description": "上传排队已满 / the upload queue is full"}})
+def submit(request: Request, file: UploadFile = File(...), base_version: str = Form(""),
+           p: Principal = Depends(api_user)):
+    """上传提交（.xlsx 或打包的 CSV .zip）：先校验，全部通过才保存。Upload a submission; stored only when valid.
+
+    `base_version`: the data version your records were downloaded at (the `X-Liftcheck-Data-Version`
+    of your last download); without it, your account's last download. A record another account
+    changed after it is not overwritten: 409, naming the rows."""
     need(p, access.CAN_UPLOAD)
     portal = get_portal(request)
-    result = receive_upload(portal, p, file)
-    body = SubmissionResult(accepted=result.accepted, errors=result.errors.height,
-                            warnings=result.problems.height - result.errors.height,
+    result = receive_upload(portal, p, file, base_version)
+    body = SubmissionResult(accepted=result.accepted, errors=result.total_errors, warnings=result.total_warnings,
                             problems=result.problems.to_dicts(), counts=result.counts, data_version=result.batch_id)
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.accepted else 422)
+    return JSONResponse(body.model_dump(mode="json"), status_code=upload_status(result))
 
 
 @router.get("/assessments/queue", response_model=list[QueueItem], tags=["办事 business"])

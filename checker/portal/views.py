@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from functools import lru_cache
 
 import polars as pl
 
 from checker.contract import record_types
 from checker.dates import quarter_end
+from checker.errors import LiftcheckError
 from checker.portal import access
 from checker.portal.access import Principal
 from checker.portal.models import (CreditEntry, PublicAssessment, PublicElevator, PublicHazard, Statistics,
@@ -24,6 +26,45 @@ from checker.rulebook import load_rulebook
 
 class NotVisible(Exception):
     """Not there, or not the caller's: both answer 404, alike."""
+
+
+class BadParameter(LiftcheckError):
+    """A query parameter out of its range: 400, in both languages, naming the parameter."""
+
+    def __init__(self, name: str, value: str, zh_range: str, en_range: str):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        super().__init__(f"参数 {name} 的值「{shown}」无效：应为{zh_range}", f"parameter {name}: {shown!r} is invalid; "
+                         f"expected {en_range}")
+
+
+FORMATS = ("html", "xlsx")
+FIRST_QUARTER_YEAR = 2000   # the old-elevator list of an earlier quarter is not asked for
+
+
+def check_format(value: str) -> str:
+    if value not in FORMATS:
+        raise BadParameter("format", value, " html 或 xlsx", "html or xlsx")
+    return value
+
+
+def page_number(value: str | None, rows: int, size: int) -> tuple[int, int]:
+    """(page, pages) for a list of `rows`: page 1 to the last, else BadParameter."""
+    pages = max(1, -(-rows // size))
+    text = (value or "1").strip()
+    if not re.fullmatch(r"[0-9]{1,12}", text) or not 1 <= int(text) <= pages:
+        raise BadParameter("page", text, f" 1 至 {pages} 之间的整数（共 {pages} 页）", f"a whole number from 1 to {pages}")
+    return int(text), pages
+
+
+def parse_quarter(value: str, snap: Snapshot) -> dt.date:
+    """The last day of a quarter written 2024Q3, between FIRST_QUARTER_YEAR and the data's year."""
+    text = value.strip()
+    match = re.fullmatch(r"([0-9]{4})[Qq]([1-4])", text)
+    last = snap.end.year
+    if not match or not FIRST_QUARTER_YEAR <= int(match[1]) <= last:
+        raise BadParameter("quarter", text, f" {FIRST_QUARTER_YEAR}Q1 至 {last}Q4 之间的季度（如 {last}Q3）",
+                           f"a quarter from {FIRST_QUARTER_YEAR}Q1 to {last}Q4 (e.g. {last}Q3)")
+    return quarter_end(text)
 
 
 def _labels(record_type: str, field: str) -> dict[str, str]:
@@ -293,7 +334,7 @@ def quarters(snap: Snapshot) -> list[str]:
 def old_list_for(snap: Snapshot, p: Principal, quarter: str | None, district: str | None) -> tuple[dt.date, pl.DataFrame]:
     """The old-elevator list (四（二）) as of a quarter's last day (or the data's day), in scope."""
     if quarter:
-        day = quarter_end(quarter)
+        day = parse_quarter(quarter, snap)
         listing = snap.old_list_on(day)
     else:
         day, listing = snap.end, snap.old
