@@ -94,6 +94,15 @@ class Portal:
         return self.snapshots.city()
 
 
+VERSION_HEADER = "X-Liftcheck-Data-Version"
+
+
+def mark_download(request: Request, p: Principal, response, version: int) -> None:
+    """A download of records by `p` as of data `version`: noted as the base of their next
+    upload (Portal.downloaded), and said in the answer's X-Liftcheck-Data-Version."""
+    response.headers[VERSION_HEADER] = str(get_portal(request).downloaded(p, version))
+
+
 # ---- errors the handlers in app.py turn into pages or JSON ----------------------------------
 
 class LoginRequired(Exception):

@@ -21,8 +21,8 @@ from checker.errors import LiftcheckError
 from checker.portal import access, auth, business, views
 from checker.portal.access import Principal
 from checker.portal.charts import bar_chart
-from checker.portal.deps import (Portal, check_csrf, get_portal, need, page_user, session_principal, sign_in,
-                                 sign_out)
+from checker.portal.deps import (Portal, check_csrf, get_portal, mark_download, need, page_user, session_principal,
+                                 sign_in, sign_out)
 from checker.portal.exports import xlsx_response
 from checker.portal.logs import get_logger
 from checker.portal.uploads import safe_name
@@ -54,6 +54,12 @@ def _paged(request: Request, df: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
     """(rows shown, page, pages); a page out of range answers 400 (views.page_number)."""
     page, pages = views.page_number(request.query_params.get("page"), df.height, PAGE_SIZE)
     return df.slice((page - 1) * PAGE_SIZE, PAGE_SIZE), page, pages
+
+
+def _export(request: Request, p: Principal, version: int, response):
+    """An export is a download: the base of the account's next upload (deps.mark_download)."""
+    mark_download(request, p, response, version)
+    return response
 
 
 # ---- owners (no account) ----------------------------------------------------------------------
@@ -192,7 +198,7 @@ def elevators(request: Request, q: str = "", format: str = "html", p: Principal 
                            | pl.col("community").str.contains(needle, literal=True)
                            | pl.col("rescue_code").fill_null("").str.contains(needle, literal=True))
     if format == "xlsx":
-        return xlsx_response(rows, views.ELEVATOR_COLUMNS, "电梯清单.xlsx")
+        return _export(request, p, snap.version, xlsx_response(rows, views.ELEVATOR_COLUMNS, "电梯清单.xlsx"))
     shown, page, pages = _paged(request, rows)
     return render(request, "elevators.html", {"snap": snap, "rows": shown.to_dicts(), "total": rows.height,
                                               "page": page, "pages": pages, "q": q})
@@ -242,7 +248,7 @@ def violations(request: Request, rule: str = "", format: str = "html", p: Princi
     snap = get_portal(request).snapshot_for(p)
     rows = views.scoped_violations(snap, p, rule_id=rule or None)
     if format == "xlsx":
-        return xlsx_response(rows, views.VIOLATION_COLUMNS, "违规清单.xlsx")
+        return _export(request, p, snap.version, xlsx_response(rows, views.VIOLATION_COLUMNS, "违规清单.xlsx"))
     shown, page, pages = _paged(request, rows)
     rules = sorted(set(views.scoped_violations(snap, p).get_column("rule_id").to_list())) if rows.height or rule else []
     return render(request, "violations.html", {"snap": snap, "rows": shown.to_dicts(), "total": rows.height,
@@ -256,7 +262,7 @@ def pending(request: Request, format: str = "html", p: Principal = Depends(page_
     snap = get_portal(request).snapshot_for(p)
     rows = views.scoped_pending(snap, p)
     if format == "xlsx":
-        return xlsx_response(rows, views.PENDING_COLUMNS, "待履行义务.xlsx")
+        return _export(request, p, snap.version, xlsx_response(rows, views.PENDING_COLUMNS, "待履行义务.xlsx"))
     shown, page, pages = _paged(request, rows)
     return render(request, "pending.html", {"snap": snap, "rows": shown.to_dicts(), "total": rows.height,
                                             "page": page, "pages": pages})
@@ -356,7 +362,7 @@ def queue(request: Request, format: str = "html", p: Principal = Depends(page_us
     snap = portal.snapshot_for(p)
     rows = business.open_applications(portal.store, snap.end).filter(access.elevator_filter(p))
     if format == "xlsx":
-        return xlsx_response(rows, views.QUEUE_COLUMNS, "全面评估申请受理队列.xlsx")
+        return _export(request, p, snap.version, xlsx_response(rows, views.QUEUE_COLUMNS, "全面评估申请受理队列.xlsx"))
     return render(request, "queue.html", {"snap": snap, "rows": rows.to_dicts()})
 
 
@@ -371,7 +377,7 @@ def _stats_page(request: Request, p: Principal, district: str | None, table: str
         chosen = next(t for t in stats.tables if t.name == table)
         frame = pl.DataFrame(chosen.rows, schema={c: None for c in chosen.columns} if not chosen.rows else None,
                              infer_schema_length=None)
-        return xlsx_response(frame, chosen.columns, f"{chosen.title}（{stats.scope}）.xlsx")
+        return _export(request, p, snap.version, xlsx_response(frame, chosen.columns, f"{chosen.title}（{stats.scope}）.xlsx"))
     tables = {t.name: t for t in stats.tables}
     districts = [r for r in tables["districts"].rows if r["district"] != "全市合计"]
     charts = {
@@ -416,7 +422,7 @@ def old_list(request: Request, quarter: str = "", district: str = "", format: st
     day, rows = views.old_list_for(snap, p, quarter or None, district or None)
     if format == "xlsx":
         name = f"老旧住宅电梯清单（{quarter or day.isoformat()}{'·' + district if district else ''}）.xlsx"
-        return xlsx_response(rows, views.OLD_LIST_COLUMNS, name)
+        return _export(request, p, snap.version, xlsx_response(rows, views.OLD_LIST_COLUMNS, name))
     shown, page, pages = _paged(request, rows)
     return render(request, "old_list.html", {"snap": snap, "rows": shown.to_dicts(), "total": rows.height, "day": day,
                                              "quarter": quarter, "district": district, "quarters": views.quarters(snap),

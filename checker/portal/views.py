@@ -230,15 +230,45 @@ def org_view(snap: Snapshot, p: Principal, org_id: str) -> dict:
         pend = pend.filter(pl.col("elevator_id").is_in(in_scope.get_column("elevator_id").implode()))
     return {"org": org, "elevators_used": used.height, "elevators_maintained": maintained.height,
             "violations": v, "pending": pend,
-            "credit": credit_of(snap, org_id) if p.role in access.CAN_SEE_CREDIT else None,
+            "credit": (credit_of(snap, org_id, p.district if p.role == "district_government" else None)
+                       if p.role in access.CAN_SEE_CREDIT else None),
             "credit_applies": org["kind"] == "property_service_enterprise"}
 
 
-def credit_of(snap: Snapshot, org_id: str) -> CreditEntry | None:
+def credit_of(snap: Snapshot, org_id: str, district: str | None = None) -> CreditEntry | None:
+    """A firm's credit entry; with `district`, made of the deductions for its violations in
+    that district only (what a district government sees: docs/portal.md)."""
     for entry in snap.report.get("credit", []):
         if entry.get("org_id") == org_id:
+            if district is not None:
+                return district_credit(snap, district).get(org_id)
             return CreditEntry(**{k: v for k, v in entry.items() if k != "items"})
     return None
+
+
+def district_credit(snap: Snapshot, district: str) -> dict[str, CreditEntry]:
+    """Per firm, its points for violations in `district` (by year, capped by year as the
+    schedule says), and whether those alone reach the 失信 threshold. Unit-level violations
+    (weekly reviews, monthly dispatches, plans, drills) belong to no district and count in none."""
+    v = snap.violations
+    if v.height == 0 or "fingerprint" not in v.columns:
+        return {}
+    here = set(v.filter(pl.col("district") == district).get_column("fingerprint").to_list())
+    schedule = snap.report.get("credit_schedule", {})
+    cap, threshold = schedule.get("year_cap"), schedule.get("dishonest_threshold")
+    out = {}
+    for entry in snap.report.get("credit", []):
+        by_year: dict[int, int] = {}
+        for item in entry.get("items", []):
+            if item.get("fingerprint") in here and not item.get("revoked"):
+                by_year[item["year"]] = by_year.get(item["year"], 0) + item["points"]
+        if not by_year:
+            continue
+        capped = {y: min(n, cap) if cap is not None else n for y, n in sorted(by_year.items())}
+        out[entry["org_id"]] = CreditEntry(
+            org_id=entry["org_id"], name=entry.get("name"), points=sum(capped.values()), points_by_year=capped,
+            dishonest_register=threshold is not None and any(n >= threshold for n in capped.values()), scope=district)
+    return out
 
 
 def records_of(frame: pl.DataFrame) -> list[dict]:
@@ -304,9 +334,8 @@ def statistics(snap: Snapshot, district: str | None = None) -> Statistics:
                        key=lambda r: (-r["violations"], r["district"] or ""))
     dist_table = Table(name="violations_by_district", title="违规按区", columns=VDISTRICT_COLUMNS, rows=dist_rows)
     firms = snap.report.get("credit", [])
-    if district is not None:
-        units = set(e.get_column("use_unit_id").to_list())
-        firms = [f for f in firms if f.get("org_id") in units]
+    if district is not None:   # points for what the firms did in this district, as its other tables
+        firms = [f.model_dump() for f in district_credit(snap, district).values()]
     firm_rows = [{"rank": i, "org_id": f.get("org_id"), "name": f.get("name"), "points": f.get("points"),
                   "dishonest_register": "是" if f.get("dishonest_register") else "否"}
                  for i, f in enumerate(sorted(firms, key=lambda f: (-f.get("points", 0), f.get("org_id", ""))), 1)]

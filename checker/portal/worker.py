@@ -101,7 +101,10 @@ def run_isolated(target: str, p, saved: Path, filename: str, base_version: int, 
                                        "district": p.district},
            "upload": str(saved), "filename": filename, "base_version": base_version, "limits": asdict(limits)}
     (workdir / "job.json").write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    # fewer threads and no allocator reserving address space it may never use (pyarrow's jemalloc
+    # alone reserves about 1 GB): the address-space limit then bounds what is really used
     env = dict(os.environ, POLARS_MAX_THREADS=str(min(2, os.cpu_count() or 1)), MALLOC_ARENA_MAX="2",
+               ARROW_DEFAULT_MEMORY_POOL="system",
                PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                         os.environ.get("PYTHONPATH")])))
     display = safe_name(filename)
@@ -136,8 +139,16 @@ def run_isolated(target: str, p, saved: Path, filename: str, base_version: int, 
     if result["status"] == "refused":
         raise LiftcheckError(result["zh"], result["en"])
     problems = pl.read_parquet(workdir / "problems.parquet").cast(PROBLEM_SCHEMA)
+    _log_done(display, result)
     return UploadResult(result["accepted"], problems, result["counts"], result["batch_id"], conflict=result["conflict"],
                         error_count=result["errors"], warning_count=result["warnings"])
+
+
+def _log_done(display: str, result: dict) -> None:
+    from checker.portal.logs import get_logger
+
+    get_logger("liftcheck.portal").info("upload_worker", file=display, peak_rss_kb=result.get("peak_rss_kb"),
+                                        peak_vm_kb=result.get("peak_vm_kb"))
 
 
 def _log_failure(display: str, code: int, tail: str, level: str = "error") -> None:
@@ -156,6 +167,18 @@ def _limit(limits: dict) -> None:
     cpu = int(limits["max_seconds"]) + 5
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 5))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _peaks() -> dict[str, int]:
+    """This process's peak resident and virtual memory (kB), from /proc (Linux), for the log."""
+    out = {}
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(("VmHWM:", "VmPeak:")):
+                out["peak_rss_kb" if line.startswith("VmHWM") else "peak_vm_kb"] = int(line.split()[1])
+    except OSError:
+        pass
+    return out
 
 
 def child(workdir: Path) -> int:
@@ -179,8 +202,8 @@ def child(workdir: Path) -> int:
         shown.write_parquet(workdir / "problems.parquet")
         answer.write_text(json.dumps({
             "status": "done", "accepted": result.accepted, "counts": result.counts, "batch_id": result.batch_id,
-            "conflict": result.conflict, "errors": errors.height, "warnings": problems.height - errors.height}),
-            encoding="utf-8")
+            "conflict": result.conflict, "errors": errors.height, "warnings": problems.height - errors.height,
+            **_peaks()}), encoding="utf-8")
         return 0
     except LiftcheckError as exc:
         answer.write_text(json.dumps({"status": "refused", "zh": exc.zh, "en": exc.en}, ensure_ascii=False),
