@@ -441,7 +441,7 @@ def test_a_stale_upload_is_refused_naming_the_rows_changed_since_the_uploaders_l
     assert bad.status_code == 400 and bad.json()["detail"]["en"].startswith("parameter base_version: 'v1' is invalid")
 
 
-def _race(h, tmp_path: Path, postgres: bool = False):
+def _race(h, tmp_path: Path):
     add_account(h, "use_unit_2")
     second_server = create_app(PortalConfig(db=h.portal.config.db))   # another process on the same database
     hazard = _open_hazard(h)
@@ -498,7 +498,7 @@ def test_two_uploaders_of_one_firm_at_once_on_sqlite_lose_no_change_and_store_no
 
 def test_two_uploaders_of_one_firm_at_once_on_postgresql_lose_no_change_and_store_nothing_twice(
         postgres_database, demo, tmp_path):
-    _race(build(postgres_database, demo), tmp_path, postgres=True)
+    _race(build(postgres_database, demo), tmp_path)
 
 
 # ---- 1: the upload worker: limits and queue -----------------------------------------------------------------------

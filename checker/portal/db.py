@@ -53,7 +53,7 @@ class User(Base):
     # sha256 of the API token: a token is 256 random bits, so a fast hash cannot be brute-forced
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    # bumped when the password changes: every older session cookie stops working
+    # bumped when the password changes or is reset (sessions themselves are rows of portal_sessions)
     session_epoch: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
     # the data version of the account's last download of records (exports, API reads): an

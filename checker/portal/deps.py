@@ -180,8 +180,13 @@ def _ended(record: SessionRecord | None, user: User | None, now: dt.datetime, co
 
 
 def sign_in(request: Request, s: Session, user: User) -> None:
-    """A fresh session for `user` in this browser (a new cookie: no session fixation)."""
-    key = auth.open_session(s, user, get_portal(request).config.now())
+    """A fresh session for `user` in this browser (a new cookie: no session fixation). The
+    account's sessions past their absolute timeout are deleted: they can never be used again."""
+    config = get_portal(request).config
+    now = config.now()
+    s.execute(sa.delete(SessionRecord).where((SessionRecord.user_id == user.id)
+                                             & (SessionRecord.created_at < now - dt.timedelta(hours=config.session_hours))))
+    key = auth.open_session(s, user, now)
     request.session.clear()
     request.session["sid"] = key
     auth.csrf_token(request.session)
