@@ -1,11 +1,11 @@
 """Nothing a firm uploads takes the portal down (issue 25, finding 1), measured on a real server.
 
-`liftcheck serve` runs as its own process whose address space is capped at 4 GiB (the base
-took 5 GB for a 400 KB workbook, 6.8 GB for a million columns); each hostile upload of
+`liftcheck serve` runs as its own process whose address space is capped at 4 GiB (on the base
+a million columns took the server to 6.4 GB, a 200 MB line to 10.2 GB); each hostile upload of
 tests/portal_hostile.py within the 20 MB limit must answer 400 or 413 in both languages —
 never 500, never no answer — store nothing, leave the server answering, and leave the server
-process under 1 GB resident at its peak (its upload worker is capped at 1 GiB of address space
-by construction, worker.py).
+process under 1 GB resident at its peak (its upload worker is capped at 1.25 GiB of address
+space by construction, worker.py).
 """
 
 from __future__ import annotations

@@ -644,3 +644,25 @@ def test_an_elevators_maintenance_unit_must_be_a_maintenance_unit(fresh, tmp_pat
     good = upload(fresh, "use_unit", workbook(tmp_path / "电梯2.xlsx", {"elevators": [_row(elevator) | {
         "maintenance_unit_id": MAINT_A}]}))
     assert good.status_code == 200
+
+
+def test_a_worker_that_says_it_ran_out_of_memory_and_then_hangs_is_not_waited_for(tmp_path):
+    """polars' CSV reader, out of memory in one of its threads, panics there and leaves the
+    main thread waiting for ever: the worker's own words are enough to stop it."""
+    import subprocess
+    import sys
+
+    from checker.portal.worker import OUT_OF_MEMORY, TIMED_OUT, _watch
+
+    log = tmp_path / "worker.log"
+    hang = "import sys, time; sys.stderr.write('{}'); sys.stderr.flush(); time.sleep(60)"
+    with open(log, "wb") as out:
+        child = subprocess.Popen([sys.executable, "-c", hang.format("memory allocation of 64 bytes failed\\n")],
+                                 stdout=out, stderr=out, start_new_session=True)
+        t0 = time.monotonic()
+        assert _watch(child, log, seconds=60) == OUT_OF_MEMORY
+        assert time.monotonic() - t0 < 10 and child.poll() is not None
+    with open(log, "wb") as out:
+        child = subprocess.Popen([sys.executable, "-c", hang.format("working\\n")], stdout=out, stderr=out,
+                                 start_new_session=True)
+        assert _watch(child, log, seconds=1) == TIMED_OUT and child.poll() is not None

@@ -161,7 +161,6 @@ def session_principal(request: Request) -> Principal | None:
         if now - record.last_seen_at >= SEEN_EVERY:
             record.last_seen_at = now
             s.commit()
-        request.state.session_id = record.id
         return auth.principal(user)
 
 

@@ -67,6 +67,24 @@ def trusted_proxies(given: tuple[str, ...] = ()) -> tuple[str, ...]:
     return tuple(x.strip() for x in os.environ.get("LIFTCHECK_TRUSTED_PROXIES", "").split(",") if x.strip())
 
 
+def upload_limits():
+    """The upload worker's limits, with LIFTCHECK_UPLOAD_MEMORY_MB and LIFTCHECK_UPLOAD_SECONDS if set."""
+    from dataclasses import replace
+
+    from checker.errors import LiftcheckError
+    from checker.portal.uploads import UploadLimits
+
+    limits = UploadLimits()
+    for name, field, scale in (("LIFTCHECK_UPLOAD_MEMORY_MB", "max_memory_bytes", 1024 * 1024),
+                               ("LIFTCHECK_UPLOAD_SECONDS", "max_seconds", 1)):
+        value = os.environ.get(name, "").strip()
+        if value:
+            if not value.isdigit() or int(value) == 0:
+                raise LiftcheckError(f"环境变量 {name}=「{value}」应为正整数", f"{name}={value!r} should be a positive whole number")
+            limits = replace(limits, **{field: int(value) * scale})
+    return limits
+
+
 def serve(path: Path | None, db: str | None, host: str, port: int, echo: Callable[[str], None],
           proxies: tuple[str, ...] = ()) -> None:
     import uvicorn
@@ -80,7 +98,7 @@ def serve(path: Path | None, db: str | None, host: str, port: int, echo: Callabl
     echo(f"数据库 database: {store.display}")
     prepare(store, path, echo)
     config = PortalConfig(db=db, secure_cookies=os.environ.get("LIFTCHECK_SECURE_COOKIES") == "1",
-                          trusted_proxies=trusted_proxies(proxies))
+                          trusted_proxies=trusted_proxies(proxies), upload=upload_limits())
     portal = Portal(config, store)
     echo("正在计算统计 computing the first snapshot …")
     snap = portal.snapshots.city()

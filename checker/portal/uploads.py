@@ -40,7 +40,10 @@ class UploadLimits:
     max_ratio: int = 200                    # inflated / compressed, per entry above 1 MiB
     # the worker (worker.py): each upload is processed in a process of its own, under these
     max_seconds: float = 120.0              # wall-clock time, then it is killed (413)
-    max_memory_bytes: int = 1024 * MIB      # its address space (RLIMIT_AS; ~0.55 GB of it is code and reservations)
+    # its address space (RLIMIT_AS): about 0.45 GB of it is code and reservations, so with the
+    # server (0.3 GB) no upload takes the portal past 1 GB. A 20 MB workbook of a million daily
+    # checks needs 2 GiB here (1 GB resident) and is refused at this limit (413): docs/portal.md
+    max_memory_bytes: int = 1024 * MIB
     workers: int = 1                        # uploads processed at once (and one at a time per firm)
     max_waiting: int = 8                    # uploads waiting for a worker; more are refused (503)
     max_waiting_per_firm: int = 2           # …of them, from one organisation (429)

@@ -101,25 +101,25 @@ def run_isolated(target: str, p, saved: Path, filename: str, base_version: int, 
                                        "district": p.district},
            "upload": str(saved), "filename": filename, "base_version": base_version, "limits": asdict(limits)}
     (workdir / "job.json").write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    # fewer threads and no allocator reserving address space it may never use (pyarrow's jemalloc
-    # alone reserves about 1 GB): the address-space limit then bounds what is really used
+    # fewer threads, and allocators that neither reserve address space they may never use
+    # (pyarrow's jemalloc alone reserves about 1 GB) nor keep what was freed (polars' jemalloc):
+    # the address-space limit then bounds what is really used
     env = dict(os.environ, POLARS_MAX_THREADS=str(min(2, os.cpu_count() or 1)), MALLOC_ARENA_MAX="2",
                ARROW_DEFAULT_MEMORY_POOL="system",
+               _RJEM_MALLOC_CONF=os.environ.get("_RJEM_MALLOC_CONF",
+                                                "retain:false,dirty_decay_ms:0,muzzy_decay_ms:0,narenas:2"),
                PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                         os.environ.get("PYTHONPATH")])))
     display = safe_name(filename)
     with open(workdir / "worker.log", "wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "checker.portal.worker", str(workdir)], stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=log, env=env, start_new_session=True)
-        try:
-            code = proc.wait(timeout=limits.max_seconds)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise UploadRefused(
-                f"{display}：处理超过 {limits.max_seconds:g} 秒仍未完成，已停止，未保存任何记录；请拆分成较小的文件后再上传",
-                f"{display}: processing took longer than {limits.max_seconds:g} s and was stopped; nothing was stored. "
-                "Split it into smaller files and upload again", 413) from None
+        code = _watch(proc, workdir / "worker.log", limits.max_seconds)
+    if code == TIMED_OUT:
+        raise UploadRefused(
+            f"{display}：处理超过 {limits.max_seconds:g} 秒仍未完成，已停止，未保存任何记录；请拆分成较小的文件后再上传",
+            f"{display}: processing took longer than {limits.max_seconds:g} s and was stopped; nothing was stored. "
+            "Split it into smaller files and upload again", 413)
     answer = workdir / "result.json"
     result = json.loads(answer.read_text(encoding="utf-8")) if answer.exists() else None
     if result is None or result.get("status") == "memory":
@@ -149,6 +149,43 @@ def _log_done(display: str, result: dict) -> None:
 
     get_logger("liftcheck.portal").info("upload_worker", file=display, peak_rss_kb=result.get("peak_rss_kb"),
                                         peak_vm_kb=result.get("peak_vm_kb"))
+
+
+TIMED_OUT = "timed out"
+OUT_OF_MEMORY = "out of memory"
+# What a child out of memory writes before it dies — or, when a library's thread panicked,
+# before it hangs waiting for that thread (polars' CSV reader): then it is not waited for.
+MEMORY_SIGNS = (b"memory allocation of", b"Cannot allocate memory", b"MemoryError", b"out of memory")
+
+
+def _watch(proc: subprocess.Popen, log: Path, seconds: float, grace: float = 2.0):
+    """The child's exit code; TIMED_OUT when it ran past `seconds`, OUT_OF_MEMORY when it said
+    it ran out of memory and did not end within `grace` seconds. Either way it is killed."""
+    import time
+
+    start, seen, signed = time.monotonic(), 0, None
+    while True:
+        try:
+            return proc.wait(timeout=0.25)
+        except subprocess.TimeoutExpired:
+            pass
+        now = time.monotonic()
+        if now - start > seconds:
+            verdict = TIMED_OUT
+        else:
+            with open(log, "rb") as fh:   # what it wrote since the last look (and a little before)
+                at = max(0, seen - 64)
+                fh.seek(at)
+                fresh = fh.read()
+            seen = at + len(fresh)
+            if signed is None and any(sign in fresh for sign in MEMORY_SIGNS):
+                signed = now
+            if signed is None or now - signed < grace:
+                continue
+            verdict = OUT_OF_MEMORY
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        return verdict
 
 
 def _log_failure(display: str, code: int, tail: str, level: str = "error") -> None:
