@@ -29,7 +29,7 @@ from checker.portal.app import create_app
 from checker.portal.deps import PortalConfig
 from checker.portal.uploads import UploadLimits
 from portal_support import (DISTRICT_A, FIRM_A, FIRM_B, MAINT_A, PASSWORD, build, clone, csrf_of,
-                            write_demo)
+                            served_routes, write_demo)
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 EVIL = 'Evil Co $\\foo$ \\sqrt{x} {} 100% <b>粗</b> & "q"'
@@ -376,6 +376,37 @@ def test_a_firm_named_with_math_markup_and_braces_is_shown_literally_on_every_pa
     api = fresh.anonymous().get("/api/stats", headers=fresh.api("market_regulator")).json()
     assert EVIL in [row["name"] for row in api["tables"][3]["rows"]]
     assert fresh.anonymous().get(f"/api/orgs/{FIRM_A}", headers=fresh.api("use_unit")).json()["organization"]["name"] == EVIL
+    # every page and export the portal serves, for three roles, still answers (never 500)
+    ids = {"elevator_id": own_elevator(fresh), "org_id": FIRM_A, "district": DISTRICT_A}
+    walked = 0
+    for account in ("market_regulator", "district_government", "use_unit"):
+        for method, path, _ in served_routes(fresh.app):
+            if method != "GET":
+                continue
+            for query in ("", "?format=xlsx"):
+                url = path.format(**ids) + query
+                if path.startswith("/api/"):
+                    r = fresh.anonymous().get(url, headers=fresh.api(account))
+                else:
+                    r = fresh.browser(account).get(url, follow_redirects=False)
+                assert r.status_code in (200, 303, 400, 403, 404, 422), (account, url, r.status_code)
+                walked += r.status_code == 200
+    assert walked >= 60
+
+
+def test_a_file_name_with_markup_is_logged_as_typed_in_json(fresh, tmp_path):
+    from checker.portal.logs import configure_logging
+
+    stream = io.StringIO()
+    handler = configure_logging(stream)
+    try:
+        r = upload(fresh, "use_unit", _daily(fresh, tmp_path, "Evil $x^2$ {}%<b>&.xlsx"))
+    finally:
+        for name in ("liftcheck", "uvicorn", "uvicorn.error", "alembic"):
+            logging.getLogger(name).removeHandler(handler)
+    assert r.status_code == 200
+    lines = [json.loads(line) for line in stream.getvalue().splitlines() if '"event": "upload"' in line]
+    assert [line["file"] for line in lines] == ["Evil $x^2$ {}%<b>&.xlsx"]
 
 
 def test_the_reports_charts_draw_a_firm_name_and_a_district_literally():
