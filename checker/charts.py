@@ -37,7 +37,9 @@ TITLE_FONT = 12
 
 def _style(name: str) -> dict:
     return {"svg.fonttype": "none", "svg.hashsalt": name, "font.family": ["sans-serif"], "font.sans-serif": CJK_FONTS,
-            "axes.spines.top": False, "axes.spines.right": False, "axes.unicode_minus": False}
+            "axes.spines.top": False, "axes.spines.right": False, "axes.unicode_minus": False,
+            # firms' names come from submissions: drawn as typed, never parsed as mathtext ($…$)
+            "text.parse_math": False}
 
 
 def _figure(rows: int, lines: int = 1):

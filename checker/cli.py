@@ -1387,8 +1387,12 @@ _DB_HELP = ("门户数据库：SQLite 文件（默认 liftcheck-portal.sqlite）
 @click.option("--db", "db", help=_DB_HELP)
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址。The address to listen on.")
 @click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="端口。The port.")
+@click.option("--trusted-proxy", "proxies", multiple=True,
+              help="信任其 X-Forwarded-For 的反向代理地址（可多次给出，可写网段；默认不信任任何代理，"
+                   "亦可用 LIFTCHECK_TRUSTED_PROXIES）。A proxy whose X-Forwarded-For is believed (repeatable; "
+                   "none by default).")
 @_friendly
-def serve(path: Path | None, db: str | None, host: str, port: int):
+def serve(path: Path | None, db: str | None, host: str, port: int, proxies: tuple[str, ...]):
     """运行“云小站”门户（业主查询、单位办事、监管统计）。Run the portal (云小站).
 
     数据库为空时导入 PATH 的提交数据；不给出 PATH 时导入样例数据。已有数据的数据库照常使用，不会被覆盖。
@@ -1402,7 +1406,7 @@ def serve(path: Path | None, db: str | None, host: str, port: int):
     from checker.portal.server import serve as run_server
 
     try:
-        run_server(path, db, host, port, click.echo)
+        run_server(path, db, host, port, click.echo, proxies)
     except InvalidSubmission as exc:  # PATH is imported whole or not at all: show every problem
         from rich.console import Console
 
@@ -1458,6 +1462,71 @@ def users_list(db: str | None):
     for u in list_users(db):
         where = u["org_id"] or u["district"] or ""
         click.echo(f"{u['name']}\t{u['role']}\t{where}\t{'须改密码 must change password' if u['must_change_password'] else ''}")
+
+
+@users.command("revoke")
+@argument("name", help="账号名。The account's name.")
+@click.option("--db", "db", help=_DB_HELP)
+@_friendly
+def users_revoke(name: str, db: str | None):
+    """结束该账号的全部登录会话。End every signed-in session of the account."""
+    from checker.portal import require_portal_dependencies
+
+    require_portal_dependencies()
+    from checker.portal.server import revoke_user_sessions
+
+    n = revoke_user_sessions(db, name)
+    click.echo(f"已结束用户 {name} 的 {n} 个会话 / ended {n} session(s) of {name}")
+
+
+@users.command("reset")
+@argument("name", help="账号名。The account's name.")
+@click.option("--db", "db", help=_DB_HELP)
+@_friendly
+def users_reset(name: str, db: str | None):
+    """重置密码：打印新的一次性密码，结束全部会话。Reset the password: a new one-time password; every session ends."""
+    from checker.portal import require_portal_dependencies
+
+    require_portal_dependencies()
+    from checker.portal.server import reset_user
+
+    password = reset_user(db, name)
+    click.echo(f"已重置用户 {name} 的密码，其全部会话已结束 / password of {name} reset, every session ended")
+    click.echo(f"一次性密码 one-time password: {password}  （首次登录须修改 / must be changed at first sign-in）")
+
+
+@users.command("revoke-token")
+@argument("name", help="账号名。The account's name.")
+@click.option("--db", "db", help=_DB_HELP)
+@_friendly
+def users_revoke_token(name: str, db: str | None):
+    """作废 API 令牌并发放新令牌（只显示这一次）。Revoke the API token and issue a new one (shown once)."""
+    from checker.portal import require_portal_dependencies
+
+    require_portal_dependencies()
+    from checker.portal.server import new_user_token
+
+    token = new_user_token(db, name)
+    click.echo(f"用户 {name} 的旧 API 令牌已作废 / the old API token of {name} no longer works")
+    click.echo(f"新 API 令牌 new token: {token}")
+
+
+@users.command("set-role")
+@argument("name", help="账号名。The account's name.")
+@click.option("--role", type=click.Choice(_ROLES), required=True, help="新角色。The new role.")
+@click.option("--org", "org_id", help="单位的统一社会信用代码。The organisation's id.")
+@click.option("--district", help="区政府账号所在的区。The district of a district_government account.")
+@click.option("--db", "db", help=_DB_HELP)
+@_friendly
+def users_set_role(name: str, role: str, org_id: str | None, district: str | None, db: str | None):
+    """更改账号的角色或范围；其全部会话随之结束。Change an account's role or scope; its sessions end."""
+    from checker.portal import require_portal_dependencies
+
+    require_portal_dependencies()
+    from checker.portal.server import set_user_role
+
+    set_user_role(db, name, role, org_id, district)
+    click.echo(f"用户 {name} 现为 {role}，其全部会话已结束 / {name} is now {role}; every session ended")
 
 
 if __name__ == "__main__":  # pragma: no cover

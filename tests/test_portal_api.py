@@ -118,17 +118,62 @@ def test_an_overdue_hazard_shows_as_overdue_to_the_owner(h, cli_run):
 
 # ---- signing in -------------------------------------------------------------------------------------
 
-def test_a_wrong_password_is_refused_and_too_many_failures_lock_the_account_for_a_while(fresh):
-    client = fresh.anonymous()
-    for _ in range(5):
-        r = client.post("/login", data={"name": "use_unit", "password": "wrong", "csrf_token": csrf_of(client.get("/login").text)})
+class Clock:
+    """The login limiter's clock, moved by hand."""
+
+    def __init__(self):
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def _sign_in(client, name: str, password: str, address: str | None = None):
+    headers = {"X-Forwarded-For": address} if address else {}
+    return client.post("/login", data={"name": name, "password": password, "csrf_token": csrf_of(client.get("/login").text)},
+                       headers=headers, follow_redirects=False)
+
+
+def test_failed_sign_ins_slow_the_account_down_exponentially_but_never_lock_its_owner_out(golden, tmp_path):
+    clock = Clock()
+    h = clone(golden, tmp_path / "portal.sqlite", clock=clock, trusted_proxies=("testclient",))
+    attacker, owner = h.anonymous(), h.anonymous()
+    for _ in range(3):   # three free failures
+        r = _sign_in(attacker, "use_unit", "wrong", "10.0.0.66")
         assert r.status_code == 401 and "用户名或密码不对" in r.text
-    r = client.post("/login", data={"name": "use_unit", "password": PASSWORD, "csrf_token": csrf_of(client.get("/login").text)})
-    assert r.status_code == 429 and "登录失败次数过多" in r.text
-    # another account from the same address is not locked by these failures
-    r = client.post("/login", data={"name": "use_unit_b", "password": PASSWORD, "csrf_token": csrf_of(client.get("/login").text)},
-                    follow_redirects=False)
-    assert r.status_code == 303
+    # then each attempt on the name waits 1, 2, 4, … s after the last failure, whoever makes it;
+    # an attempt inside the wait is not even checked (so guessing gains nothing from it)
+    waits = []
+    for _ in range(8):
+        r = _sign_in(owner, "use_unit", PASSWORD, "10.0.0.1")
+        assert r.status_code == 429 and "登录失败次数过多" in r.text
+        waits.append(int(r.headers["retry-after"]))
+        clock.t += waits[-1]
+        assert _sign_in(attacker, "use_unit", "wrong", "10.0.0.66").status_code == 401
+    assert waits == [1, 2, 4, 8, 16, 32, 60, 60]   # capped at login_max_delay
+    # the owner waits out the last delay (60 s at most, never a lock) and is in
+    clock.t += 60
+    assert _sign_in(owner, "use_unit", PASSWORD, "10.0.0.1").status_code == 303
+    # a success clears the name: the next mistake is free again
+    assert _sign_in(h.anonymous(), "use_unit", "wrong", "10.0.0.1").status_code == 401
+    # another account is not slowed by these failures
+    assert _sign_in(h.anonymous(), "use_unit_b", PASSWORD, "10.0.0.66").status_code == 303
+
+
+def test_failures_are_also_limited_per_address_and_x_forwarded_for_is_believed_only_from_a_trusted_proxy(golden, tmp_path):
+    behind = clone(golden, tmp_path / "proxied.sqlite", trusted_proxies=("testclient",))
+    for i in range(30):   # one failure on each of 30 names: no name is slowed, the address is
+        assert _sign_in(behind.anonymous(), f"guess{i}", "wrong", "10.0.0.66").status_code == 401
+    r = _sign_in(behind.anonymous(), "use_unit", PASSWORD, "10.0.0.66")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    # the proxy names another client: not limited
+    assert _sign_in(behind.anonymous(), "use_unit", PASSWORD, "10.0.0.7").status_code == 303
+    # reached directly (no proxy configured, the default), X-Forwarded-For is ignored: varying it
+    # does not walk around the limit of the connection's own address
+    direct = clone(golden, tmp_path / "direct.sqlite")
+    for i in range(30):
+        assert _sign_in(direct.anonymous(), f"guess{i}", "wrong", f"10.1.0.{i}").status_code == 401
+    assert _sign_in(direct.anonymous(), "use_unit", PASSWORD, "10.1.0.200").status_code == 429
 
 
 def test_a_form_without_the_sessions_csrf_token_is_refused(fresh):

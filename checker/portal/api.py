@@ -7,15 +7,15 @@ scope answers 404, then a role without the permission 403; no token, 401.
 from __future__ import annotations
 
 import polars as pl
-from fastapi import APIRouter, Depends, File, Request, UploadFile
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
 
 from checker.portal import access, business, views
 from checker.portal.access import Principal
-from checker.portal.deps import api_user, get_portal, need
+from checker.portal.deps import api_user, get_portal, mark_download, need
 from checker.portal.models import (ElevatorDetail, ElevatorSummary, Me, OrgSummary, PublicElevator, QueueItem,
                                    Statistics, SubmissionResult)
-from checker.portal.pages import _assessments_of, receive_upload
+from checker.portal.pages import _assessments_of, receive_upload, upload_status
 from checker.records import Assessment, Elevator, Hazard, Organization
 from checker.verdicts import Pending, Violation
 
@@ -58,17 +58,20 @@ def me(p: Principal = Depends(api_user)):
 
 
 @router.get("/elevators", response_model=list[ElevatorSummary], tags=["电梯 elevators"])
-def elevators(request: Request, p: Principal = Depends(api_user)):
+def elevators(request: Request, response: Response, p: Principal = Depends(api_user)):
     """本范围内的电梯。The elevators in the caller's scope."""
     snap = get_portal(request).snapshot_for(p)
+    mark_download(request, p, response, snap.version)
     return _models(ElevatorSummary, views.scoped_elevators(snap, p))
 
 
 @router.get("/elevators/{elevator_id}", response_model=ElevatorDetail, tags=["电梯 elevators"], responses=NOT_FOUND)
-def elevator(request: Request, elevator_id: str, p: Principal = Depends(api_user)):
+def elevator(request: Request, elevator_id: str, response: Response, p: Principal = Depends(api_user)):
+    """一部电梯的登记信息、隐患、评估（及违规、待履行义务）。One elevator's records, as stored now."""
     portal = get_portal(request)
     snap = portal.snapshot_for(p)
     views.find_elevator(snap, p, elevator_id)
+    mark_download(request, p, response, min(snap.version, portal.store.data_version(max_age=0)))
     stored = portal.store.read_typed("elevators", _elevator_is(elevator_id)).to_dicts()
     sees = p.role in access.CAN_SEE_VIOLATIONS
     hazards = portal.store.read_typed("hazards", _hazards_of(elevator_id))
@@ -95,19 +98,21 @@ def _hazards_of(elevator_id: str):
 
 @router.get("/elevators/{elevator_id}/violations", response_model=list[Violation], tags=["电梯 elevators"],
             responses=NOT_FOUND)
-def elevator_violations(request: Request, elevator_id: str, p: Principal = Depends(api_user)):
+def elevator_violations(request: Request, elevator_id: str, response: Response, p: Principal = Depends(api_user)):
     snap = get_portal(request).snapshot_for(p)
     views.find_elevator(snap, p, elevator_id)
     need(p, access.CAN_SEE_VIOLATIONS)
+    mark_download(request, p, response, snap.version)
     return _models(Violation, views.scoped_violations(snap, p, elevator_id=elevator_id))
 
 
 @router.get("/elevators/{elevator_id}/pending", response_model=list[Pending], tags=["电梯 elevators"],
             responses=NOT_FOUND)
-def elevator_pending(request: Request, elevator_id: str, p: Principal = Depends(api_user)):
+def elevator_pending(request: Request, elevator_id: str, response: Response, p: Principal = Depends(api_user)):
     snap = get_portal(request).snapshot_for(p)
     views.find_elevator(snap, p, elevator_id)
     need(p, access.CAN_SEE_VIOLATIONS)
+    mark_download(request, p, response, snap.version)
     return _models(Pending, views.scoped_pending(snap, p, elevator_id=elevator_id))
 
 
@@ -123,25 +128,28 @@ def apply(request: Request, elevator_id: str, p: Principal = Depends(api_user)):
 
 
 @router.get("/violations", response_model=list[Violation], tags=["违规 violations"])
-def violations(request: Request, rule: str | None = None, p: Principal = Depends(api_user)):
+def violations(request: Request, response: Response, rule: str | None = None, p: Principal = Depends(api_user)):
     need(p, access.CAN_SEE_VIOLATIONS)
     snap = get_portal(request).snapshot_for(p)
+    mark_download(request, p, response, snap.version)
     return _models(Violation, views.scoped_violations(snap, p, rule_id=rule))
 
 
 @router.get("/pending", response_model=list[Pending], tags=["违规 violations"])
-def pending(request: Request, p: Principal = Depends(api_user)):
+def pending(request: Request, response: Response, p: Principal = Depends(api_user)):
     need(p, access.CAN_SEE_VIOLATIONS)
     snap = get_portal(request).snapshot_for(p)
+    mark_download(request, p, response, snap.version)
     return _models(Pending, views.scoped_pending(snap, p))
 
 
 @router.get("/orgs/{org_id}", response_model=OrgSummary, tags=["单位 organisations"], responses=NOT_FOUND)
-def organisation(request: Request, org_id: str, p: Principal = Depends(api_user)):
+def organisation(request: Request, org_id: str, response: Response, p: Principal = Depends(api_user)):
     """一个单位（范围内）：电梯数、其负责的违规和待履行义务、信用扣分。An organisation, within the caller's scope."""
     portal = get_portal(request)
     snap = portal.snapshot_for(p)
     view = views.org_view(snap, p, org_id)
+    mark_download(request, p, response, min(snap.version, portal.store.data_version(max_age=0)))
     stored = portal.store.read_typed("organizations", _org_is(org_id)).to_dicts()[0]
     return OrgSummary(
         organization=_record(Organization, stored),
@@ -159,16 +167,24 @@ def _org_is(org_id: str):
 
 @router.post("/submissions", response_model=SubmissionResult, tags=["办事 business"],
              responses={422: {"model": SubmissionResult, "description": "有问题，未保存 / problems, nothing stored"},
-                        413: {"description": "太大 / too large"}})
-def submit(request: Request, file: UploadFile = File(...), p: Principal = Depends(api_user)):
-    """上传提交（.xlsx 或打包的 CSV .zip）：先校验，全部通过才保存。Upload a submission; stored only when valid."""
+                        409: {"model": SubmissionResult,
+                              "description": "他人已修改，未保存 / changed by another account since your download"},
+                        413: {"description": "太大，或处理超过内存、时间上限 / too large to receive or to process"},
+                        429: {"description": "本单位上传排队过多 / too many of your uploads waiting"},
+                        503: {"description": "上传排队已满 / the upload queue is full"}})
+def submit(request: Request, file: UploadFile = File(...), base_version: str = Form(""),
+           p: Principal = Depends(api_user)):
+    """上传提交（.xlsx 或打包的 CSV .zip）：先校验，全部通过才保存。Upload a submission; stored only when valid.
+
+    `base_version`: the data version your records were downloaded at (the `X-Liftcheck-Data-Version`
+    of your last download); without it, your account's last download. A record another account
+    changed after it is not overwritten: 409, naming the rows."""
     need(p, access.CAN_UPLOAD)
     portal = get_portal(request)
-    result = receive_upload(portal, p, file)
-    body = SubmissionResult(accepted=result.accepted, errors=result.errors.height,
-                            warnings=result.problems.height - result.errors.height,
+    result = receive_upload(portal, p, file, base_version)
+    body = SubmissionResult(accepted=result.accepted, errors=result.total_errors, warnings=result.total_warnings,
                             problems=result.problems.to_dicts(), counts=result.counts, data_version=result.batch_id)
-    return JSONResponse(body.model_dump(mode="json"), status_code=200 if result.accepted else 422)
+    return JSONResponse(body.model_dump(mode="json"), status_code=upload_status(result))
 
 
 @router.get("/assessments/queue", response_model=list[QueueItem], tags=["办事 business"])

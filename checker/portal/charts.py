@@ -21,7 +21,9 @@ logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 _RC = {"svg.fonttype": "none", "svg.hashsalt": "liftcheck",
        "font.family": ["Noto Sans CJK SC", "WenQuanYi Zen Hei", "Source Han Sans SC", "SimHei",
                        "Microsoft YaHei", "DejaVu Sans", "sans-serif"],
-       "font.size": 10, "axes.spines.top": False, "axes.spines.right": False}
+       "font.size": 10, "axes.spines.top": False, "axes.spines.right": False,
+       # names come from submissions: drawn as typed, never parsed as mathtext ($…$, \, {}, %)
+       "text.parse_math": False}
 
 
 def bar_chart(labels: list[str], values: list[float], title: str, unit: str = "", color: str = "#b8342c") -> str:

@@ -53,9 +53,32 @@ class User(Base):
     # sha256 of the API token: a token is 256 random bits, so a fast hash cannot be brute-forced
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     must_change_password: Mapped[bool] = mapped_column(sa.Boolean, default=True)
-    # bumped when the password changes: every older session cookie stops working
+    # bumped when the password changes or is reset (sessions themselves are rows of portal_sessions)
     session_epoch: Mapped[int] = mapped_column(sa.Integer, default=0)
     created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    # the data version of the account's last download of records (exports, API reads): an
+    # upload that changes a record another account changed after it is refused (uploads.py)
+    downloaded_version: Mapped[int | None] = mapped_column(sa.Integer, nullable=True)
+
+
+class SessionRecord(Base):
+    """A signed-in browser: the cookie holds a random key, the database its SHA-256 and its
+    life. Ended by logout, a password change or reset, a role change, `liftcheck users
+    revoke`, or the idle and absolute timeouts (deps.session_principal)."""
+
+    __tablename__ = "portal_sessions"
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.Integer, index=True)
+    # the account's role and scope when it signed in: any change ends the session
+    role: Mapped[str] = mapped_column(sa.String(40))
+    org_id: Mapped[str | None] = mapped_column(sa.String(100), nullable=True)
+    district: Mapped[str | None] = mapped_column(sa.String(100), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(sa.DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(sa.DateTime, nullable=True)
+    revoked_why: Mapped[str | None] = mapped_column(sa.String(40), nullable=True)
 
 
 class Batch(Base):

@@ -21,10 +21,11 @@ from checker.errors import LiftcheckError
 from checker.portal import access, auth, business, views
 from checker.portal.access import Principal
 from checker.portal.charts import bar_chart
-from checker.portal.deps import Portal, check_csrf, get_portal, need, page_user, session_principal
+from checker.portal.deps import (Portal, check_csrf, get_portal, mark_download, need, page_user, session_principal,
+                                 sign_in, sign_out)
 from checker.portal.exports import xlsx_response
 from checker.portal.logs import get_logger
-from checker.portal.uploads import process_upload, safe_name, stage
+from checker.portal.uploads import safe_name
 
 router = APIRouter(include_in_schema=False)
 log = get_logger("liftcheck.portal")
@@ -49,16 +50,16 @@ def login_page(request: Request, status: int = 200, next_path: str = "/dashboard
     return render(request, "login.html", {"next": next_path, "error": error}, status=status)
 
 
-def _page(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page", "1")))
-    except ValueError:
-        return 1
+def _paged(request: Request, df: pl.DataFrame) -> tuple[pl.DataFrame, int, int]:
+    """(rows shown, page, pages); a page out of range answers 400 (views.page_number)."""
+    page, pages = views.page_number(request.query_params.get("page"), df.height, PAGE_SIZE)
+    return df.slice((page - 1) * PAGE_SIZE, PAGE_SIZE), page, pages
 
 
-def _paged(df: pl.DataFrame, page: int) -> tuple[pl.DataFrame, int]:
-    pages = max(1, -(-df.height // PAGE_SIZE))
-    return df.slice((page - 1) * PAGE_SIZE, PAGE_SIZE), pages
+def _export(request: Request, p: Principal, version: int, response):
+    """An export is a download: the base of the account's next upload (deps.mark_download)."""
+    mark_download(request, p, response, version)
+    return response
 
 
 # ---- owners (no account) ----------------------------------------------------------------------
@@ -104,26 +105,31 @@ def login_form(request: Request, next: str = "/dashboard"):
 
 
 def _client(request: Request) -> str:
+    # the connection's address, or the client a trusted proxy names (app.ClientAddress)
     return request.client.host if request.client else "unknown"
 
 
 @router.post("/login", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
 def login(request: Request, name: str = Form(...), password: str = Form(...), next: str = Form("/dashboard")):
     portal = get_portal(request)
-    target = next if next.startswith("/") and not next.startswith("//") else "/dashboard"
-    if not portal.limiter.allowed(_client(request), name):
-        log.warning("login_limited", user=name)
-        return login_page(request, 429, target, "登录失败次数过多，请稍后再试 / too many failed sign-ins, try again later")
+    target = next if next.startswith("/") and not next.startswith("//") and "\\" not in next else "/dashboard"
+    who = auth.name_digest(portal.log_key, name)   # the log never holds the typed name (it may be a password)
+    wait = portal.limiter.wait(_client(request), name)
+    if wait:
+        log.warning("login_limited", user_hash=who, wait_s=wait)
+        page = login_page(request, 429, target, f"登录失败次数过多，请 {wait} 秒后再试 / too many failed sign-ins, "
+                                                 f"try again in {wait} s")
+        page.headers["Retry-After"] = str(wait)
+        return page
     with Session(portal.store.engine) as s:
         user = auth.verify_password(s, name.strip(), password)
         if user is None:
             portal.limiter.failed(_client(request), name)
-            log.info("login_failed", user=name)
+            log.info("login_failed", user_hash=who)
             return login_page(request, 401, target, "用户名或密码不对 / wrong name or password")
+        portal.limiter.succeeded(name)
+        sign_in(request, s, user)
         s.commit()
-        request.session.clear()
-        request.session.update({"uid": user.id, "epoch": user.session_epoch})
-        auth.csrf_token(request.session)
         log.info("login", user_id=user.id, role=user.role)
         if user.must_change_password:
             return RedirectResponse("/account/password", status_code=303)
@@ -132,7 +138,7 @@ def login(request: Request, name: str = Form(...), password: str = Form(...), ne
 
 @router.post("/logout", dependencies=[Depends(check_csrf)])
 def logout(request: Request):
-    request.session.clear()
+    sign_out(request)
     return RedirectResponse("/", status_code=303)
 
 
@@ -155,8 +161,10 @@ def change_password(request: Request, current: str = Form(...), new: str = Form(
             auth.set_password(user, new)
         except LiftcheckError as exc:
             return render(request, "password.html", {"error": f"{exc.zh} / {exc.en}"}, status=400)
+        auth.revoke_sessions(s, user.id, "password")   # every other browser signed in as this account
+        sign_in(request, s, user)
         s.commit()
-        request.session.update({"uid": user.id, "epoch": user.session_epoch, "flash": "密码已修改 / password changed"})
+        request.session["flash"] = "密码已修改；其他已登录的会话均已退出 / password changed; every other session was ended"
     return RedirectResponse("/dashboard", status_code=303)
 
 
@@ -181,6 +189,7 @@ def dashboard(request: Request, p: Principal = Depends(page_user)):
 
 @router.get("/elevators", response_class=HTMLResponse)
 def elevators(request: Request, q: str = "", format: str = "html", p: Principal = Depends(page_user)):
+    views.check_format(format)
     snap = get_portal(request).snapshot_for(p)
     rows = views.scoped_elevators(snap, p)
     if q.strip():
@@ -189,10 +198,10 @@ def elevators(request: Request, q: str = "", format: str = "html", p: Principal 
                            | pl.col("community").str.contains(needle, literal=True)
                            | pl.col("rescue_code").fill_null("").str.contains(needle, literal=True))
     if format == "xlsx":
-        return xlsx_response(rows, views.ELEVATOR_COLUMNS, "电梯清单.xlsx")
-    shown, pages = _paged(rows, _page(request))
+        return _export(request, p, snap.version, xlsx_response(rows, views.ELEVATOR_COLUMNS, "电梯清单.xlsx"))
+    shown, page, pages = _paged(request, rows)
     return render(request, "elevators.html", {"snap": snap, "rows": shown.to_dicts(), "total": rows.height,
-                                              "page": _page(request), "pages": pages, "q": q})
+                                              "page": page, "pages": pages, "q": q})
 
 
 @router.get("/elevators/{elevator_id}", response_class=HTMLResponse)
@@ -235,26 +244,28 @@ def apply(request: Request, elevator_id: str, p: Principal = Depends(page_user))
 @router.get("/violations", response_class=HTMLResponse)
 def violations(request: Request, rule: str = "", format: str = "html", p: Principal = Depends(page_user)):
     need(p, access.CAN_SEE_VIOLATIONS)
+    views.check_format(format)
     snap = get_portal(request).snapshot_for(p)
     rows = views.scoped_violations(snap, p, rule_id=rule or None)
     if format == "xlsx":
-        return xlsx_response(rows, views.VIOLATION_COLUMNS, "违规清单.xlsx")
-    shown, pages = _paged(rows, _page(request))
+        return _export(request, p, snap.version, xlsx_response(rows, views.VIOLATION_COLUMNS, "违规清单.xlsx"))
+    shown, page, pages = _paged(request, rows)
     rules = sorted(set(views.scoped_violations(snap, p).get_column("rule_id").to_list())) if rows.height or rule else []
     return render(request, "violations.html", {"snap": snap, "rows": shown.to_dicts(), "total": rows.height,
-                                               "page": _page(request), "pages": pages, "rule": rule, "rules": rules})
+                                               "page": page, "pages": pages, "rule": rule, "rules": rules})
 
 
 @router.get("/pending", response_class=HTMLResponse)
 def pending(request: Request, format: str = "html", p: Principal = Depends(page_user)):
     need(p, access.CAN_SEE_VIOLATIONS)
+    views.check_format(format)
     snap = get_portal(request).snapshot_for(p)
     rows = views.scoped_pending(snap, p)
     if format == "xlsx":
-        return xlsx_response(rows, views.PENDING_COLUMNS, "待履行义务.xlsx")
-    shown, pages = _paged(rows, _page(request))
+        return _export(request, p, snap.version, xlsx_response(rows, views.PENDING_COLUMNS, "待履行义务.xlsx"))
+    shown, page, pages = _paged(request, rows)
     return render(request, "pending.html", {"snap": snap, "rows": shown.to_dicts(), "total": rows.height,
-                                            "page": _page(request), "pages": pages})
+                                            "page": page, "pages": pages})
 
 
 @router.get("/orgs/{org_id}", response_class=HTMLResponse)
@@ -294,29 +305,43 @@ def upload_template(request: Request, p: Principal = Depends(page_user)):
                                                     f"filename*=UTF-8''{quote('liftcheck-填报模板.xlsx')}"})
 
 
-def receive_upload(portal: Portal, p: Principal, file: UploadFile):
-    """Stage an uploaded file in a private temporary folder and run it through the pipeline's checks."""
+def receive_upload(portal: Portal, p: Principal, file: UploadFile, base_version: str | None = None):
+    """Stage an uploaded file in a private temporary folder; the upload worker checks it (and
+    stores it when nothing is wrong) in a process of its own, under the upload limits."""
+    base = portal.base_version(p, base_version)
     with tempfile.TemporaryDirectory(prefix="liftcheck-upload-") as tmp:
         work = Path(tmp)
         saved = work / "upload.bin"
         with open(saved, "wb") as out:
             shutil.copyfileobj(file.file, out, 1 << 16)
-        submission = stage(saved, file.filename or "", work, portal.config.upload)
-        result = process_upload(portal.store, p, submission)
+        try:
+            result = portal.uploads.run(p, saved, file.filename or "", base, work)
+        except LiftcheckError as exc:
+            log.info("upload_refused", user_id=p.user_id, file=safe_name(file.filename or ""),
+                     status=getattr(exc, "status", 400))
+            raise
+        finally:
+            portal.store.changed()
     log.info("upload", user_id=p.user_id, file=safe_name(file.filename or ""), accepted=result.accepted,
-             errors=result.errors.height, batch=result.batch_id)
+             errors=result.total_errors, batch=result.batch_id, conflict=result.conflict, base_version=base)
     return result
 
 
+def upload_status(result) -> int:
+    return 200 if result.accepted else 409 if result.conflict else 422
+
+
 @router.post("/upload", response_class=HTMLResponse, dependencies=[Depends(check_csrf)])
-def upload(request: Request, file: UploadFile = File(...), p: Principal = Depends(page_user)):
+def upload(request: Request, file: UploadFile = File(...), base_version: str = Form(""),
+           p: Principal = Depends(page_user)):
     need(p, access.CAN_UPLOAD)
     portal = get_portal(request)
     try:
-        result = receive_upload(portal, p, file)
+        result = receive_upload(portal, p, file, base_version)
     except LiftcheckError as exc:
         return render(request, "upload.html", {"result": None, "refused": exc, "limits": portal.config.upload,
-                                               "allowed": _allowed_types(p)}, status=400)
+                                               "allowed": _allowed_types(p)},
+                      status=getattr(exc, "status", 400), headers=getattr(exc, "headers", None))
     problems = result.problems.sort("file", "row", nulls_last=False, maintain_order=True)
     groups: dict[str, list[dict]] = {}
     for row in problems.iter_rows(named=True):
@@ -326,28 +351,33 @@ def upload(request: Request, file: UploadFile = File(...), p: Principal = Depend
         "result": result, "groups": groups, "filename": safe_name(file.filename or ""), "limits": portal.config.upload,
         "allowed": _allowed_types(p), "snap": snap,
         "pending": views.scoped_pending(snap, p).height if snap is not None else None},
-        status=200 if result.accepted else 422)
+        status=upload_status(result))
 
 
 @router.get("/assessments/queue", response_class=HTMLResponse)
 def queue(request: Request, format: str = "html", p: Principal = Depends(page_user)):
     need(p, access.CAN_SEE_QUEUE)
+    views.check_format(format)
     portal = get_portal(request)
     snap = portal.snapshot_for(p)
     rows = business.open_applications(portal.store, snap.end).filter(access.elevator_filter(p))
     if format == "xlsx":
-        return xlsx_response(rows, views.QUEUE_COLUMNS, "全面评估申请受理队列.xlsx")
+        return _export(request, p, snap.version, xlsx_response(rows, views.QUEUE_COLUMNS, "全面评估申请受理队列.xlsx"))
     return render(request, "queue.html", {"snap": snap, "rows": rows.to_dicts()})
 
 
 def _stats_page(request: Request, p: Principal, district: str | None, table: str, format: str):
+    views.check_format(format)
     snap = get_portal(request).snapshot_for(p)
     stats = views.statistics(snap, district)
+    names = [t.name for t in stats.tables]
+    if table not in names:
+        raise views.BadParameter("table", table, f"以下之一：{'、'.join(names)}", f"one of: {', '.join(names)}")
     if format == "xlsx":
-        chosen = next((t for t in stats.tables if t.name == table), stats.tables[0])
+        chosen = next(t for t in stats.tables if t.name == table)
         frame = pl.DataFrame(chosen.rows, schema={c: None for c in chosen.columns} if not chosen.rows else None,
                              infer_schema_length=None)
-        return xlsx_response(frame, chosen.columns, f"{chosen.title}（{stats.scope}）.xlsx")
+        return _export(request, p, snap.version, xlsx_response(frame, chosen.columns, f"{chosen.title}（{stats.scope}）.xlsx"))
     tables = {t.name: t for t in stats.tables}
     districts = [r for r in tables["districts"].rows if r["district"] != "全市合计"]
     charts = {
@@ -387,13 +417,14 @@ def district_stats(request: Request, district: str, table: str = "districts", fo
 def old_list(request: Request, quarter: str = "", district: str = "", format: str = "html",
              p: Principal = Depends(page_user)):
     need(p, access.CAN_SEE_STATS)
+    views.check_format(format)
     snap = get_portal(request).snapshot_for(p)
     day, rows = views.old_list_for(snap, p, quarter or None, district or None)
     if format == "xlsx":
         name = f"老旧住宅电梯清单（{quarter or day.isoformat()}{'·' + district if district else ''}）.xlsx"
-        return xlsx_response(rows, views.OLD_LIST_COLUMNS, name)
-    shown, pages = _paged(rows, _page(request))
+        return _export(request, p, snap.version, xlsx_response(rows, views.OLD_LIST_COLUMNS, name))
+    shown, page, pages = _paged(request, rows)
     return render(request, "old_list.html", {"snap": snap, "rows": shown.to_dicts(), "total": rows.height, "day": day,
                                              "quarter": quarter, "district": district, "quarters": views.quarters(snap),
-                                             "page": _page(request), "pages": pages})
+                                             "page": page, "pages": pages})
 

@@ -59,7 +59,34 @@ def prepare(store: Store, path: Path | None, echo: Callable[[str], None]) -> Non
         echo(f"已导入 {total:,} 条记录 / imported {total:,} records (data version {batch})")
 
 
-def serve(path: Path | None, db: str | None, host: str, port: int, echo: Callable[[str], None]) -> None:
+def trusted_proxies(given: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The proxies whose X-Forwarded-For is believed: --trusted-proxy, else LIFTCHECK_TRUSTED_PROXIES
+    (comma separated), else none."""
+    if given:
+        return tuple(given)
+    return tuple(x.strip() for x in os.environ.get("LIFTCHECK_TRUSTED_PROXIES", "").split(",") if x.strip())
+
+
+def upload_limits():
+    """The upload worker's limits, with LIFTCHECK_UPLOAD_MEMORY_MB and LIFTCHECK_UPLOAD_SECONDS if set."""
+    from dataclasses import replace
+
+    from checker.errors import LiftcheckError
+    from checker.portal.uploads import UploadLimits
+
+    limits = UploadLimits()
+    for name, field, scale in (("LIFTCHECK_UPLOAD_MEMORY_MB", "max_memory_bytes", 1024 * 1024),
+                               ("LIFTCHECK_UPLOAD_SECONDS", "max_seconds", 1)):
+        value = os.environ.get(name, "").strip()
+        if value:
+            if not value.isdigit() or int(value) == 0:
+                raise LiftcheckError(f"环境变量 {name}=「{value}」应为正整数", f"{name}={value!r} should be a positive whole number")
+            limits = replace(limits, **{field: int(value) * scale})
+    return limits
+
+
+def serve(path: Path | None, db: str | None, host: str, port: int, echo: Callable[[str], None],
+          proxies: tuple[str, ...] = ()) -> None:
     import uvicorn
 
     from checker.portal.app import create_app
@@ -70,16 +97,19 @@ def serve(path: Path | None, db: str | None, host: str, port: int, echo: Callabl
     store = open_store(db)
     echo(f"数据库 database: {store.display}")
     prepare(store, path, echo)
-    config = PortalConfig(db=db, secure_cookies=os.environ.get("LIFTCHECK_SECURE_COOKIES") == "1")
+    config = PortalConfig(db=db, secure_cookies=os.environ.get("LIFTCHECK_SECURE_COOKIES") == "1",
+                          trusted_proxies=trusted_proxies(proxies), upload=upload_limits())
     portal = Portal(config, store)
     echo("正在计算统计 computing the first snapshot …")
     snap = portal.snapshots.city()
     echo(f"已就绪：{snap.elevators.height:,} 部电梯，{snap.start} 至 {snap.end}，用时 {snap.computed_in:.1f} 秒 / "
          f"ready: {snap.elevators.height:,} elevators, {snap.start}..{snap.end}, {snap.computed_in:.1f} s")
+    if config.trusted_proxies:
+        echo(f"信任这些代理的 X-Forwarded-For / trusting X-Forwarded-For from: {', '.join(config.trusted_proxies)}")
     echo(f"云小站 portal: http://{host}:{port}/")
     app = create_app(config, portal)
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=True,
-                forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"))
+    # X-Forwarded-* are read by the application itself, from the configured proxies only
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, proxy_headers=False)
 
 
 def add_user(db: str | None, name: str, role: str, org_id: str | None, district: str | None):
@@ -107,3 +137,43 @@ def list_users(db: str | None) -> list[dict]:
                  "must_change_password": u.must_change_password, "created_at": u.created_at}
                 for u in s.scalars(sa.select(User).order_by(User.id))]
 
+
+
+def _account(db: str | None, name: str, change: Callable):
+    from sqlalchemy.orm import Session
+
+    from checker.portal import auth
+
+    store = open_store(db)
+    with Session(store.engine, expire_on_commit=False) as s:
+        user = auth.user_named(s, name)
+        out = change(s, user)
+        s.commit()
+    return out
+
+
+def revoke_user_sessions(db: str | None, name: str) -> int:
+    """End every session of an account (signed-in browsers must sign in again); returns how many."""
+    from checker.portal import auth
+
+    return _account(db, name, lambda s, user: auth.revoke_sessions(s, user.id, "admin"))
+
+
+def reset_user(db: str | None, name: str) -> str:
+    """A new one-time password; every session of the account ends."""
+    from checker.portal import auth
+
+    return _account(db, name, lambda s, user: auth.reset_password(s, user))
+
+
+def new_user_token(db: str | None, name: str) -> str:
+    """A new API token; the old one stops working."""
+    from checker.portal import auth
+
+    return _account(db, name, lambda s, user: auth.new_token(user))
+
+
+def set_user_role(db: str | None, name: str, role: str, org_id: str | None, district: str | None) -> None:
+    from checker.portal import auth
+
+    _account(db, name, lambda s, user: auth.set_role(s, user, role, org_id, district))

@@ -25,9 +25,7 @@ from checker.contract import record_types
 from checker.errors import LiftcheckError
 from checker.load import FILE_COL, ROW_COL, SourceFile, load_submission
 from checker.portal.access import UPLOAD_TYPES, Principal
-from checker.portal.db import RECORD_TABLES
-from checker.portal.snapshot import _partition_where, units_of
-from checker.portal.store import Store, storage_form
+from checker.portal.store import Store
 from checker.validate import PROBLEM_SCHEMA, validate
 
 EXISTING = "（已登记的数据 stored records）"
@@ -38,8 +36,18 @@ MIB = 1024 * 1024
 class UploadLimits:
     max_upload_bytes: int = 20 * MIB        # the request body (the web server refuses more, 413)
     max_unpacked_bytes: int = 200 * MIB     # all entries of an archive, inflated
-    max_entries: int = 64
+    max_entries: int = 256                  # the portal's own template has 74 parts
     max_ratio: int = 200                    # inflated / compressed, per entry above 1 MiB
+    # the worker (worker.py): each upload is processed in a process of its own, under these
+    max_seconds: float = 120.0              # wall-clock time, then it is killed (413)
+    # its address space (RLIMIT_AS): about 0.45 GB of it is code and reservations, so with the
+    # server (0.3 GB) no upload takes the portal past 1 GB. A 20 MB workbook of a million daily
+    # checks needs 2 GiB here (1 GB resident) and is refused at this limit (413): docs/portal.md
+    max_memory_bytes: int = 1024 * MIB
+    workers: int = 1                        # uploads processed at once (and one at a time per firm)
+    max_waiting: int = 8                    # uploads waiting for a worker; more are refused (503)
+    max_waiting_per_firm: int = 2           # …of them, from one organisation (429)
+    max_problems: int = 1000                # problems listed in an answer (errors first); all are counted
 
 
 @dataclass
@@ -48,10 +56,21 @@ class UploadResult:
     problems: pl.DataFrame
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     batch_id: int | None = None
+    conflict: bool = False                  # refused: records changed by another account since the base
+    error_count: int | None = None          # all errors (problems may list only the first max_problems)
+    warning_count: int | None = None
 
     @property
     def errors(self) -> pl.DataFrame:
         return self.problems.filter(pl.col("severity") == "error")
+
+    @property
+    def total_errors(self) -> int:
+        return self.errors.height if self.error_count is None else self.error_count
+
+    @property
+    def total_warnings(self) -> int:
+        return self.problems.height - self.errors.height if self.warning_count is None else self.warning_count
 
 
 def safe_name(filename: str) -> str:
@@ -174,9 +193,29 @@ def _problem_rows(rows: pl.DataFrame, record_type: str, field_name: str, code: s
     ).cast(PROBLEM_SCHEMA)
 
 
+# The kinds of organisation each uploading role may register: its own registration, and the
+# others its records name (a use unit: its elevators' maintenance units and manufacturers; a
+# maintenance unit: a rescue unit). Anything else — another property firm (whose credit would
+# then be deducted), an inspection agency, a government — is registered by the regulators.
+OWN_KINDS = {"use_unit": {"property_service_enterprise", "owners_committee", "self_managed", "developer", "other"},
+             "maintenance_unit": {"maintenance_unit", "manufacturer"}}
+OTHER_KINDS = {"use_unit": {"maintenance_unit", "manufacturer"},
+               "maintenance_unit": {"maintenance_unit", "manufacturer"}}
+# What a maintenance-unit reference may name: a maintenance unit, or a manufacturer that
+# maintains its own elevators (rules.md, MAINT-PROVIDER).
+MAINTAINER_KINDS = ("maintenance_unit", "manufacturer")
+
+
+def _kind_names(kinds) -> tuple[str, str]:
+    labels = record_types()["organizations"].field("kind").enum_labels
+    ordered = sorted(kinds)
+    return "、".join(labels.get(k, k) for k in ordered), ", ".join(ordered)
+
+
 def ownership_problems(p: Principal, uploaded: dict[str, pl.DataFrame], elevators: pl.DataFrame,
                        stored_keys: dict[str, pl.DataFrame], stored_orgs: pl.DataFrame) -> list[pl.DataFrame]:
-    """Records the principal may not submit: others' elevators, units, reports and registrations.
+    """Records the principal may not submit: others' elevators, units, reports and registrations,
+    organisations of kinds its role may not register, maintenance units that are not.
 
     `elevators`: every elevator the upload may refer to (stored, or in the upload) with its units;
     `stored_keys`: for keyed types, the stored key -> elevator_id (who already owns an id)."""
@@ -185,6 +224,11 @@ def ownership_problems(p: Principal, uploaded: dict[str, pl.DataFrame], elevator
     out = []
     allowed = UPLOAD_TYPES[p.role]
     types = record_types()
+    # every organisation's kind: as stored, or as this upload registers it
+    kinds = stored_orgs.select("org_id", "kind")
+    if "organizations" in uploaded:
+        new_orgs = uploaded["organizations"].select("org_id", "kind")
+        kinds = pl.concat([kinds, new_orgs.filter(~pl.col("org_id").is_in(kinds.get_column("org_id").implode()))])
     for name, df in uploaded.items():
         if df.height == 0:
             continue
@@ -207,7 +251,28 @@ def ownership_problems(p: Principal, uploaded: dict[str, pl.DataFrame], elevator
             out.append(_problem_rows(known.filter((pl.col("org_id") == p.org_id) & (pl.col("kind") != pl.col("_k"))),
                                      name, "kind", "kind_fixed", "本单位已登记的单位类型不能在上传中修改，请联系监管部门",
                                      "your registered organisation kind cannot be changed by an upload; ask the regulator"))
+            fresh = df.filter(~pl.col("org_id").is_in(stored_orgs.get_column("org_id").implode()))
+            own_zh, own_en = _kind_names(OWN_KINDS[p.role])
+            other_zh, other_en = _kind_names(OTHER_KINDS[p.role])
+            out.append(_problem_rows(
+                fresh.filter((pl.col("org_id") == p.org_id) & ~pl.col("kind").is_in(list(OWN_KINDS[p.role]))),
+                name, "kind", "kind_not_allowed", f"{p.role_zh}账号登记本单位时，单位类型应为：{own_zh}",
+                f"a {p.role} account may register itself only as: {own_en}"))
+            out.append(_problem_rows(
+                fresh.filter((pl.col("org_id") != p.org_id) & ~pl.col("kind").is_in(list(OTHER_KINDS[p.role]))),
+                name, "kind", "kind_not_allowed",
+                f"{p.role_zh}只能登记以下类型的其他单位：{other_zh}；其他类型由监管部门登记",
+                f"a {p.role} may register other organisations only of the kinds: {other_en}; the regulators register the rest"))
             continue
+        if "maintenance_unit_id" in df.columns:
+            maintainers = df.join(kinds.rename({"org_id": "maintenance_unit_id", "kind": "_kind"}),
+                                  on="maintenance_unit_id", how="left")
+            zh, en = _kind_names(MAINTAINER_KINDS)
+            out.append(_problem_rows(
+                maintainers.filter(pl.col("_kind").is_not_null() & ~pl.col("_kind").is_in(list(MAINTAINER_KINDS))),
+                name, "maintenance_unit_id", "not_a_maintainer",
+                f"该单位登记的类型不是维保单位（应为：{zh}）", f"this organisation is not registered as a maintenance unit "
+                f"(expected: {en})"))
         if name == "elevators":
             out.append(_problem_rows(df.filter(pl.col(own) != p.org_id), name, own, "not_own_unit",
                                      f"{'使用单位' if own == 'use_unit_id' else '维保单位'}不是本单位（{p.org_id}）",
@@ -236,22 +301,32 @@ def ownership_problems(p: Principal, uploaded: dict[str, pl.DataFrame], elevator
     return out
 
 
-def _diff(name: str, new: pl.DataFrame, stored: pl.DataFrame) -> tuple[pl.DataFrame, dict[str, int]]:
-    """(rows to write, counts): identical stored rows are not written again; a changed keyed row replaces its own."""
-    fields = record_types()[name].field_names
-    key = record_types()[name].unique
-    rows = storage_form(name, new)
-    same = rows.join(stored.select(fields), on=fields, how="semi", nulls_equal=True)
-    write = rows.join(stored.select(fields), on=fields, how="anti", nulls_equal=True)
-    if key:
-        updated = write.join(stored.select(key), on=key, how="semi").height
-    else:
-        updated = 0
-    return write, {"new": write.height - updated, "updated": updated, "unchanged": same.height}
+def conflict_problems(conflicts: pl.DataFrame, base_version: int) -> pl.DataFrame:
+    """The records an upload would have overwritten after another account changed them."""
+    rows = []
+    types = record_types()
+    for c in conflicts.iter_rows(named=True):
+        label = types[c["record_type"]].label
+        who_zh = c["user_name"] or ("系统导入" if c["kind"] == "import" else "其他账号")
+        who_en = c["user_name"] or ("the import" if c["kind"] == "import" else "another account")
+        kind = "row" if c["file"].endswith("]") else "line"
+        rows.append({
+            "severity": "error", "record_type": c["record_type"], "file": c["file"], "row": c["row"], "row_kind": kind,
+            "field": c["field"], "value": c["value"], "code": "changed_since_download",
+            "message_zh": f"{c['file']} 第 {c['row']} 行：{label}「{c['value']}」在你上次下载数据（数据版本 {base_version}）之后，"
+                          f"已由 {who_zh} 于 {c['changed_at']} 修改（数据版本 {c['version']}）；为免覆盖他人的修改，本次上传未保存。"
+                          "请重新下载、核对后再上传",
+            "message_en": f"{c['file']} {kind} {c['row']}: {c['record_type']} {c['value']!r} was changed by {who_en} at "
+                          f"{c['changed_at']} (data version {c['version']}) after your last download (data version "
+                          f"{base_version}); nothing was stored, so as not to overwrite that change. Download again, "
+                          "check, and upload",
+        })
+    return pl.DataFrame(rows, schema=PROBLEM_SCHEMA)
 
 
-def process_upload(store: Store, p: Principal, submission: Path) -> UploadResult:
-    """Validate a staged submission for principal `p`; store it when nothing is wrong."""
+def process_upload(store: Store, p: Principal, submission: Path, base_version: int = 0) -> UploadResult:
+    """Validate a staged submission for principal `p`; store it when nothing is wrong and no
+    record it changes was changed by another account after `base_version` (its last download)."""
     raw = load_submission(submission)
     types = record_types()
     uploaded_keys = {}
@@ -273,7 +348,7 @@ def process_upload(store: Store, p: Principal, submission: Path) -> UploadResult
     stored_elevators = store.read_typed("elevators")
     owner = "use_unit_id" if p.role == "use_unit" else "maintenance_unit_id"
     stored_keys = {"elevators": stored_elevators.select("elevator_id", pl.col(owner).alias("_owner"))}
-    for name in ("assessments", "hazards", "entrapments", "fund_applications"):
+    for name in ("assessments", "hazards", "entrapments", "fund_applications", "works"):
         if name in uploaded:
             key = types[name].unique
             keys = store.read_typed(name).select(key, pl.col("elevator_id").alias("_stored_elevator"))
@@ -284,16 +359,7 @@ def process_upload(store: Store, p: Principal, submission: Path) -> UploadResult
     if own_problems.filter(pl.col("severity") == "error").height:
         return UploadResult(False, own_problems.sort("file", "row", nulls_last=True, maintain_order=True))
 
-    where = _partition_where(store, units_of(p.role, p.org_id))
-    counts, to_write = {}, {}
-    for name, df in uploaded.items():
-        condition = where.get(name)
-        if name == "elevators":  # a new elevator of this unit is not in its partition yet
-            condition = RECORD_TABLES[name].c.elevator_id.in_(df.get_column("elevator_id").to_list()) | condition
-        stored = store.read_typed(name, condition) if name != "organizations" else store.read_typed(name)
-        to_write[name], counts[name] = _diff(name, df, stored)
-    batch = None
-    if any(df.height for df in to_write.values()):
-        batch = store.write(to_write, "upload", source=submission.name, user_id=p.user_id, org_id=p.org_id)
-    return UploadResult(True, problems, counts, batch)
-
+    applied = store.apply_upload(uploaded, base_version, p.user_id, p.org_id, source=submission.name)
+    if applied.conflicts.height:
+        return UploadResult(False, conflict_problems(applied.conflicts, base_version), applied.counts, conflict=True)
+    return UploadResult(True, problems, applied.counts, applied.batch_id)

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from functools import lru_cache
 
 import polars as pl
 
 from checker.contract import record_types
 from checker.dates import quarter_end
+from checker.errors import LiftcheckError
 from checker.portal import access
 from checker.portal.access import Principal
 from checker.portal.models import (CreditEntry, PublicAssessment, PublicElevator, PublicHazard, Statistics,
@@ -24,6 +26,45 @@ from checker.rulebook import load_rulebook
 
 class NotVisible(Exception):
     """Not there, or not the caller's: both answer 404, alike."""
+
+
+class BadParameter(LiftcheckError):
+    """A query parameter out of its range: 400, in both languages, naming the parameter."""
+
+    def __init__(self, name: str, value: str, zh_range: str, en_range: str):
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        super().__init__(f"参数 {name} 的值「{shown}」无效：应为{zh_range}", f"parameter {name}: {shown!r} is invalid; "
+                         f"expected {en_range}")
+
+
+FORMATS = ("html", "xlsx")
+FIRST_QUARTER_YEAR = 2000   # the old-elevator list of an earlier quarter is not asked for
+
+
+def check_format(value: str) -> str:
+    if value not in FORMATS:
+        raise BadParameter("format", value, " html 或 xlsx", "html or xlsx")
+    return value
+
+
+def page_number(value: str | None, rows: int, size: int) -> tuple[int, int]:
+    """(page, pages) for a list of `rows`: page 1 to the last, else BadParameter."""
+    pages = max(1, -(-rows // size))
+    text = (value or "1").strip()
+    if not re.fullmatch(r"[0-9]{1,12}", text) or not 1 <= int(text) <= pages:
+        raise BadParameter("page", text, f" 1 至 {pages} 之间的整数（共 {pages} 页）", f"a whole number from 1 to {pages}")
+    return int(text), pages
+
+
+def parse_quarter(value: str, snap: Snapshot) -> dt.date:
+    """The last day of a quarter written 2024Q3, between FIRST_QUARTER_YEAR and the data's year."""
+    text = value.strip()
+    match = re.fullmatch(r"([0-9]{4})[Qq]([1-4])", text)
+    last = snap.end.year
+    if not match or not FIRST_QUARTER_YEAR <= int(match[1]) <= last:
+        raise BadParameter("quarter", text, f" {FIRST_QUARTER_YEAR}Q1 至 {last}Q4 之间的季度（如 {last}Q3）",
+                           f"a quarter from {FIRST_QUARTER_YEAR}Q1 to {last}Q4 (e.g. {last}Q3)")
+    return quarter_end(text)
 
 
 def _labels(record_type: str, field: str) -> dict[str, str]:
@@ -189,15 +230,45 @@ def org_view(snap: Snapshot, p: Principal, org_id: str) -> dict:
         pend = pend.filter(pl.col("elevator_id").is_in(in_scope.get_column("elevator_id").implode()))
     return {"org": org, "elevators_used": used.height, "elevators_maintained": maintained.height,
             "violations": v, "pending": pend,
-            "credit": credit_of(snap, org_id) if p.role in access.CAN_SEE_CREDIT else None,
+            "credit": (credit_of(snap, org_id, p.district if p.role == "district_government" else None)
+                       if p.role in access.CAN_SEE_CREDIT else None),
             "credit_applies": org["kind"] == "property_service_enterprise"}
 
 
-def credit_of(snap: Snapshot, org_id: str) -> CreditEntry | None:
+def credit_of(snap: Snapshot, org_id: str, district: str | None = None) -> CreditEntry | None:
+    """A firm's credit entry; with `district`, made of the deductions for its violations in
+    that district only (what a district government sees: docs/portal.md)."""
     for entry in snap.report.get("credit", []):
         if entry.get("org_id") == org_id:
+            if district is not None:
+                return district_credit(snap, district).get(org_id)
             return CreditEntry(**{k: v for k, v in entry.items() if k != "items"})
     return None
+
+
+def district_credit(snap: Snapshot, district: str) -> dict[str, CreditEntry]:
+    """Per firm, its points for violations in `district` (by year, capped by year as the
+    schedule says), and whether those alone reach the 失信 threshold. Unit-level violations
+    (weekly reviews, monthly dispatches, plans, drills) belong to no district and count in none."""
+    v = snap.violations
+    if v.height == 0 or "fingerprint" not in v.columns:
+        return {}
+    here = set(v.filter(pl.col("district") == district).get_column("fingerprint").to_list())
+    schedule = snap.report.get("credit_schedule", {})
+    cap, threshold = schedule.get("year_cap"), schedule.get("dishonest_threshold")
+    out = {}
+    for entry in snap.report.get("credit", []):
+        by_year: dict[int, int] = {}
+        for item in entry.get("items", []):
+            if item.get("fingerprint") in here and not item.get("revoked"):
+                by_year[item["year"]] = by_year.get(item["year"], 0) + item["points"]
+        if not by_year:
+            continue
+        capped = {y: min(n, cap) if cap is not None else n for y, n in sorted(by_year.items())}
+        out[entry["org_id"]] = CreditEntry(
+            org_id=entry["org_id"], name=entry.get("name"), points=sum(capped.values()), points_by_year=capped,
+            dishonest_register=threshold is not None and any(n >= threshold for n in capped.values()), scope=district)
+    return out
 
 
 def records_of(frame: pl.DataFrame) -> list[dict]:
@@ -263,9 +334,8 @@ def statistics(snap: Snapshot, district: str | None = None) -> Statistics:
                        key=lambda r: (-r["violations"], r["district"] or ""))
     dist_table = Table(name="violations_by_district", title="违规按区", columns=VDISTRICT_COLUMNS, rows=dist_rows)
     firms = snap.report.get("credit", [])
-    if district is not None:
-        units = set(e.get_column("use_unit_id").to_list())
-        firms = [f for f in firms if f.get("org_id") in units]
+    if district is not None:   # points for what the firms did in this district, as its other tables
+        firms = [f.model_dump() for f in district_credit(snap, district).values()]
     firm_rows = [{"rank": i, "org_id": f.get("org_id"), "name": f.get("name"), "points": f.get("points"),
                   "dishonest_register": "是" if f.get("dishonest_register") else "否"}
                  for i, f in enumerate(sorted(firms, key=lambda f: (-f.get("points", 0), f.get("org_id", ""))), 1)]
@@ -293,7 +363,7 @@ def quarters(snap: Snapshot) -> list[str]:
 def old_list_for(snap: Snapshot, p: Principal, quarter: str | None, district: str | None) -> tuple[dt.date, pl.DataFrame]:
     """The old-elevator list (四（二）) as of a quarter's last day (or the data's day), in scope."""
     if quarter:
-        day = quarter_end(quarter)
+        day = parse_quarter(quarter, snap)
         listing = snap.old_list_on(day)
     else:
         day, listing = snap.end, snap.old
