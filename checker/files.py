@@ -120,9 +120,15 @@ def read_regular(path: Path, inside: Path | None = None, limit: int = MAX_FILE_B
             raise too_large(path.name, size, limit)
         with os.fdopen(fd, "rb", closefd=True) as fh:
             fd = -1
-            data = fh.read(limit + 1)
-        if len(data) > limit:   # it grew while it was read
-            raise too_large(path.name, None, limit)
+            data = fh.read(size + 1)   # (never a buffer of the limit's size: a small file stays small)
+            if len(data) > size:   # it grows while it is read: read on, up to the limit
+                pieces, total = [data], len(data)
+                while piece := fh.read(1 << 20):
+                    total += len(piece)
+                    if total > limit:
+                        raise too_large(path.name, None, limit)
+                    pieces.append(piece)
+                data = b"".join(pieces)
         return data
     finally:
         if fd >= 0:

@@ -33,17 +33,18 @@ from checker.text import visible
 # The limits a workbook must stay within, stated in messages and in docs/hostile-input.md.
 # Bytes are counted as they are inflated, not as the zip directory declares them; the unpacked
 # limit holds for all the workbooks of a submission together (Budget).
-MAX_UNPACKED_BYTES = 1 << 30          # 1 GiB of XML in all: far beyond Excel's 1,048,576 rows a sheet
+MAX_UNPACKED_BYTES = 512 << 20       # 512 MiB of XML in all: 3x a sheet of 1.04 M daily checks (172 MB)
 MAX_RATIO = 100                       # no part may inflate to more than 100 times its packed size…
 RATIO_FLOOR_BYTES = 1 << 20           # …once it is over 1 MiB (small parts compress as they like)
 MAX_PARTS = 10_000
 # calamine holds a sheet as one dense rectangle from A1 to its last cell: a single cell at
 # XFD1048576 (or a mangled reference such as "Eresidential2") asks for tens of GB at once, and a
 # failed allocation in Rust aborts the process. Sheets are refused beyond Excel's own bounds and
-# beyond this many cells in their rectangle (1,048,576 rows of 16 columns): a 1 KB workbook with
-# one stray cell at AD1048576 (31 M cells) took 1.66 GB to read, this many take about half.
+# beyond this many cells in their rectangle (1,048,576 rows of 8 columns): calamine takes about
+# 100 bytes a cell (a 1 KB workbook with one stray cell at AD1048576, 31 M cells, took 1.66 GB;
+# a sheet of 1,048,576 rows of 16 columns 1.75 GB to load), this many about 0.8 GB at most.
 MAX_ROWS, MAX_COLUMNS = 1_048_576, 16_384
-MAX_CELLS = 16_777_216
+MAX_CELLS = 8_388_608
 _CHUNK = 1 << 20
 
 
@@ -138,12 +139,12 @@ _ROW_DIGITS = re.compile(_R + rb"""[A-Z]*([0-9]+)["']""")
 # read whole, it is looked at again with the next chunk)
 _ODD_POSITION = re.compile(_R + rb"""(?![A-Z]{0,3}[0-9]{0,7}(?:["']|\Z))""")
 _QUOTED = re.compile(rb"""[^"']*["']([^"']{0,40})""")
-# One search over a sheet finds any position worth counting: an odd one, a column beyond P (the
-# 16th) or a row beyond Excel's last. Without one, the sheet is within 1,048,576 x 16 = MAX_CELLS
+# One search over a sheet finds any position worth counting: an odd one, a column beyond H (the
+# 8th) or a row beyond Excel's last. Without one, the sheet is within 1,048,576 x 8 = MAX_CELLS
 # and nothing is counted; with one, the sheet is read again and its rows and columns counted.
 _BEYOND_ROWS = rb"(?:[2-9][0-9]{6}|1[1-9][0-9]{5}|10[5-9][0-9]{4}|1049[0-9]{3}|1048[6-9][0-9]{2}|10485[89][0-9]|104857[7-9])"
 _WORTH_COUNTING = re.compile(_R + rb"""(?:(?![A-Z]{0,3}[0-9]{0,7}(?:["']|\Z))"""
-                             rb"""|(?:[A-Z]{2,3}|[Q-Z])[0-9]|[A-Z]*""" + _BEYOND_ROWS + rb"""["'])""")
+                             rb"""|(?:[A-Z]{2,3}|[I-Z])[0-9]|[A-Z]*""" + _BEYOND_ROWS + rb"""["'])""")
 
 
 def _sheet_texts(zf: zipfile.ZipFile, part: str, name: str):
@@ -200,34 +201,38 @@ def _odd_shared_index(text: bytes, start: int, part: str, name: str) -> None:
                   f"\"{visible(value)}\", which is no index (0, 1, 2, …): read on, it would be another string; not read")
 
 
+# Counting cells, and which of them carry their position as their first attribute (r="C5"), as
+# Excel, xlsxwriter and openpyxl write them all. A cell without one takes the next column (a row
+# without one the next row): such a sheet's rectangle is found by walking its tags
+# (`_walk_extent`), the search over positions alone would miss it.
+_CELL_TAGS = (b"<c ", b"<c>", b"<c/>", b"<c\t", b"<c\n", b"<c\r")
+_ROW_TAGS = (b"<row ", b"<row>", b"<row/>", b"<row\t", b"<row\n", b"<row\r")
+
+
 def _check_positions(zf: zipfile.ZipFile, part: str, name: str) -> None:
     """Refuse a sheet calamine could not hold (see MAX_CELLS), or would misread (a shared-string
     index that is none), before calamine reads it."""
-    worth_counting = False
+    worth_counting = walk = False
     before = b""
     for text in _sheet_texts(zf, part, name):
         worth_counting = worth_counting or _WORTH_COUNTING.search(text) is not None
         for odd in (_ODD_PREFIXED_VALUE if b":v>" in text else _ODD_VALUE).finditer(text):
             # the cell's tag may be in the piece before: look back over its last 64 KiB too
             _odd_shared_index(before + text, len(before) + odd.start(), part, name)
+        if not walk:
+            # the tags this piece leaves unfinished begin the next piece: count them there
+            body = text[:text.rfind(b"<")]
+            walk = (b":c" in body or b":row" in body
+                    or sum(map(body.count, _CELL_TAGS)) != body.count(b'<c r="')
+                    or sum(map(body.count, _ROW_TAGS)) != body.count(b'<row r="'))
         before = text[-65536:]
-    if worth_counting:
+    if walk:
+        _walk_extent(zf, part, name)
+    elif worth_counting:
         _count_extent(zf, part, name)
 
 
-def _count_extent(zf: zipfile.ZipFile, part: str, name: str) -> None:
-    """Refuse a sheet whose positions calamine could not hold: odd ones, ones beyond Excel's
-    bounds, or a rectangle of more than MAX_CELLS cells."""
-    rows = columns = 0
-    for text in _sheet_texts(zf, part, name):
-        odd = _ODD_POSITION.search(text)
-        if odd:
-            value = _QUOTED.match(text, odd.start())
-            shown = visible(value[1].decode("utf-8", "replace") if value else "")
-            raise _damaged(name, f"{part}: a cell position that is not a reference such as C5: r=\"{shown}\"")
-        rows = max(rows, max(map(int, _ROW_DIGITS.findall(text)), default=0))
-        letters = set(_COLUMN_LETTERS.findall(text))   # few distinct ones
-        columns = max(columns, max((_column_index(c.decode("ascii")) + 1 for c in letters), default=0))
+def _extent_refused(part: str, name: str, rows: int, columns: int) -> None:
     if rows > MAX_ROWS or columns > MAX_COLUMNS:
         raise _damaged(name, f"{part}: a cell beyond Excel's last row {MAX_ROWS:,} or column XFD "
                              f"(row {rows:,}, column {columns:,})")
@@ -236,6 +241,55 @@ def _count_extent(zf: zipfile.ZipFile, part: str, name: str) -> None:
                             f"超过上限 {MAX_CELLS:,} 个单元格，未读取（请删除远处的空白或格式单元格，或改用 CSV）",
                       f"sheet part {visible(part)} spans {rows:,} rows × {columns:,} columns, over the "
                       f"limit of {MAX_CELLS:,} cells; not read (delete stray cells far away, or submit CSV)")
+
+
+def _odd_position(text: bytes, part: str, name: str) -> None:
+    odd = _ODD_POSITION.search(text)
+    if odd:
+        value = _QUOTED.match(text, odd.start())
+        shown = visible(value[1].decode("utf-8", "replace") if value else "")
+        raise _damaged(name, f"{part}: a cell position that is not a reference such as C5: r=\"{shown}\"")
+
+
+def _count_extent(zf: zipfile.ZipFile, part: str, name: str) -> None:
+    """Refuse a sheet whose positions calamine could not hold: odd ones, ones beyond Excel's
+    bounds, or a rectangle of more than MAX_CELLS cells."""
+    rows = columns = 0
+    for text in _sheet_texts(zf, part, name):
+        _odd_position(text, part, name)
+        rows = max(rows, max(map(int, _ROW_DIGITS.findall(text)), default=0))
+        letters = set(_COLUMN_LETTERS.findall(text))   # few distinct ones
+        columns = max(columns, max((_column_index(c.decode("ascii")) + 1 for c in letters), default=0))
+    _extent_refused(part, name, rows, columns)
+
+
+_ROW_OR_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(row|c)(?=[\s>/])([^>]*)>")
+_POSITION = re.compile(_R + rb"""([A-Z]{0,3})([0-9]{0,7})["']""")
+
+
+def _walk_extent(zf: zipfile.ZipFile, part: str, name: str) -> None:
+    """`_count_extent` for a sheet some of whose cells or rows carry no position (or not first):
+    each tag is walked as calamine walks it, a cell without a position taking the next column,
+    a row without one the next row."""
+    rows = columns = 0
+    row = column = 0
+    for text in _sheet_texts(zf, part, name):
+        _odd_position(text, part, name)
+        body = text[:text.rfind(b"<")]   # the last tag begins the next piece (the sheet's last is no cell)
+        for tag in _ROW_OR_CELL.finditer(body):
+            at = _POSITION.search(tag[2])
+            if tag[1] == b"row":
+                row = int(at[2]) if at and at[2] else row + 1
+                column = 0
+            elif at and at[1]:
+                column = _column_index(at[1].decode("ascii")) + 1
+                row = int(at[2]) if at[2] else row
+            else:
+                column += 1
+            rows, columns = max(rows, row), max(columns, column)
+        if rows > MAX_ROWS or columns > MAX_COLUMNS or rows * columns > MAX_CELLS:
+            break
+    _extent_refused(part, name, rows, columns)
 
 
 _LOCAL_HEADER = struct.Struct("<IHHHHHIIIHH")

@@ -404,7 +404,7 @@ case("blank-row-keeps-numbers-xlsx", "xlsx", ["book.xlsx[daily_checks] row 6, fi
      edit=cell("daily_checks", 3, "inspector", "王\x1b伟"), raw=blank_row("daily_checks", 4),
      same_as=drop("daily_checks", 3))
 case("zip-bomb-ratio-xlsx", "xlsx", ["book.xlsx: workbook part xl/media/padding.bin inflates", "over the limit",
-                                     "at most 1,024 MiB, no part more than 100:1"], raw=bomb)
+                                     "at most 512 MiB, no part more than 100:1"], raw=bomb)
 case("claims-3-gib-xlsx", "xlsx", ["book.xlsx: the workbook would unpack to 3,072 MiB, over the limit"],
      raw=patch_central_directory("xl/worksheets/sheet1.xml", 3 << 30))
 case("lies-about-size-xlsx", "xlsx", ["book.xlsx: cannot read the Excel workbook (damaged or not .xlsx)", "CRC"],
@@ -428,14 +428,14 @@ case("mangled-cell-reference-xlsx", "xlsx",
      raw=zip_rewrite(lambda name, data: re.sub(rb' r="B2"', b' r="Eresidential2"', data, count=1)
                      if name.startswith("xl/worksheets/") else data))
 case("far-cell-reference-xlsx", "xlsx",
-     ["spans 1,048,576 rows × 16,384 columns, over the limit of 16,777,216 cells; not read"],
+     ["spans 1,048,576 rows × 16,384 columns, over the limit of 8,388,608 cells; not read"],
      raw=zip_rewrite(lambda name, data: re.sub(rb' r="B2"', b' r="XFD1048576"', data, count=1)
                      if name.startswith("xl/worksheets/") else data))
 case("a-part-twice-xlsx", "xlsx",
      ["cannot read the Excel workbook (damaged or not .xlsx): the part xl/worksheets/sheet1.xml appears more than once"],
      raw=part_twice("xl/worksheets/sheet1.xml"))
 case("far-cell-reference-unspaced-xlsx", "xlsx",
-     ["spans 1,048,576 rows × 16,384 columns, over the limit of 16,777,216 cells; not read"],
+     ["spans 1,048,576 rows × 16,384 columns, over the limit of 8,388,608 cells; not read"],
      raw=zip_rewrite(lambda name, data: data.replace(b'<c r="B2"', b'<c s="0"r="XFD1048576"', 1)
                      if name.startswith("xl/worksheets/") else data))
 case("far-cell-in-a-sheet-kept-elsewhere-xlsx", "xlsx",
@@ -680,7 +680,7 @@ def test_a_cell_position_cut_by_a_chunk_boundary_is_still_seen(spaces):
     with zipfile.ZipFile(buf) as z, pytest.raises(LiftcheckError) as refused:
         _check_positions(z, "xl/worksheets/sheet1.xml", "book.xlsx")
     expected = ("over 1 MiB of XML without a tag" if spaces > 2 << 20
-                else "spans 1,048,576 rows × 16,384 columns, over the limit of 16,777,216 cells")
+                else "spans 1,048,576 rows × 16,384 columns, over the limit of 8,388,608 cells")
     assert expected in refused.value.en
 
 
