@@ -412,15 +412,17 @@ def validate(path: Path, fmt: str, output: Path | None, lang: str, csv_encoding:
         check_output(output, [path], force)
     with _progress() as stages:
         submission = _load_and_validate(path, False, stages)
+    if submission.record_counts.get("elevators", 0) == 0:
+        # nothing check could judge is no "校验通过" (records.md, "Never silent"): an error, as check says it
+        from checker.validate import nothing_to_judge
+
+        submission = nothing_to_judge(submission, path)
     if output:
         write_problems(submission.problems, output, lang, csv_encoding)
     if fmt == "json":
         click.echo(validation_json(submission))
     else:
         print_validation(submission, path)
-        if submission.record_counts.get("elevators", 0) == 0:
-            click.echo("提醒：没有电梯记录（elevators），check 将无法评判这份数据\n"
-                       "note: no elevators: check cannot judge this submission", err=True)
     if output:
         _say(f"全部问题（{submission.problems.height:,} 条）已写入 {output} / every problem "
              f"({submission.problems.height:,}) written to {output}", data_on_stdout=fmt == "json")

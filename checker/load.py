@@ -26,7 +26,8 @@ import numpy as np
 import polars as pl
 
 from checker.contract import RecordType, record_type_for_name
-from checker.declaration import DECLARATION_FILE, DECLARATION_SHEET, DAY_HEADERS, TYPE_HEADERS, Declaration
+from checker.declaration import (DECLARATION_FILE, DECLARATION_SHEET, DAY_HEADERS, OMITTED_HEADERS, TYPE_HEADERS,
+                                 Declaration)
 from checker.errors import LiftcheckError
 from checker.files import (MAX_SUBMISSION_BYTES, RECORD_SUFFIXES, kind_of as _kind_of, read_regular as _read_regular,
                            scan_folder as _scan_folder, size_text, take_prefetched, too_large)
@@ -879,12 +880,15 @@ def _declaration_sheet(sheet, display: str, raw: RawSubmission) -> None:
     frame = sheet.frame
     type_col = next((c for c in frame.columns if c.strip() in TYPE_HEADERS), None)
     day_col = next((c for c in frame.columns if c.strip() in DAY_HEADERS), None)
+    omitted_col = next((c for c in frame.columns if c.strip() in OMITTED_HEADERS), None)
     rows = []
     if type_col is not None and day_col is not None:
-        for i, (type_name, day) in enumerate(zip(frame.get_column(type_col).to_list(), frame.get_column(day_col).to_list())):
-            if (type_name is None or not str(type_name).strip()) and (day is None or not str(day).strip()):
+        omitted = frame.get_column(omitted_col).to_list() if omitted_col is not None else [None] * frame.height
+        for i, (type_name, day, left_out) in enumerate(zip(frame.get_column(type_col).to_list(),
+                                                           frame.get_column(day_col).to_list(), omitted)):
+            if all(v is None or not str(v).strip() for v in (type_name, day, left_out)):
                 continue
-            rows.append((sheet.header_row + 1 + i, type_name, day))
+            rows.append((sheet.header_row + 1 + i, type_name, day, left_out))
     _declared(raw, *from_sheet(rows, display, type_col is not None and day_col is not None), row_kind="row")
 
 

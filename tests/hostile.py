@@ -22,12 +22,14 @@ PERIOD = ["--from", "2024-01-01", "--to", "2024-03-31"]
 
 def _elevator(elevator_id: str, **fields) -> dict:
     row = {"elevator_id": elevator_id, "district": "玄武区", "community": "梅园新村", "commissioned_on": "2015-01-01",
-           "use_unit_id": FIRM, "maintenance_unit_id": MAINTAINER, "manufacturer_id": MAKER}
+           "use_unit_id": FIRM, "maintenance_unit_id": MAINTAINER, "manufacturer_id": MAKER, "residential": True,
+           "affordable_housing": False, "status": "in_service"}
     return row | fields
 
 
 def _visits(elevator_id: str, dates: list[str]) -> list[dict]:
-    return [{"elevator_id": elevator_id, "date": d, "maintenance_unit_id": MAINTAINER, "kind": "half_month"} for d in dates]
+    return [{"elevator_id": elevator_id, "date": d, "maintenance_unit_id": MAINTAINER, "kind": "half_month",
+             "on_site": True} for d in dates]
 
 
 BASE: dict[str, list[dict]] = {
@@ -37,8 +39,9 @@ BASE: dict[str, list[dict]] = {
                   _elevator("E2", households_served=12)],
     "maintenance": _visits("E1", ["2024-01-03", "2024-01-15", "2024-01-27", "2024-02-08"])
     + _visits("E2", ["2024-01-03", "2024-01-17", "2024-01-31"]),
-    "daily_checks": [{"elevator_id": "E1", "date": d, "inspector": "王伟", "note": "正常"} for d in days("2024-01-01", "2024-01-20")]
-    + [{"elevator_id": "E2", "date": d, "inspector": "李娜"} for d in days("2024-01-01", "2024-01-31")],
+    "daily_checks": [{"elevator_id": "E1", "date": d, "inspector": "王伟", "note": "正常", "result": "normal"}
+                     for d in days("2024-01-01", "2024-01-20")]
+    + [{"elevator_id": "E2", "date": d, "inspector": "李娜", "result": "normal"} for d in days("2024-01-01", "2024-01-31")],
     "hazards": [{"hazard_id": "H1", "elevator_id": "E1", "found_on": "2024-01-10", "source": "inspection",
                  "severity": "serious", "description": "曳引绳磨损", "rectified_on": "2024-02-20"}],
     "entrapments": [{"incident_id": "K1", "elevator_id": "E2", "reported_at": "2024-02-01T10:00:00",

@@ -342,7 +342,8 @@ case("near-miss-header-csv", "csv", ["elevators.csv line 1, field households_srv
      raw=replace_bytes("elevators.csv", b"households_served", b"households_srved"))
 case("near-miss-chinese-header-xlsx", "xlsx", ["book.xlsx[elevators] row 1, field 服务户数（梯户", "row 2, field households_served",
                                                "looks like a damaged households_served"],
-     raw=_openpyxl_edit(lambda wb: wb["elevators"].cell(row=1, column=9).__setattr__("value", "服务户数（梯户")))
+     raw=_openpyxl_edit(lambda wb: wb["elevators"].cell(row=1, column=columns(BASE, "elevators").index("households_served") + 1)
+                        .__setattr__("value", "服务户数（梯户")))
 # a quoted line break keeps every later line number true
 case("quoted-crlf-shifts-no-line-number-csv", "csv", ["daily_checks.csv line 9, field inspector", "\\x1b"],
      edit=lambda t: (cell("daily_checks", 3, "note", "正常\r\n复查")(t), cell("daily_checks", 6, "inspector", "王\x1b伟")(t)),
@@ -471,7 +472,7 @@ case("cr-only-line-ends-csv", "csv", [], raw=whole_file("maintenance.csv", lambd
      outcome="read", same_as=nothing)
 case("row-cut-short-csv", "csv", ["hazards.csv line 2, field rectified_on", "the row ends before this column"],
      raw=replace_bytes("hazards.csv", b",2024-02-20", b""), same_as=empty("hazards"))
-case("stray-comma-csv", "csv", ["maintenance.csv: the CSV cannot be read: line 4 has 5 fields, the header 4"],
+case("stray-comma-csv", "csv", ["maintenance.csv: the CSV cannot be read: line 4 has 6 fields, the header 5"],
      raw=replace_bytes("maintenance.csv", b"2024-01-27", b"2024-01-27,"))
 case("unclosed-quote-csv", "csv", ["maintenance.csv: the CSV cannot be read: the quote (\") on line 3 is never closed"],
      raw=replace_bytes("maintenance.csv", b"2024-01-15", b'"2024-01-15'))

@@ -25,7 +25,7 @@ def test_utf8_bom_and_gb18030_csv_with_chinese_headers(tmp_path):
     header = "统一社会信用代码,单位名称,单位类型,维保星级\n"
     rows = "P1,甲物业,物业服务企业,\nM1,乙维保,维保单位,4\n"
     (tmp_path / "organizations.csv").write_bytes(b"\xef\xbb\xbf" + (header + rows).encode("utf-8"))
-    elevators = "设备代码,所在区,小区,投用日期,使用单位,维保单位,保障房\nE1,玄武区,梅园,2008年02月29日,P1,M1,是\n"
+    elevators = "设备代码,所在区,小区,投用日期,使用单位,维保单位,保障房,状态\nE1,玄武区,梅园,2008年02月29日,P1,M1,是,在用\n"
     (tmp_path / "elevators.csv").write_bytes(elevators.encode("gb18030"))
     sub = validate(load_submission(tmp_path))
     assert sub.error_count == 0
@@ -43,9 +43,9 @@ def test_every_problem_of_a_file_is_listed_in_both_languages(tmp_path):
         "stop_periods": [{"elevator_id": "E1", "start": "2024-01-05", "end": "2024-01-01"}],
         "entrapments": [{"incident_id": "K1", "elevator_id": "E9", "reported_at": "2024-01-01T10:00",
                          "arrived_at": "2024-01-01T09:59"}],
-        "daily_checks": [{"elevator_id": "E1", "date": "2024-01-01", "inspector": ""},
-                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟"},
-                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟"}],
+        "daily_checks": [{"elevator_id": "E1", "date": "2024-01-01", "inspector": "", "result": "normal"},
+                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟", "result": "normal"},
+                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟", "result": "normal"}],
     })
     sub = validate(load_submission(tmp_path))
     assert messages(sub) == [
@@ -170,9 +170,9 @@ def test_real_excel_cells_dates_datetimes_booleans_and_numbers(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "电梯"
-    ws.append(["设备代码", "所在区", "小区", "投用日期", "使用单位", "维保单位", "保障房", "服务户数"])
-    ws.append(["E1", "玄武区", "梅园", dt.date(2008, 2, 29), "P1", "M1", True, 71])
-    ws.append(["E2", "玄武区", "梅园", dt.datetime(2009, 1, 1), "P1", "M1", False, 12.0])
+    ws.append(["设备代码", "所在区", "小区", "投用日期", "使用单位", "维保单位", "保障房", "服务户数", "状态"])
+    ws.append(["E1", "玄武区", "梅园", dt.date(2008, 2, 29), "P1", "M1", True, 71, "在用"])
+    ws.append(["E2", "玄武区", "梅园", dt.datetime(2009, 1, 1), "P1", "M1", False, 12.0, "在用"])
     traps = wb.create_sheet("困人故障")
     traps.append(["事件编号", "设备代码", "报警时间", "救援到达时间"])
     traps.append(["K1", "E1", dt.datetime(2024, 3, 1, 10, 0, 0), dt.datetime(2024, 3, 1, 10, 30, 1)])
@@ -313,4 +313,6 @@ def test_an_enum_column_of_codes_and_one_label_reads_the_label_too(tmp_path):
     sub = validate(load_submission(folder))
     assert sub.table("daily_checks").get_column("result").to_list() == ["normal", "hazard_found", "hazard_found", "normal"]
     assert [m for m in messages(sub) if "result" in m] == [
+        # the blank cell is read as the default, and said so (issue 25)
+        "daily_checks.csv, field result (检查结果): blank in 1 records (line 5), read as the default normal",
         'daily_checks.csv line 6, field result (检查结果), value "abnormal": expected one of: normal, hazard_found']
