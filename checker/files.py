@@ -30,7 +30,9 @@ def size_text(n: int) -> str:
     """A size as people read it: 128 MiB, 1 GiB, 1.5 GiB."""
     if n >= 1 << 30:
         return f"{n / (1 << 30):,.3g} GiB"
-    return f"{n / (1 << 20):,.0f} MiB"
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):,.0f} MiB"
+    return f"{n:,} B"
 
 
 def too_large(name: str, size: int | None, limit: int = MAX_FILE_BYTES, hint: tuple[str, str] = ("", "")) -> LiftcheckError:

@@ -377,6 +377,9 @@ def _rebuilt(data: bytes, zf: zipfile.ZipFile, name: str, budget: Budget) -> tup
             raise _damaged(name, f"{part}: no local header where the directory says")
         name_len, extra_len = struct.unpack("<HH", head[26:30])
         start = info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
+        if data[info.header_offset + _LOCAL_HEADER.size:info.header_offset + _LOCAL_HEADER.size + name_len] != info.orig_filename.encode(
+                "utf-8" if info.flag_bits & 0x800 else "cp437", "replace"):
+            raise _damaged(name, f"{part}: its local header names another part")
         stop = start + info.compress_size
         if stop > len(data):
             raise _damaged(name, f"{part}: the file ends inside it")
