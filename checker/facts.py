@@ -31,6 +31,11 @@ ELEVATOR_INFO = ["elevator_id", "use_unit_id", "use_unit_name", "maintenance_uni
                  "district", "subdistrict", "commissioned_on", "affordable_housing", "households_served"]
 
 
+def _labels(record_type: str, field: str) -> list[pl.Expr]:
+    """`<field>_zh` (as _label) and `<field>_en`: the code in words (major_repair → major repair)."""
+    return [_label(record_type, field), pl.col(field).str.replace_all("_", " ").alias(field + "_en")]
+
+
 def _label(record_type: str, field: str) -> pl.Expr:
     """`<field>_zh`: the contract's Chinese name of an enum code, for Chinese messages."""
     labels = record_types()[record_type].field(field).enum_labels
@@ -381,7 +386,7 @@ class FactBase:
             seconds("notified_at", "arrived_at").alias("arrival_seconds"),
             seconds("reported_at", "arrived_at").alias("arrival_from_alarm_seconds"),
             pl.col("incident_on").alias("judged_on"),
-            _label("entrapments", "cause"),
+            *_labels("entrapments", "cause"),
         ).with_columns(
             # 30:01 must read as late: minutes and seconds, never a rounded 30
             *[expr for col, name in (("notify_seconds", "notify_time"), ("arrival_seconds", "arrival_time"),
@@ -524,7 +529,8 @@ class FactBase:
         labels = record_types()["inspections"].field("conclusion").enum_labels
         runs = runs.with_columns(pl.col("first").alias("judged_on"),
                                  pl.col("latest_conclusion").replace_strict(labels, default=None, return_dtype=pl.String)
-                                 .alias("latest_conclusion_zh"))
+                                 .alias("latest_conclusion_zh"),
+                                 pl.col("latest_conclusion").str.replace_all("_", " ").alias("latest_conclusion_en"))
         return self.with_elevator(runs)
 
     # ---- screening and assessment ---------------------------------------------------------
@@ -548,28 +554,28 @@ class FactBase:
         joined = _first_on_or_after(insp, "screening_window_from", self.sub.table("screenings"), "date",
                                     "screened_on")
         return self.with_elevator(joined.with_columns(pl.col("inspected_on").alias("judged_on"),
-                                                      _label("inspections", "conclusion")).sort("elevator_id", "inspected_on"))
+                                                      *_labels("inspections", "conclusion")).sort("elevator_id", "inspected_on"))
 
     @cached_property
     def assessment_applications(self) -> pl.DataFrame:
         """Every assessment applied for (R3-5 ASSESSMENT-COMPLETION), completed or not."""
         a = self.sub.table("assessments").drop("_file", "_row")
         return self.with_elevator(a.with_columns(pl.col("applied_on").alias("judged_on"),
-                                                 _label("assessments", "conclusion")))
+                                                 *_labels("assessments", "conclusion")))
 
     @cached_property
     def completed_assessments(self) -> pl.DataFrame:
         a = self.sub.table("assessments").filter(pl.col("completed_on").is_not_null()).drop("_file", "_row")
         return self.with_elevator(a.with_columns(pl.col("completed_on").alias("judged_on"),
-                                                 _label("assessments", "conclusion")))
+                                                 *_labels("assessments", "conclusion")))
 
     # ---- hazards ----------------------------------------------------------------------------
 
     @cached_property
     def hazards(self) -> pl.DataFrame:
         h = self.sub.table("hazards").drop("_file", "_row")
-        return self.with_elevator(h.with_columns(pl.col("found_on").alias("judged_on"), _label("hazards", "severity"),
-                                                 _label("hazards", "source")))
+        return self.with_elevator(h.with_columns(pl.col("found_on").alias("judged_on"), *_labels("hazards", "severity"),
+                                                 *_labels("hazards", "source")))
 
     @cached_property
     def serious_hazard_stops(self) -> pl.DataFrame:
@@ -632,7 +638,7 @@ class FactBase:
         return self.with_elevator(found.with_columns(
             pl.col("found_on").alias("judged_on"),
             pl.coalesce("incident_id", pl.col("found_on").dt.strftime("%Y-%m-%d")).alias("finding_key"),
-            _label("entrapments", "cause")).sort("elevator_id", "found_on", "finding_key"))
+            *_labels("entrapments", "cause")).sort("elevator_id", "found_on", "finding_key"))
 
     # ---- maintenance-fund applications -----------------------------------------------------
 
@@ -647,7 +653,7 @@ class FactBase:
             pl.lit(True).alias("report_exists"))
         out = apps.join(reports, on="assessment_id", how="left").with_columns(
             pl.col("report_exists").fill_null(False), pl.col("applied_on").alias("judged_on"),
-            _label("fund_applications", "decision"))
+            *_labels("fund_applications", "decision"))
         return self.with_elevator(out).sort("application_id")
 
 

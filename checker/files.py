@@ -20,6 +20,27 @@ from checker.text import visible
 
 # the suffixes of record files (load.SUFFIXES); workbooks (.xlsx) are read whatever their name
 RECORD_SUFFIXES = (".csv", ".jsonl", ".json")
+# What a submission may hold, in bytes read (not as the file system reports them: a file may grow
+# while it is read): 1 GiB a file, 2 GiB in all (a city-year of 8.1 M records is 337 MiB of CSV).
+MAX_FILE_BYTES = 1 << 30
+MAX_SUBMISSION_BYTES = 2 << 30
+
+
+def size_text(n: int) -> str:
+    """A size as people read it: 128 MiB, 1 GiB, 1.5 GiB."""
+    if n >= 1 << 30:
+        return f"{n / (1 << 30):,.3g} GiB"
+    if n >= 1 << 20:
+        return f"{n / (1 << 20):,.0f} MiB"
+    return f"{n:,} B"
+
+
+def too_large(name: str, size: int | None, limit: int = MAX_FILE_BYTES, hint: tuple[str, str] = ("", "")) -> LiftcheckError:
+    """The refusal of a file over its limit in bytes (`size` None: found while it was read)."""
+    zh = size_text(size) if size is not None else f"超过 {size_text(limit)}"
+    en = size_text(size) if size is not None else f"more than {size_text(limit)}"
+    return LiftcheckError(f"{visible(name)}：文件大小为 {zh}，超过上限 {size_text(limit)}，未读取{hint[0]}",
+                          f"{visible(name)}: the file holds {en}, over the limit of {size_text(limit)}; not read{hint[1]}")
 
 
 def kind_of(mode: int) -> tuple[str, str]:
@@ -79,8 +100,9 @@ def scan_folder(root: Path) -> tuple[list[Path], list[str]]:
     return files, folders
 
 
-def read_regular(path: Path, inside: Path | None = None) -> bytes:
-    """The bytes of a regular file, checked on the open descriptor itself (no race, no hang)."""
+def read_regular(path: Path, inside: Path | None = None, limit: int = MAX_FILE_BYTES) -> bytes:
+    """The bytes of a regular file, checked on the open descriptor itself (no race, no hang),
+    and never more than `limit` of them: a larger file is refused, by its size or as it is read."""
     real = path.resolve()
     if inside is not None and not real.is_relative_to(inside):
         raise LiftcheckError(f"{visible(path.name)}：指向提交文件夹之外，未读取",
@@ -95,9 +117,21 @@ def read_regular(path: Path, inside: Path | None = None) -> bytes:
             zh, en = kind_of(mode)
             raise LiftcheckError(f"{visible(path.name)}：{zh}，不是普通文件，未读取",
                                  f"{visible(path.name)}: {en}, not a regular file; not read")
+        size = os.fstat(fd).st_size
+        if size > limit:
+            raise too_large(path.name, size, limit)
         with os.fdopen(fd, "rb", closefd=True) as fh:
             fd = -1
-            return fh.read()
+            data = fh.read(size + 1)   # (never a buffer of the limit's size: a small file stays small)
+            if len(data) > size:   # it grows while it is read: read on, up to the limit
+                pieces, total = [data], len(data)
+                while piece := fh.read(1 << 20):
+                    total += len(piece)
+                    if total > limit:
+                        raise too_large(path.name, None, limit)
+                    pieces.append(piece)
+                data = b"".join(pieces)
+        return data
     finally:
         if fd >= 0:
             os.close(fd)
@@ -135,9 +169,13 @@ class _Prefetch:
             files, _ = scan_folder(self.root)
             inside = self.root.resolve()
             found = {}
+            total = 0
             for file in files:
                 if loader_reads(file):
                     before = _stamp(file)
+                    total += before[2]
+                    if total > MAX_SUBMISSION_BYTES:   # the loader refuses it: read no further
+                        return
                     data = read_regular(file, inside)
                     if _stamp(file) == before:   # not being written meanwhile
                         found[file] = (before, data)

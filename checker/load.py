@@ -26,10 +26,13 @@ import numpy as np
 import polars as pl
 
 from checker.contract import RecordType, record_type_for_name
-from checker.declaration import DECLARATION_FILE, DECLARATION_SHEET, DAY_HEADERS, TYPE_HEADERS, Declaration
+from checker.declaration import (DECLARATION_FILE, DECLARATION_SHEET, DAY_HEADERS, OMITTED_HEADERS, TYPE_HEADERS,
+                                 Declaration)
 from checker.errors import LiftcheckError
-from checker.files import RECORD_SUFFIXES, kind_of as _kind_of, read_regular as _read_regular, scan_folder as _scan_folder, take_prefetched
+from checker.files import (MAX_SUBMISSION_BYTES, RECORD_SUFFIXES, kind_of as _kind_of, read_regular as _read_regular,
+                           scan_folder as _scan_folder, size_text, take_prefetched, too_large)
 from checker.text import PY_CONTROL_CLASS, visible
+from checker.workbook import Budget
 
 FILE_COL = "_file"
 ROW_COL = "_row"
@@ -41,6 +44,17 @@ INSTRUCTIONS_SHEET = "填写说明"
 MAX_JSON_DEPTH = 20
 # Digits in one JSON number: a count, an amount or a year never needs more.
 MAX_JSON_NUMBER_CHARS = 40
+# The shape of a record file, checked on its bytes before anything parses it (issue 25: a 7 MB
+# CSV of a million columns took 6.8 GB to parse, a 200 MB line 3.5 GB). A line (a CSV line, a
+# JSON Lines record, a JSON array's item) of at most 4 MiB: Excel's longest cell is 32,767
+# characters, and the widest record type has 17 fields. At most 1,024 columns (CSV) or keys (a
+# JSON object), at most 20 M lines or items a file (a city-year's daily checks are 7.2 M).
+MAX_LINE_BYTES = 4 << 20
+MAX_FILE_COLUMNS = 1_024
+MAX_FILE_ROWS = 20_000_000
+# JSON becomes a Python object per value before it is a column: JSON files are for exports of a
+# firm's size, CSV or a Parquet dataset (liftcheck convert) for a city's.
+MAX_JSON_BYTES = 128 << 20
 
 
 @dataclass
@@ -74,6 +88,9 @@ class SourceFile:
     # field -> problem code for a whole column that may not be read (a damaged header): every
     # value in it is an error of its cell
     column_problems: dict[str, str] = field(default_factory=dict)
+    # the fields the file has a column (JSON: a key in some item) for; None: every field (records
+    # stored by the portal, which are whole)
+    columns: frozenset[str] | None = None
 
 
 @dataclass
@@ -86,6 +103,9 @@ class RawSubmission:
     validated: object | None = None
     # submission.yaml or the sheet 说明: the history the submission holds (checker/declaration.py)
     declaration: Declaration = field(default_factory=Declaration)
+    # what its workbooks may still inflate, and the bytes of its files read so far
+    unpacked: Budget = field(default_factory=Budget)
+    bytes_read: int = 0
 
     @property
     def present_types(self) -> set[str]:
@@ -340,6 +360,60 @@ def _likely_utf8(data: bytes) -> bytes | None:
     return data
 
 
+def _long_line(data: bytes) -> tuple[int, int] | None:
+    """(line number, bytes) of the first line longer than MAX_LINE_BYTES, or None.
+
+    Found without a pass over every byte: such a line covers a whole window of half that size,
+    so one search for a line end per window finds it (150 searches over a city's 300 MB)."""
+    if len(data) <= MAX_LINE_BYTES:
+        return None
+    end = b"\n" if b"\n" in data or b"\r" not in data else b"\r"   # classic Mac line ends: CR alone
+    window = MAX_LINE_BYTES // 2
+    at = 0
+    while at < len(data):
+        if data.find(end, at, at + window) >= 0:
+            at += window
+            continue
+        start = data.rfind(end, 0, at) + 1
+        stop = data.find(end, at)
+        stop = len(data) if stop < 0 else stop
+        if stop - start > MAX_LINE_BYTES:
+            return data.count(end, 0, start) + 1, stop - start
+        at = stop + 1
+    return None
+
+
+def _check_shape(data: bytes, name: str, json_lines: bool = False) -> None:
+    """Refuse a record file whose lines, columns or rows are beyond the stated limits, on its
+    bytes, before any parser allocates for them."""
+    long = _long_line(data)
+    if long is not None:
+        line, size = long
+        raise LiftcheckError(
+            f"{name}：第 {line} 行长达 {size:,} 字节，超过每行上限 {MAX_LINE_BYTES:,} 字节，未读取"
+            "（一条记录不会这样长：文件损坏，或不是记录文件？）",
+            f"{name}: line {line} is {size:,} bytes long, over the limit of {MAX_LINE_BYTES:,} a line; not read "
+            "(no record is that long: a damaged file, or not a file of records?)")
+    lines = data.count(b"\n")
+    if lines > MAX_FILE_ROWS:
+        raise LiftcheckError(f"{name}：有 {lines:,} 行，超过每个文件 {MAX_FILE_ROWS:,} 行的上限，未读取（请分成几个文件）",
+                             f"{name}: {lines:,} lines, over the limit of {MAX_FILE_ROWS:,} a file; not read "
+                             "(split it into several files)")
+    if json_lines:
+        return
+    first = data.find(b"\n")
+    header = data[:first if first >= 0 else len(data)]
+    columns = header.count(b",") + 1
+    if columns > MAX_FILE_COLUMNS and b'"' in header:   # commas inside quotes are not separators
+        import csv
+
+        columns = len(next(csv.reader([header.decode("utf-8", "replace")]), []))
+    if columns > MAX_FILE_COLUMNS:
+        raise LiftcheckError(f"{name}：表头有 {columns:,} 列，超过上限 {MAX_FILE_COLUMNS:,} 列，未读取",
+                             f"{name}: the header has {columns:,} columns, over the limit of {MAX_FILE_COLUMNS:,}; "
+                             "not read")
+
+
 def _read_csv(data: bytes, name: str) -> tuple[pl.DataFrame, _Layout | None, bool, bool, bool]:
     """(the cells as text, where each record is and how complete, free of control characters,
     may hold full-width digits, free of whitespace).
@@ -348,6 +422,7 @@ def _read_csv(data: bytes, name: str) -> tuple[pl.DataFrame, _Layout | None, boo
     a city's 300 MB in Python only to check it took 0.4 s); anything unusual on the way (a bad
     byte, a file polars refuses) sends it through the careful path, which decodes it first and
     names the problem."""
+    _check_shape(data, name)
     if not data or data.isspace():
         return pl.DataFrame(), None, True, False, False
     fast = _likely_utf8(data)
@@ -430,6 +505,7 @@ def _csv_source(rt: RecordType, data: bytes, name: str, raw: RawSubmission) -> t
                         free_of_whitespace=spaceless)
     columns = list(df.columns)
     mapping = _header_map(rt, df, source, raw)
+    source.columns = frozenset(mapping.values())
     if layout is not None and layout.lines is not None:
         df = df.with_columns(pl.Series(ROW_COL, layout.lines, dtype=pl.Int64))
     if layout is not None and layout.fields is not None:
@@ -462,6 +538,9 @@ class _Object(dict):
 
 
 def _object(pairs: list) -> dict:
+    if len(pairs) > MAX_FILE_COLUMNS:
+        raise _Refused(f"对象有 {len(pairs):,} 个键，超过上限 {MAX_FILE_COLUMNS:,} 个",
+                       f"an object of {len(pairs):,} keys, over the limit of {MAX_FILE_COLUMNS:,}")
     obj: dict = {}
     for key, value in pairs:
         if key in obj:
@@ -552,9 +631,19 @@ def _decode_json(data: bytes, name: str) -> str:
 _NOT_TEXT = ("含有孤立的代理项（不是有效的 Unicode 文本）", "holds a lone surrogate (not valid Unicode text)")
 
 
-def _parse_jsonl(text: str, name: str, raw: RawSubmission) -> list[tuple[int, object]]:
-    items = []
-    for number, line in enumerate(text.split("\n"), start=1):
+def _lines(text: str):
+    """(line number, line) of a text, one at a time (a list of every line would double it)."""
+    start, number = 0, 1
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield number, text[start:end]
+        start, number = end + 1, number + 1
+
+
+def _parse_jsonl(text: str, name: str, raw: RawSubmission):
+    """(line number, value) of each record of a JSON Lines text, as they are parsed."""
+    for number, line in _lines(text):
         line = line.removesuffix("\r")
         if not line.strip():
             continue
@@ -581,19 +670,19 @@ def _parse_jsonl(text: str, name: str, raw: RawSubmission) -> list[tuple[int, ob
         if _SURROGATE_ESCAPE.search(line) and (bad := _lone_surrogate(value)) is not None:
             raw.file_problems.append(_problem(name, number, "", visible(bad[:80]), "not_text", *_NOT_TEXT))
             continue
-        items.append((number, value))
-    return items
+        yield number, value
 
 
-def _parse_json_array(text: str, name: str, raw: RawSubmission) -> list[tuple[int, object]]:
-    """Items of a JSON array, each parsed on its own so one refused item names its place."""
+def _parse_json_array(text: str, name: str, raw: RawSubmission):
+    """Items of a JSON array, each parsed on its own so one refused item names its place; yielded
+    as they are parsed."""
     deep = _too_deep(text)
     if deep is not None:
         raise LiftcheckError(f"{name}：第 {deep} 行的 JSON 嵌套超过 {MAX_JSON_DEPTH} 层，未读取",
                              f"{name}: line {deep}: JSON nested deeper than {MAX_JSON_DEPTH} levels; not read")
     pos = _WS.match(text, 0).end()
     if pos == len(text):
-        return []
+        return
     if text[pos] != "[":
         try:
             _DECODER.decode(text)
@@ -604,7 +693,6 @@ def _parse_json_array(text: str, name: str, raw: RawSubmission) -> list[tuple[in
             pass
         raise LiftcheckError(f"{name}：应为 JSON 数组（每项一条记录）",
                              f"{name}: expected a JSON array (one item per record)")
-    items: list[tuple[int, object]] = []
     line, seen = 1, 0
     pos = _WS.match(text, pos + 1).end()
     index = 0
@@ -634,9 +722,20 @@ def _parse_json_array(text: str, name: str, raw: RawSubmission) -> list[tuple[in
                                                   f"{_NOT_TEXT[0]}（第 {line} 行）", f"{_NOT_TEXT[1]} (line {line})",
                                                   row_kind="item"))
                 refused = True
+            elif end - pos > MAX_LINE_BYTES:
+                raw.file_problems.append(_problem(
+                    name, index, "", visible(text[pos:pos + 80]), "invalid_json",
+                    f"这一项长达 {end - pos:,} 个字符，超过上限 {MAX_LINE_BYTES:,}（第 {line} 行）",
+                    f"an item of {end - pos:,} characters, over the limit of {MAX_LINE_BYTES:,} (line {line})",
+                    row_kind="item"))
+                refused = True
         if not refused:
-            items.append((index, value))
+            yield index, value
         index += 1
+        if index > MAX_FILE_ROWS:
+            raise LiftcheckError(f"{name}：超过 {MAX_FILE_ROWS:,} 项，超过每个文件的上限，未读取（请分成几个文件）",
+                                 f"{name}: more than {MAX_FILE_ROWS:,} items, over the limit a file; not read "
+                                 "(split it into several files)")
         pos = _WS.match(text, end).end()
         if pos < len(text) and text[pos] == ",":
             pos = _WS.match(text, pos + 1).end()
@@ -649,7 +748,6 @@ def _parse_json_array(text: str, name: str, raw: RawSubmission) -> list[tuple[in
     if text[pos + 1:].strip():
         line += text.count("\n", seen, pos)
         raise LiftcheckError(f"{name}：第 {line} 行之后还有多余的内容", f"{name}: extra data after the array (line {line})")
-    return items
 
 
 def _json_value(value, kind: str) -> tuple[str | None, str | None]:
@@ -679,11 +777,12 @@ def _json_value(value, kind: str) -> tuple[str | None, str | None]:
     return str(value), None
 
 
-def _json_records(rt: RecordType, items: list[tuple[int, object]], source: SourceFile,
-                  raw: RawSubmission) -> pl.DataFrame:
+def _json_records(rt: RecordType, items, source: SourceFile, raw: RawSubmission) -> pl.DataFrame:
+    """The records as columns of text, taken from the items as they are parsed (no item is kept)."""
     display, row_kind = source.display, source.row_kind
     kinds = {f.name: f.kind for f in rt.fields}
     rows: dict[str, list] = {ROW_COL: []} | {n: [] for n in kinds}
+    present: set[str] = set()
     for where, item in items:
         if not isinstance(item, dict):
             raw.file_problems.append(_problem(display, where, "", visible(json.dumps(item, ensure_ascii=False)[:80]),
@@ -696,6 +795,7 @@ def _json_records(rt: RecordType, items: list[tuple[int, object]], source: Sourc
                                               "unknown_field", f"未知字段（{rt.name} 没有这个字段）",
                                               f"unknown field ({rt.name} has no such field)", row_kind=row_kind))
         rows[ROW_COL].append(where)
+        present.update(k for k in item if k in kinds)
         for name, kind in kinds.items():
             text, wrong = _json_value(item.get(name), kind)
             rows[name].append(text)
@@ -705,11 +805,18 @@ def _json_records(rt: RecordType, items: list[tuple[int, object]], source: Sourc
             if key in kinds:
                 shown = f"{json.dumps(first, ensure_ascii=False)} / {json.dumps(again, ensure_ascii=False)}"
                 source.cell_problems.append(CellProblem(where, key, "duplicate_key", shown))
+    source.columns = frozenset(present)
     schema = {ROW_COL: pl.Int64} | {n: pl.String for n in kinds}
     return pl.DataFrame(rows, schema=schema)
 
 
 def _json_source(rt: RecordType, data: bytes, name: str, lines: bool, raw: RawSubmission) -> tuple[SourceFile, pl.DataFrame]:
+    if len(data) > MAX_JSON_BYTES:
+        raise too_large(name, len(data), MAX_JSON_BYTES,
+                        ("（JSON 文件用于一个单位规模的数据；全市规模请提交 CSV）",
+                         " (JSON is for a firm's records; submit a city's as CSV)"))
+    if lines:
+        _check_shape(data, name, json_lines=True)
     text = _decode_json(data, name)
     source = SourceFile(name, rt.name, "line" if lines else "item", canonical=True)
     items = _parse_jsonl(text, name, raw) if lines else _parse_json_array(text, name, raw)
@@ -725,7 +832,7 @@ def _read_workbook(data: bytes, name: str, raw: RawSubmission) -> None:
     def wanted(sheet: str) -> bool:
         return sheet != INSTRUCTIONS_SHEET and (sheet == DECLARATION_SHEET or record_type_for_name(sheet) is not None)
 
-    sheets, others = read_sheets(data, name, wanted)
+    sheets, others = read_sheets(data, name, wanted, raw.unpacked)
     for sheet_name in others:
         if sheet_name != INSTRUCTIONS_SHEET:
             raw.unknown_files.append(visible(f"{name}[{sheet_name}]"))
@@ -737,6 +844,7 @@ def _read_workbook(data: bytes, name: str, raw: RawSubmission) -> None:
         display = visible(f"{name}[{sheet.name}]")
         source = SourceFile(display, rt.name, "row", canonical=False)
         mapping = _header_map(rt, sheet.frame, source, raw, header_row=sheet.header_row)
+        source.columns = frozenset(mapping.values())
         frame = sheet.frame
         if sheet.hidden:
             raw.file_problems.append(_problem(display, None, "", sheet.name, "hidden_sheet",
@@ -772,12 +880,15 @@ def _declaration_sheet(sheet, display: str, raw: RawSubmission) -> None:
     frame = sheet.frame
     type_col = next((c for c in frame.columns if c.strip() in TYPE_HEADERS), None)
     day_col = next((c for c in frame.columns if c.strip() in DAY_HEADERS), None)
+    omitted_col = next((c for c in frame.columns if c.strip() in OMITTED_HEADERS), None)
     rows = []
     if type_col is not None and day_col is not None:
-        for i, (type_name, day) in enumerate(zip(frame.get_column(type_col).to_list(), frame.get_column(day_col).to_list())):
-            if (type_name is None or not str(type_name).strip()) and (day is None or not str(day).strip()):
+        omitted = frame.get_column(omitted_col).to_list() if omitted_col is not None else [None] * frame.height
+        for i, (type_name, day, left_out) in enumerate(zip(frame.get_column(type_col).to_list(),
+                                                           frame.get_column(day_col).to_list(), omitted)):
+            if all(v is None or not str(v).strip() for v in (type_name, day, left_out)):
                 continue
-            rows.append((sheet.header_row + 1 + i, type_name, day))
+            rows.append((sheet.header_row + 1 + i, type_name, day, left_out))
     _declared(raw, *from_sheet(rows, display, type_col is not None and day_col is not None), row_kind="row")
 
 
@@ -831,7 +942,15 @@ def load_submission(path: str | Path) -> RawSubmission:
 
     def read(file: Path) -> bytes:
         data = prefetched.pop(file, None)
-        return data if data is not None else _read_regular(file, inside)
+        data = data if data is not None else _read_regular(file, inside)
+        raw.bytes_read += len(data)
+        if raw.bytes_read > MAX_SUBMISSION_BYTES:
+            raise LiftcheckError(f"{visible(root)}：提交的文件合计超过 {size_text(MAX_SUBMISSION_BYTES)}，超过上限，未读取"
+                                 "（请按区或按期间分成几份提交）",
+                                 f"{visible(root)}: the submission's files hold more than "
+                                 f"{size_text(MAX_SUBMISSION_BYTES)} in all, over the limit; not read "
+                                 "(split it by district or by period)")
+        return data
 
     for file in files:
         suffix = file.suffix.lower()

@@ -139,6 +139,11 @@ def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None
             evaluation = evaluate(submission, book, params, start, end, only=only, progress=progress, timings=timings)
     stage("report")
     report = build_report(evaluation, book, params, schedule, include_rejected=skip_invalid)
+    # what was read with a warning (a default taken, a column or a cell; full-width digits; an id
+    # trimmed; files not read): the report says it too, beside the verdicts it may have changed
+    import polars as pl
+
+    report["warnings"] = submission.problems.filter(pl.col("severity") == "warning").to_dicts()
     return CheckRun(submission, evaluation, report, book, params)
 
 

@@ -1,12 +1,18 @@
 """`liftcheck template`: an Excel workbook for property firms to fill in, one sheet per record type.
 
-Headers are the Chinese labels (what the loader reads back), each with a note giving the
-English name, whether it is required and what it takes; coded fields get dropdowns of
-their Chinese names, yes/no fields 是/否, date columns a date format, and every text column
-(ids above all: a 16-digit 设备代码 typed into a General cell becomes 3.11E+15) the text
-format "@". The first sheet, 填写说明, explains the workbook; the loader knows it and does
-not read it as records. The second, 说明, is the declaration of the history the workbook holds
-(记录类型, 起始日期; checker/declaration.py), empty until the firm fills it in. An existing file is never overwritten: it may be filled in already.
+Headers are the Chinese labels (what the loader reads back), each with a prompt (shown when
+the header cell is selected) giving the English name, whether it is required and what it
+takes; coded fields get dropdowns of their Chinese names, yes/no fields 是/否, date columns a
+date format, and every text column (ids above all: a 16-digit 设备代码 typed into a General
+cell becomes 3.11E+15) the text format "@". The first sheet, 填写说明, explains the workbook;
+the loader knows it and does not read it as records. The second, 说明, is the declaration of
+the history the workbook holds and of the columns it leaves out on purpose (记录类型, 起始日期,
+有意不填的列; checker/declaration.py), empty until the firm fills it in. An existing file is never
+overwritten: it may be filled in already.
+
+The prompts are data-validation input messages, not cell comments: a comment costs a workbook
+three parts (the comments, a VML drawing, their relationships), which took the template to 82
+parts, past the portal's limit of 64 for an upload (issue 25); the workbook now has 28.
 
 `write_filled` writes the same workbook with records in it, as a clerk would have typed them:
 Chinese names for codes (在用, 正常, 半月), 是/否, dates as dates: the demo's 我的数据.xlsx is one,
@@ -23,7 +29,7 @@ from typing import TYPE_CHECKING
 import xlsxwriter
 
 from checker.contract import record_types
-from checker.declaration import DAY_HEADERS, DECLARATION_SHEET, TYPE_HEADERS
+from checker.declaration import DAY_HEADERS, DECLARATION_SHEET, OMITTED_HEADERS, TYPE_HEADERS
 from checker.errors import LiftcheckError
 from checker.load import INSTRUCTIONS_SHEET
 from checker.outputs import XLSX_OPTIONS, atomic_output
@@ -38,7 +44,7 @@ _KIND_ZH = {"string": "文字", "enum": "从下拉列表选择", "integer": "整
 GUIDE = [
     ("liftcheck 数据填报模板", "南京市老旧住宅电梯安全评估及整治意见（征求意见稿）合规自查"),
     ("怎样填", "每个工作表是一类记录。第一行是表头，不要改动；从第二行起每行一条记录。"
-              "橙色表头为必填，蓝色为选填。把鼠标停在表头上可看到字段说明（英文字段名、是否必填、怎样填）。"),
+              "橙色表头为必填，蓝色为选填。点选表头单元格可看到字段说明（英文字段名、是否必填、怎样填）。"),
     ("必填的表", "「单位」和「电梯」两张表必须填写；其他表按实际记录填写。"),
     ("没有记录的表", "保留工作表、只留表头 = 提交了这类记录，但一条也没有，照常评判"
                    "（例如每日检查表是空的，就是每天都缺检查）。"
@@ -46,6 +52,11 @@ GUIDE = [
     ("说明（记录起始日）", "可选。在「说明」表中按行写明：从哪一天起，本文件包含某类记录的全部记录（记录类型、起始日期）。"
                      "起始日之前的缺失不判为违规，报告中列为“未评判”；没有声明时，以该类最早的一条记录为起点。"
                      "声明之后不能再往后推（信用账本保留最早的声明）。"),
+    ("留空与默认值", "有默认值的字段（电梯的状态、保障房、住宅电梯，每日检查的检查结果，维保的现场维保）留空时按默认值读取，"
+                 "校验和检查结果中会列出每张表有几条记录按默认值读取。"
+                 "删除「状态」或「保障房」整列是错误（它们决定哪些电梯参与评判、按哪个维保间隔评判），"
+                 "除非在「说明」表该类记录一行的“有意不填的列”中写明（如：电梯 | 留空 | 状态;保障房），"
+                 "此时全部记录按默认值（在用、非保障房）读取。"),
     ("编号和日期", "编号列（设备代码、统一社会信用代码等）已设为文本格式，可直接输入或粘贴，长数字不会变成 3.11E+15；"
                  "粘贴时请选“只粘贴值”，以免带入原来的格式。日期列已设为日期格式，输入 2024-01-05 即可。"),
     ("检查", "liftcheck validate 本文件.xlsx  —— 列出每个问题（工作表、行、字段、值、应填什么）\n"
@@ -125,11 +136,14 @@ def _write(path: Path, tables: dict[str, pl.DataFrame] | None = None) -> None:
         declared = wb.add_worksheet(DECLARATION_SHEET)
         declared.write(0, 0, TYPE_HEADERS[0], bold)
         declared.write(0, 1, DAY_HEADERS[0], bold)
+        declared.write(0, 2, OMITTED_HEADERS[0], bold)
         declared.set_column(0, 0, 28, text)
         declared.set_column(1, 1, 16, date)
-        declared.write_comment(0, 0, "record_type 选填：从下拉列表选择记录类型（每类一行）", {"x_scale": 2})
-        declared.write_comment(0, 1, "records_from 选填：从这一天起，本文件包含该类记录的全部记录（如 2024-01-01）",
-                               {"x_scale": 2})
+        declared.set_column(2, 2, 30, text)
+        _prompt(declared, 0, TYPE_HEADERS[0], "record_type 选填：从下拉列表选择记录类型（每类一行）")
+        _prompt(declared, 1, DAY_HEADERS[0], "records_from 选填：从这一天起，本文件包含该类记录的全部记录（如 2024-01-01）")
+        _prompt(declared, 2, OMITTED_HEADERS[0], "omitted_columns 选填：这类记录有意不填的列（如 状态;保障房），"
+                                                 "全部记录按默认值读取；可以只填这一列、不填起始日期")
         declared.data_validation(1, 0, 100, 0, {"validate": "list",
                                                 "source": [rt.label for rt in record_types().values()]})
         for rt in record_types().values():
@@ -146,7 +160,7 @@ def _write(path: Path, tables: dict[str, pl.DataFrame] | None = None) -> None:
                     note.append("可选：" + "、".join(f.enum_labels.values()))
                 if f.default is not None:
                     note.append(f"留空即为 {f.enum_labels.get(f.default, '是' if f.default is True else '否' if f.default is False else f.default)}")
-                ws.write_comment(0, col, "\n".join(note), {"x_scale": 2, "y_scale": 1.5})
+                _prompt(ws, col, f.label, "\n".join(note))
                 if f.kind == "enum":
                     ws.data_validation(1, col, 100_000, col, {"validate": "list", "source": list(f.enum_labels.values())})
                 elif f.kind == "boolean":
@@ -171,3 +185,8 @@ def _fill(ws, rt, df: pl.DataFrame, formats: dict) -> None:
                 ws.write_number(row, col, value)
             else:
                 ws.write_string(row, col, str(value), formats["text"])
+
+
+def _prompt(ws, col: int, title: str, message: str) -> None:
+    """A header cell's note, shown when the cell is selected (Excel, WPS and LibreOffice alike)."""
+    ws.data_validation(0, col, 0, col, {"validate": "any", "input_title": title[:32], "input_message": message[:255]})

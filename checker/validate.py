@@ -82,6 +82,8 @@ def _expected(f: Field, canonical: bool) -> dict[str, tuple[str, str]]:
                    "holds digits other than 0-9 (Arabic-Indic, Devanagari, …); only 0-9 and full-width ０-９ are read"),
         "year": (f"年份超出 {YEAR_MIN}–{YEAR_MAX}", f"the year is outside {YEAR_MIN}–{YEAR_MAX}"),
         "fullwidth_digits": ("全角数字已按半角 0-9 读取", "full-width digits read as 0-9"),
+        "trimmed_id": ("编号前后有空格（含全角空格），已去掉", "the id has spaces before or after it (full-width ones too); "
+                       "they were removed"),
         "duplicate_key": ("同一个 JSON 对象里这个键出现了两次，无法确定取哪个值", "the key appears twice in one JSON object; neither value is taken"),
         "short_row": ("这一行在此列之前就结束了（字段数/表头列数），缺少的单元格不能当作空值",
                       "the row ends before this column (fields/header columns); a missing cell is not an empty one"),
@@ -291,6 +293,9 @@ def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFr
     characters are looked for in the raw value (unless the loader's byte scan found none in
     the whole file); full-width digits are read as 0-9, with a warning column."""
     first_codes, originals, shown, cells, widened = [], [], [], [], []
+    # ids whose spaces (full-width ones too) are stripped are said to be (issue 26): "E1　" is
+    # read as E1, and a warning names the cell
+    trimmed = [] if source.free_of_whitespace else [f.name for f in rt.fields if _is_id(rt, f)]
     for f in rt.fields:
         n = f.name
         loader = _cell_problems(source, n)
@@ -303,9 +308,12 @@ def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFr
         first_codes.append((pl.coalesce(codes) if codes else pl.lit(None, pl.String)).alias(ERR_PREFIX + n))
         # the value shown in messages: stripped, except where control characters are the problem
         raw_value = pl.col(n)
-        if control is not None:
+        if control is not None or n in trimmed:
             originals.append(pl.col(n).alias("_orig_" + n))
+        if control is not None:
             raw_value = pl.when(pl.col(ERR_PREFIX + n) == "control").then(pl.col("_orig_" + n)).otherwise(pl.col(n))
+        if n in trimmed:
+            raw_value = pl.when(_was_trimmed(n)).then(pl.col("_orig_" + n)).otherwise(raw_value)
         shown.append((pl.coalesce(loader[1], raw_value) if loader else raw_value).alias("_raw_" + n))
         cells.append((loader[2] if loader else pl.lit(None, pl.String)).alias(CELL_PREFIX + n))
     # a file the loader found free of whitespace has nothing to strip (a city's daily checks: 0.4 s)
@@ -319,6 +327,7 @@ def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFr
             widened.append(f.name)
     stripped = stripped.with_columns(
         [pl.col(n).str.contains("[０-９]").fill_null(False).alias(WARN_PREFIX + n) for n in widened]
+        + [_was_trimmed(n).alias(TRIM_PREFIX + n) for n in trimmed]
         + [pl.col(n).str.replace_many(FULLWIDTH_DIGITS, ASCII_DIGITS).alias(n) for n in widened])
     iso = {f.name: dates for f in rt.fields if f.kind == "date" and f.name not in widened
            and (dates := _iso_dates(stripped.get_column(f.name))) is not None}
@@ -332,12 +341,33 @@ def _typed(rt: RecordType, source: SourceFile, frame: pl.DataFrame) -> pl.DataFr
         *[pl.col("_raw_" + n) for n in rt.field_names],
         *[pl.col(CELL_PREFIX + n) for n in rt.field_names],
         *[pl.col(WARN_PREFIX + n) for n in widened],
+        *[pl.col(TRIM_PREFIX + n) for n in trimmed],
     )
-    # the full-width warning only where the field has no error of its own
+    # the full-width and trimmed-id warnings only where the field has no error of its own
     return typed.select(
-        pl.exclude([WARN_PREFIX + n for n in widened]),
-        *[(pl.when(pl.col(ERR_PREFIX + f.name).is_null() & pl.col(WARN_PREFIX + f.name)).then(pl.lit("fullwidth_digits"))
-           if f.name in widened else pl.lit(None, pl.String)).alias(WARN_PREFIX + f.name) for f in rt.fields])
+        pl.exclude([WARN_PREFIX + n for n in widened] + [TRIM_PREFIX + n for n in trimmed]),
+        *[_warning(f.name, f.name in widened, f.name in trimmed).alias(WARN_PREFIX + f.name) for f in rt.fields])
+
+
+def _warning(n: str, widened: bool, trimmed: bool) -> pl.Expr:
+    if widened:
+        return pl.when(pl.col(ERR_PREFIX + n).is_null() & pl.col(WARN_PREFIX + n)).then(pl.lit("fullwidth_digits"))
+    if trimmed:
+        return pl.when(pl.col(ERR_PREFIX + n).is_null() & pl.col(TRIM_PREFIX + n)).then(pl.lit("trimmed_id"))
+    return pl.lit(None, pl.String)
+
+
+TRIM_PREFIX = "_trim_"
+
+
+def _is_id(rt: RecordType, f: Field) -> bool:
+    """A field that names a record: a record type's key, a reference, or any other *_id."""
+    return f.kind == "string" and (f.name == rt.unique or f.ref is not None or f.name.endswith("_id"))
+
+
+def _was_trimmed(n: str) -> pl.Expr:
+    """The (stripped) value of an id lost spaces at either end; the raw value is in _orig_<n>."""
+    return (pl.col(n).is_not_null() & (pl.col("_orig_" + n) != pl.col(n))).fill_null(False)
 
 
 @dataclass
@@ -442,7 +472,7 @@ def _problems(rt: RecordType, df: pl.DataFrame, row_kinds: dict[str, str], canon
                                 pl.col(CELL_PREFIX + n).alias("cell")) for n in rt.field_names])
     long = bad.select(
         FILE_COL, ROW_COL, pl.concat_list([*parts[0], *parts[1]]).alias("p"),
-    ).explode("p").unnest("p").filter(pl.col("code").is_not_null())
+    ).explode("p").unnest("p").filter(pl.col("code").is_not_null() & (pl.col("code") != MISSING_COLUMN))
     # expected texts: a small table over (canonical, field, code)
     texts = []
     for can in (False, True):
@@ -492,11 +522,21 @@ def _with_messages(long: pl.DataFrame) -> pl.DataFrame:
              .then(pl.concat_str([value.str.slice(0, 120), pl.lit("…（共 "), value.str.len_chars().cast(pl.String),
                                   pl.lit(" 字符 characters）")]))
              .otherwise(value))
-    read_as = pl.col("value").fill_null("").str.replace_many(FULLWIDTH_DIGITS, ASCII_DIGITS)
     widened = pl.col("code") == "fullwidth_digits"
+    read_as = (pl.when(widened).then(pl.col("value").fill_null("").str.replace_many(FULLWIDTH_DIGITS, ASCII_DIGITS))
+               .when(pl.col("code") == "trimmed_id").then(pl.col("value").fill_null("").str.strip_chars()))
+    serial = _excel_serial()
     long = long.with_columns(
-        pl.when(widened).then(pl.concat_str([pl.col("zh"), pl.lit("（读作 "), read_as, pl.lit("）")])).otherwise(pl.col("zh")).alias("zh"),
-        pl.when(widened).then(pl.concat_str([pl.col("en"), pl.lit(" (read as "), read_as, pl.lit(")")])).otherwise(pl.col("en")).alias("en"))
+        pl.when(read_as.is_not_null()).then(pl.concat_str([pl.col("zh"), pl.lit("（读作 "), read_as, pl.lit("）")]))
+        .when(serial.is_not_null()).then(pl.concat_str([pl.col("zh"), pl.lit("（像是 Excel 日期序列号 "), pl.col("value"),
+                                                        pl.lit(" = "), serial, pl.lit("：请把单元格设为日期格式，或直接填写 "),
+                                                        serial, pl.lit("）")]))
+        .otherwise(pl.col("zh")).alias("zh"),
+        pl.when(read_as.is_not_null()).then(pl.concat_str([pl.col("en"), pl.lit(" (read as "), read_as, pl.lit(")")]))
+        .when(serial.is_not_null()).then(pl.concat_str([pl.col("en"), pl.lit(" (it looks like an Excel date serial number: "),
+                                                        pl.col("value"), pl.lit(" = "), serial,
+                                                        pl.lit("; format the cell as a date, or type "), serial, pl.lit(")")]))
+        .otherwise(pl.col("en")).alias("en"))
     return long.select(
         "severity", "record_type", visible_expr(pl.col("file")).alias("file"), "row", "row_kind",
         "field", value.alias("value"), pl.col("code").str.replace(r":.*$", ""),
@@ -505,6 +545,23 @@ def _with_messages(long: pl.DataFrame) -> pl.DataFrame:
         visible_expr(pl.concat_str([where_en, pl.lit(", field "), pl.col("field"), pl.lit(" ("), pl.col("label"),
                                     pl.lit("), value \""), shown, pl.lit("\": "), pl.col("en")])).alias("message_en"),
     )
+
+
+# Excel counts days from 1899-12-30 (its 1900 is a leap year, so serials from 61 on, 1900-03-01):
+# 73,415 is 2100-12-31, the last day a record may hold.
+_SERIAL_FIRST, _SERIAL_LAST = 61, 73_415
+
+
+def _excel_serial() -> pl.Expr:
+    """For a date (datetime) the validator refused: the day (and time) it is as an Excel serial
+    number, when it is one of a year 1900-2100 (39509 is 2008-03-02); null otherwise."""
+    text = pl.col("value").fill_null("").str.strip_chars()
+    whole = text.str.extract(r"^([0-9]{2,5})(?:\.0+)?$").cast(pl.Int64, strict=False)
+    decimal = text.str.extract(r"^([0-9]{2,5}(?:\.[0-9]+)?)$").cast(pl.Float64, strict=False)
+    days = pl.when(pl.col("code") == "date").then(whole.cast(pl.Float64)).when(pl.col("code") == "datetime").then(decimal)
+    moment = pl.lit(dt.datetime(1899, 12, 30)) + pl.duration(milliseconds=(days * 86_400_000).round(0).cast(pl.Int64))
+    shown = pl.when(pl.col("code") == "date").then(moment.dt.strftime("%Y-%m-%d")).otherwise(moment.dt.strftime("%Y-%m-%d %H:%M"))
+    return pl.when(days.is_between(_SERIAL_FIRST, _SERIAL_LAST + 0.999_999)).then(shown)
 
 
 def _file_problems(raw: RawSubmission) -> pl.DataFrame:
@@ -528,6 +585,106 @@ def _file_problems(raw: RawSubmission) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=PROBLEM_SCHEMA)
 
 
+# A field with a default whose column a file lacks is read as the default in every record, with a
+# warning naming the file, the column and how many records took it; a blank cell likewise, counted
+# (issue 25: dropping on_site hid 6 MAINT-INTERVAL breaches, without a word). For these two a
+# missing column is an error, unless the submission declares it left out on purpose
+# (declaration.py, omitted_columns): they decide who is judged and by which limit, so a default
+# would judge a stopped or scrapped elevator as in service (+9 violations) or a dense old one of
+# affordable housing by the 15-day limit instead of the 10-day one (-3). The others describe the
+# record itself, and their default is what a record that says nothing means: a visit on site, a
+# daily check that found nothing, a residential elevator (which only widens who is judged).
+MISSING_IS_ERROR = {
+    ("elevators", "status"): ("状态决定哪些电梯参与评判：停用、报废的电梯不能当作在用来评判",
+                              "The status decides which elevators are judged: a stopped or scrapped one must not be "
+                              "judged as in service"),
+    ("elevators", "affordable_housing"): ("保障房决定高梯户比老旧电梯按哪个维保间隔上限评判（10 天而不是 15 天）",
+                                          "Affordable housing decides which maintenance interval a dense old elevator "
+                                          "is judged by (10 days, not 15)"),
+}
+MISSING_COLUMN = "missing_column"
+
+
+def _default_shown(f: Field) -> tuple[str, str]:
+    if f.kind == "boolean":
+        return ("是" if f.default else "否"), ("true" if f.default else "false")
+    return f.enum_labels.get(f.default, str(f.default)), str(f.default)
+
+
+def _defaults(rt: RecordType, source: SourceFile, typed: pl.DataFrame, declaration) -> tuple[pl.DataFrame, list[dict]]:
+    """Where one file's records take a field's default: its column missing, or its cell blank.
+
+    Returns the frame (every record rejected for a missing column that must be there) and the
+    problems, one per file and field."""
+    out: list[dict] = []
+    fields = [f for f in rt.fields if f.default is not None]
+    if not fields or typed.height == 0:
+        return typed, out
+    declared = declaration.omitted.get(rt.name, frozenset())
+    where = declaration.source or "submission.yaml"
+    unit_zh = "项" if source.row_kind == "item" else "行"
+    file = visible(source.display)
+    rejected = []
+
+    def said(severity: str, f: Field, code: str, value: str, zh: str, en: str) -> None:
+        out.append({"severity": severity, "record_type": rt.name, "file": file, "row": None,
+                    "row_kind": source.row_kind, "field": f.name, "value": value, "code": code,
+                    "message_zh": f"{file}，字段 {f.name}（{f.label}）：{zh}", "message_en": f"{file}, field {f.name} ({f.label}): {en}"})
+
+    for f in fields:
+        zh_default, en_default = _default_shown(f)
+        n = typed.height
+        if source.columns is not None and f.name not in source.columns:
+            if f.name in declared:
+                said("warning", f, "declared_omitted", en_default,
+                     f"按声明（{where}）有意不填这一列，全部 {n:,} 条记录按默认值「{zh_default}」读取",
+                     f"left out as declared ({where}); all {n:,} records take the default {en_default}")
+            elif (rt.name, f.name) in MISSING_IS_ERROR:
+                why_zh, why_en = MISSING_IS_ERROR[(rt.name, f.name)]
+                said("error", f, MISSING_COLUMN, "",
+                     f"文件中没有这一列。{why_zh}，不能把全部 {n:,} 条记录默认为「{zh_default}」：请补上这一列；"
+                     f"若确实有意不填，请在 submission.yaml 的 omitted_columns（工作簿：「说明」表的“有意不填的列”）中写明",
+                     f"the file has no such column. {why_en}, so its {n:,} records are not taken as {en_default} by "
+                     "default: add the column, or declare it left out on purpose (omitted_columns in submission.yaml; "
+                     "in a workbook, the column 有意不填的列 of the sheet 说明)")
+                rejected.append(f.name)
+            else:
+                said("warning", f, "default_column", en_default,
+                     f"文件中没有这一列，全部 {n:,} 条记录按默认值「{zh_default}」读取",
+                     f"the file has no such column; all {n:,} records take the default {en_default}")
+            continue
+        if f.name in declared:
+            said("warning", f, "declared_but_present", en_default,
+                 f"声明（{where}）中写明有意不填这一列，但文件中有这一列：按文件中的值读取",
+                 f"declared left out ({where}), but the file has the column: its values are read")
+        blank = typed.filter(pl.col("_raw_" + f.name).is_null() & pl.col(ERR_PREFIX + f.name).is_null()).get_column(ROW_COL)
+        if len(blank):
+            rows = "、".join(map(str, blank.head(10).to_list())) + ("…" if len(blank) > 10 else "")
+            said("warning", f, "blank_default", en_default,
+                 f"{len(blank):,} 条记录为空（第 {rows} {unit_zh}），按默认值「{zh_default}」读取",
+                 f"blank in {len(blank):,} records ({source.row_kind} {rows.replace('、', ', ')}), read as the default "
+                 f"{en_default}")
+    if rejected:   # every record of the file is rejected; the one problem above says why
+        typed = typed.with_columns([pl.coalesce(pl.col(ERR_PREFIX + n), pl.lit(MISSING_COLUMN)).alias(ERR_PREFIX + n)
+                                    for n in rejected])
+    return typed, out
+
+
+def nothing_to_judge(submission: Submission, path) -> Submission:
+    """The submission with one more error when it holds no elevator: `check` refuses it (exit 2),
+    so `validate` must not call it valid (issue 26). The message is check's own."""
+    import dataclasses
+
+    from checker.pipeline import NothingToJudge
+
+    refusal = NothingToJudge(submission, path)
+    name = visible(getattr(path, "name", str(path)))
+    row = pl.DataFrame([{"severity": "error", "record_type": "elevators", "file": name, "row": None, "row_kind": "line",
+                         "field": "", "value": "", "code": "no_elevators", "message_zh": refusal.zh,
+                         "message_en": refusal.en}], schema=PROBLEM_SCHEMA)
+    return dataclasses.replace(submission, problems=pl.concat([submission.problems, row], how="vertical"))
+
+
 # Types whose keys others refer to come first, so references can be checked against them.
 _KEY_ORDER = ["organizations", "elevators", "assessments"]
 
@@ -540,18 +697,21 @@ def validate(raw: RawSubmission, skip_invalid: bool = False) -> Submission:
     typed: dict[str, pl.DataFrame] = {}
     row_kinds: dict[str, str] = {}
     canonical: dict[str, bool] = {}
+    defaults: list[dict] = []
     for name, parts in raw.frames.items():
         rt = types[name]
         frames = []
         for source, frame in parts:
             row_kinds[source.display] = source.row_kind
             canonical[source.display] = source.canonical
-            frames.append(_typed(rt, source, frame))
+            frame, found = _defaults(rt, source, _typed(rt, source, frame), raw.declaration)
+            frames.append(frame)
+            defaults += found
         typed[name] = pl.concat(frames, how="vertical") if len(frames) > 1 else frames[0]
 
     keys = {n: typed[n].get_column(types[n].unique).drop_nulls().unique()
             for n in _KEY_ORDER if n in typed}
-    problems = [_file_problems(raw)]
+    problems = [_file_problems(raw), pl.DataFrame(defaults, schema=PROBLEM_SCHEMA)]
     checked: dict[str, pl.DataFrame] = {}
     for name, df in typed.items():
         rt = types[name]

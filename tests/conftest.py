@@ -76,9 +76,11 @@ ORGANIZATIONS = [
 
 
 def elevator(elevator_id: str = "E1", **fields) -> dict:
+    # the fields with a default are given (issue 25): a file without status or affordable_housing
+    # is refused, one without residential read with a warning
     base = {"elevator_id": elevator_id, "district": "玄武区", "community": "梅园新村",
             "commissioned_on": "2015-01-01", "use_unit_id": FIRM, "maintenance_unit_id": MAINTAINER,
-            "manufacturer_id": MAKER}
+            "manufacturer_id": MAKER, "residential": True, "affordable_housing": False, "status": "in_service"}
     base.update(fields)
     return base
 
@@ -141,12 +143,12 @@ def days(first: str, last: str) -> list[str]:
 
 
 def daily(elevator_id: str, dates: list[str]) -> list[dict]:
-    return [{"elevator_id": elevator_id, "date": d, "inspector": "王伟"} for d in dates]
+    return [{"elevator_id": elevator_id, "date": d, "inspector": "王伟", "result": "normal"} for d in dates]
 
 
 def visits(elevator_id: str, dates: list[str], **fields) -> list[dict]:
-    return [{"elevator_id": elevator_id, "date": d, "maintenance_unit_id": MAINTAINER, "kind": "half_month", **fields}
-            for d in dates]
+    return [{"elevator_id": elevator_id, "date": d, "maintenance_unit_id": MAINTAINER, "kind": "half_month",
+             "on_site": True, **fields} for d in dates]
 
 
 @pytest.fixture(scope="session")

@@ -48,7 +48,7 @@ def test_check_json_contract_and_exit_1_on_violations(sample):
     report = json.loads(r.stdout)
     assert list(report) == ["period", "ruleset", "parameters", "overrides", "assumptions", "violations", "pending",
                             "unjudged", "rules", "declared_from", "adoptions", "summary", "metrics", "fund_reviews",
-                            "credit", "credit_schedule"]
+                            "credit", "credit_schedule", "warnings"]
     assert report["period"] == {"from": "2024-01-01", "to": "2024-12-31"}
     # the digest: SHA-256 over the shipped rule files (name, NUL, bytes; sorted by name), then the
     # parameters and the credit schedule; the coverage notes judge nothing and are left out

@@ -165,7 +165,10 @@ def test_a_dataset_written_part_by_part_gives_the_same_verdicts_on_one_machine_a
     report = build_report(merged, book, params)
     assert {(v["subject"], v["period_key"]) for v in from_csv["violations"] if v["rule_id"] == "DAILY-CHECK"} == \
         daily_check_breaches(tmp_path / "all", START, END) != set()
-    assert run_check(tmp_path / "province", START, END).report == from_csv
+    province = run_check(tmp_path / "province", START, END).report
+    # the warnings name each submission's own files and rows (part by part here, one file there)
+    assert {k: v for k, v in province.items() if k != "warnings"} == {k: v for k, v in from_csv.items() if k != "warnings"}
+    assert sorted(w["code"] for w in province["warnings"]) == sorted(w["code"] for w in from_csv["warnings"])
     for section in ("violations", "pending", "unjudged", "rules", "metrics", "credit"):
         assert report[section] == from_csv[section], section
 

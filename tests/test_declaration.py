@@ -24,7 +24,7 @@ def _messages(sub) -> list[tuple[str, str]]:
 def test_a_folder_declares_its_history_by_english_or_chinese_record_type(tmp_path):
     sub = _folder(tmp_path, "records_from:\n  maintenance: 2023-01-01\n  每日电梯安全检查记录（日管控）: 2024/1/5\n",
                   maintenance=[{"elevator_id": "E1", "date": "2022-12-20", "maintenance_unit_id": ORGANIZATIONS[2]["org_id"],
-                                "kind": "half_month"}])
+                                "kind": "half_month", "on_site": True}])
     assert sub.error_count == 0 and _messages(sub) == []
     assert sub.declared_from == {"maintenance": dt.date(2023, 1, 1), "daily_checks": dt.date(2024, 1, 5)}
     # R3-A 1: a record before the declared start is accepted; the history starts at the declared day
@@ -56,8 +56,8 @@ def test_an_unknown_type_a_day_that_is_not_a_date_and_an_unknown_key_are_each_an
                         "「2023-02-30」不是日期（应为 YYYY-MM-DD，年份 1900–2100）")
     assert found[2][0] == ('submission.yaml, field weekly_reviews, value "soon": records_from of weekly_reviews: '
                            "'soon' is not a date (expected YYYY-MM-DD, a year 1900-2100)")
-    assert found[3] == ('submission.yaml, field since, value "since": unknown key \'since\'; known: records_from',
-                        "submission.yaml，字段 since，值「since」：不认识的键「since」；可用：records_from")
+    assert found[3] == ('submission.yaml, field since, value "since": unknown key \'since\'; known: records_from, omitted_columns',
+                        "submission.yaml，字段 since，值「since」：不认识的键「since」；可用：records_from、omitted_columns")
 
 
 def test_a_declaration_that_is_not_yaml_is_refused_with_its_line(tmp_path):

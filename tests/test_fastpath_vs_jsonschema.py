@@ -46,7 +46,8 @@ BASE = {
                       {"org_id": "O2", "name": "乙维保", "kind": "maintenance_unit", "maintenance_star": 4},
                       {"org_id": "O3", "name": "丙制造", "kind": "manufacturer"}],
     "elevators": [{"elevator_id": f"E{i}", "district": "玄武区", "community": "梅园", "commissioned_on": "2008-02-29",
-                   "use_unit_id": "O1", "maintenance_unit_id": "O2"} for i in (1, 2, 3)],
+                   "use_unit_id": "O1", "maintenance_unit_id": "O2", "status": "in_service", "affordable_housing": False}
+                  for i in (1, 2, 3)],
     "assessments": [{"assessment_id": "A1", "elevator_id": "E1", "applied_on": "2024-01-05"}],
 }
 NEEDS = {"organizations": [], "elevators": ["organizations"], "assessments": ["organizations", "elevators"]}
@@ -199,7 +200,10 @@ def test_fast_path_schema_and_model_reject_the_same_rows(name, data):
                                                       encoding="utf-8")
         (Path(tmp) / f"{name}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
                                                  encoding="utf-8")
-        problems = [p for p in validate(load_submission(tmp)).problems.to_dicts() if p["severity"] == "error"]
+        # a file none of whose records has status (affordable_housing) is refused as a whole (issue 25):
+        # a rule about the file beyond what a schema says of one record, left out of the comparison
+        problems = [p for p in validate(load_submission(tmp)).problems.to_dicts() if p["severity"] == "error"
+                    and p["code"] != "missing_column"]
     assert {p["record_type"] for p in problems} <= {name}, problems  # the base records are valid
     by_fast = {p["row"] for p in problems if p["code"] not in CROSS_ROW}
     assert by_fast == by_schema == by_model, (records, problems)

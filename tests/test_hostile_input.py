@@ -342,7 +342,8 @@ case("near-miss-header-csv", "csv", ["elevators.csv line 1, field households_srv
      raw=replace_bytes("elevators.csv", b"households_served", b"households_srved"))
 case("near-miss-chinese-header-xlsx", "xlsx", ["book.xlsx[elevators] row 1, field 服务户数（梯户", "row 2, field households_served",
                                                "looks like a damaged households_served"],
-     raw=_openpyxl_edit(lambda wb: wb["elevators"].cell(row=1, column=9).__setattr__("value", "服务户数（梯户")))
+     raw=_openpyxl_edit(lambda wb: wb["elevators"].cell(row=1, column=columns(BASE, "elevators").index("households_served") + 1)
+                        .__setattr__("value", "服务户数（梯户")))
 # a quoted line break keeps every later line number true
 case("quoted-crlf-shifts-no-line-number-csv", "csv", ["daily_checks.csv line 9, field inspector", "\\x1b"],
      edit=lambda t: (cell("daily_checks", 3, "note", "正常\r\n复查")(t), cell("daily_checks", 6, "inspector", "王\x1b伟")(t)),
@@ -404,7 +405,7 @@ case("blank-row-keeps-numbers-xlsx", "xlsx", ["book.xlsx[daily_checks] row 6, fi
      edit=cell("daily_checks", 3, "inspector", "王\x1b伟"), raw=blank_row("daily_checks", 4),
      same_as=drop("daily_checks", 3))
 case("zip-bomb-ratio-xlsx", "xlsx", ["book.xlsx: workbook part xl/media/padding.bin inflates", "over the limit",
-                                     "at most 1,024 MiB, no part more than 100:1"], raw=bomb)
+                                     "at most 512 MiB, no part more than 100:1"], raw=bomb)
 case("claims-3-gib-xlsx", "xlsx", ["book.xlsx: the workbook would unpack to 3,072 MiB, over the limit"],
      raw=patch_central_directory("xl/worksheets/sheet1.xml", 3 << 30))
 case("lies-about-size-xlsx", "xlsx", ["book.xlsx: cannot read the Excel workbook (damaged or not .xlsx)", "CRC"],
@@ -428,14 +429,14 @@ case("mangled-cell-reference-xlsx", "xlsx",
      raw=zip_rewrite(lambda name, data: re.sub(rb' r="B2"', b' r="Eresidential2"', data, count=1)
                      if name.startswith("xl/worksheets/") else data))
 case("far-cell-reference-xlsx", "xlsx",
-     ["spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells; not read"],
+     ["spans 1,048,576 rows × 16,384 columns, over the limit of 8,388,608 cells; not read"],
      raw=zip_rewrite(lambda name, data: re.sub(rb' r="B2"', b' r="XFD1048576"', data, count=1)
                      if name.startswith("xl/worksheets/") else data))
 case("a-part-twice-xlsx", "xlsx",
      ["cannot read the Excel workbook (damaged or not .xlsx): the part xl/worksheets/sheet1.xml appears more than once"],
      raw=part_twice("xl/worksheets/sheet1.xml"))
 case("far-cell-reference-unspaced-xlsx", "xlsx",
-     ["spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells; not read"],
+     ["spans 1,048,576 rows × 16,384 columns, over the limit of 8,388,608 cells; not read"],
      raw=zip_rewrite(lambda name, data: data.replace(b'<c r="B2"', b'<c s="0"r="XFD1048576"', 1)
                      if name.startswith("xl/worksheets/") else data))
 case("far-cell-in-a-sheet-kept-elsewhere-xlsx", "xlsx",
@@ -471,7 +472,7 @@ case("cr-only-line-ends-csv", "csv", [], raw=whole_file("maintenance.csv", lambd
      outcome="read", same_as=nothing)
 case("row-cut-short-csv", "csv", ["hazards.csv line 2, field rectified_on", "the row ends before this column"],
      raw=replace_bytes("hazards.csv", b",2024-02-20", b""), same_as=empty("hazards"))
-case("stray-comma-csv", "csv", ["maintenance.csv: the CSV cannot be read: line 4 has 5 fields, the header 4"],
+case("stray-comma-csv", "csv", ["maintenance.csv: the CSV cannot be read: line 4 has 6 fields, the header 5"],
      raw=replace_bytes("maintenance.csv", b"2024-01-27", b"2024-01-27,"))
 case("unclosed-quote-csv", "csv", ["maintenance.csv: the CSV cannot be read: the quote (\") on line 3 is never closed"],
      raw=replace_bytes("maintenance.csv", b"2024-01-15", b'"2024-01-15'))
@@ -661,7 +662,20 @@ def test_an_empty_folder_cannot_be_judged_by_any_command(tmp_path):
         assert "the submission has no elevators: nothing can be judged (this is not \"no violations\")" in r.output
         assert "no files at all" in r.output and "没有发现违规" not in r.output
     r = run("validate", tmp_path / "empty")
-    assert "no elevators" in r.output
+    # validate says what check says, and does not call it valid (issue 26): exit 2 as check
+    assert r.exit_code == 2 and "校验通过" not in r.output and "校验未通过：1 个错误" in r.output
+    assert "the submission has no elevators: nothing can be judged" in r.output
+
+
+def test_an_empty_template_is_not_valid_either_for_it_holds_nothing_to_judge(tmp_path):
+    from checker.template import write_template
+
+    book = write_template(tmp_path / "模板.xlsx")
+    r = run("validate", book, "--format", "json")
+    assert r.exit_code == 2
+    body = json.loads(r.stdout)
+    assert body["valid"] is False and [p["code"] for p in body["problems"]] == ["no_elevators"]
+    assert body["problems"][0]["message_zh"].startswith(f"提交的数据中没有电梯记录，无法评判（不是“没有违规”）。{book} 中找到：")
 
 
 
@@ -680,7 +694,7 @@ def test_a_cell_position_cut_by_a_chunk_boundary_is_still_seen(spaces):
     with zipfile.ZipFile(buf) as z, pytest.raises(LiftcheckError) as refused:
         _check_positions(z, "xl/worksheets/sheet1.xml", "book.xlsx")
     expected = ("over 1 MiB of XML without a tag" if spaces > 2 << 20
-                else "spans 1,048,576 rows × 16,384 columns, over the limit of 31,457,280 cells")
+                else "spans 1,048,576 rows × 16,384 columns, over the limit of 8,388,608 cells")
     assert expected in refused.value.en
 
 
@@ -791,3 +805,270 @@ def run_check_report(folder):
     from checker.pipeline import run_check
 
     return run_check(folder, dt.date(2024, 1, 1), dt.date(2024, 3, 31)).report
+
+
+# ---- bounded resources (issue 25): refused or read within 1.5 GB, by construction ----------------
+
+CLI_ADDRESS_SPACE = 1536 << 20
+
+
+def _bounded(*args, timeout=600):
+    """`liftcheck` in its own process under an address-space limit of 1.5 GiB (RLIMIT_AS): an
+    allocation beyond it fails (calamine aborts, Python raises MemoryError), so a case that ends
+    with its expected message stayed within the bound the issue states for the CLI."""
+    import resource
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (CLI_ADDRESS_SPACE, CLI_ADDRESS_SPACE))
+
+    result = subprocess.run([sys.executable, "-m", "checker.cli", *map(str, args)], capture_output=True, text=True,
+                            timeout=timeout, env={**os.environ, "COLUMNS": "400"}, preexec_fn=limit)
+    out = result.stdout + result.stderr
+    assert result.returncode >= 0, f"killed by signal {-result.returncode} under the 1.5 GiB limit: {out[-2000:]}"
+    assert "Internal error" not in out and "内部错误" not in out and "Traceback" not in out, out[-2000:]
+    return result
+
+
+@pytest.mark.parametrize("inflated", [102_000_000, 612_000_000], ids=["102MB-in-400KB", "612MB-in-2.4MB"])
+def test_a_sheet_that_inflates_past_its_declared_size_is_refused_within_bounds(tmp_path, inflated):
+    """The issue's size-lie: the sheet declares 80 KB with the checksum of those 80 KB; its deflate
+    stream runs on (calamine inflated it all: 2.0 GB for 102 MB, 9.8 GB before it was killed for 612)."""
+    from hostile import size_lie_workbook
+
+    book = size_lie_workbook(tmp_path / "book.xlsx", inflated)
+    result = _bounded("validate", book)
+    assert result.returncode == 2
+    assert ("book.xlsx: cannot read the Excel workbook (damaged or not .xlsx): xl/worksheets/sheet3.xml: inflates to "
+            "more than the 81,920 bytes it declares (its checksum covers only those)") in result.stderr
+
+
+def test_an_honest_workbook_of_a_million_daily_checks_is_read_within_bounds(tmp_path):
+    """18.5 MB, 9:1, 1,040,000 daily checks of 2,000 elevators: read and valid under 1.5 GiB."""
+    from hostile import honest_big_workbook
+
+    result = _bounded("validate", honest_big_workbook(tmp_path / "book.xlsx"), "--format", "json")
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    body = json.loads(result.stdout)
+    assert body["valid"] is True and body["records"]["daily_checks"] == 1_040_000 and body["records"]["elevators"] == 2000
+
+
+def test_a_csv_of_a_million_columns_is_refused_by_its_line_within_bounds(tmp_path):
+    """7 MB, a header of 1,000,000 columns (55 s and 6.8 GB, then a million warnings, before)."""
+    from hostile import wide_csv
+
+    result = _bounded("validate", wide_csv(tmp_path / "s"))
+    assert result.returncode == 2
+    assert ("daily_checks.csv: line 1 is 7,888,892 bytes long, over the limit of 4,194,304 a line; not read "
+            "(no record is that long: a damaged file, or not a file of records?)") in result.stderr
+
+
+def test_a_csv_of_more_columns_than_any_record_needs_is_refused_before_it_is_parsed(tmp_path):
+    from hostile import wide_csv
+
+    result = _bounded("validate", wide_csv(tmp_path / "s", columns=500_000))
+    assert result.returncode == 2
+    assert ("daily_checks.csv: the header has 500,000 columns, over the limit of 1,024; not read") in result.stderr
+    folder = wide_csv(tmp_path / "t", columns=1_024)   # the limit itself is read (1,021 unknown columns, said)
+    sub = validate_folder(folder)
+    assert sub.error_count == 0 and sub.record_counts["daily_checks"] == 1
+
+
+@pytest.mark.parametrize("kind, size, expected", [
+    ("csv", 200_000_000, "daily_checks.csv: line 1 is 200,000,031 bytes long, over the limit of 4,194,304 a line"),
+    ("csv-row", 200_000_000, "daily_checks.csv: line 2 is 200,000,019 bytes long, over the limit of 4,194,304 a line"),
+    ("jsonl", 100_000_000, "daily_checks.jsonl: line 1 is 100,000,055 bytes long, over the limit of 4,194,304 a line"),
+])
+def test_a_single_line_of_hundreds_of_megabytes_is_refused_within_bounds(tmp_path, kind, size, expected):
+    """The 200 MB line was refused at a peak of 3.5 GB; a 200 MB note was even read (2.6 GB)."""
+    from hostile import single_line
+
+    result = _bounded("validate", single_line(tmp_path / "s", size, kind))
+    assert result.returncode == 2 and expected in result.stderr
+
+
+def test_one_stray_cell_far_away_is_refused_before_calamine_allocates_its_rectangle(tmp_path):
+    """A 1 KB workbook with a cell at AD1048576: calamine's rectangle of 31 M cells took 1.66 GB."""
+    import zlib
+
+    from hostile import _book_parts, _deflated, _inline_sheet, _small_sheets, _zip
+
+    xml = _inline_sheet([["elevator_id", "date", "inspector"], ["E1", "2024-01-01", "王伟"]]).replace(
+        b"</sheetData>", b'<row r="1048576"><c r="AD1048576" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    parts = _book_parts(_small_sheets() + [("daily_checks", xml)])
+    _zip(tmp_path / "book.xlsx", [(n, _deflated(d), 8, len(d), zlib.crc32(d)) for n, d in parts])
+    result = _bounded("validate", tmp_path / "book.xlsx")
+    assert result.returncode == 2
+    assert ("book.xlsx: sheet part xl/worksheets/sheet3.xml spans 1,048,576 rows × 30 columns, over the limit of "
+            "8,388,608 cells; not read (delete stray cells far away, or submit CSV)") in result.stderr
+
+
+def test_cells_without_positions_are_counted_as_calamine_places_them(tmp_path):
+    """A cell without r="C5" takes the next column: nine of them on Excel's last row span as many
+    cells as one at I1048576, which a search over positions alone never saw."""
+    import zlib
+
+    from hostile import _book_parts, _deflated, _inline_sheet, _small_sheets, _zip
+
+    xml = _inline_sheet([["elevator_id", "date", "inspector"], ["E1", "2024-01-01", "王伟"]]).replace(
+        b"</sheetData>", b'<row r="1048576">' + b'<c t="inlineStr"><is><t>x</t></is></c>' * 9 + b"</row></sheetData>")
+    parts = _book_parts(_small_sheets() + [("daily_checks", xml)])
+    _zip(tmp_path / "book.xlsx", [(n, _deflated(d), 8, len(d), zlib.crc32(d)) for n, d in parts])
+    result = _bounded("validate", tmp_path / "book.xlsx")
+    assert result.returncode == 2
+    assert "spans 1,048,576 rows × 9 columns, over the limit of 8,388,608 cells" in result.stderr
+
+
+def validate_folder(path):
+    from checker.validate import validate
+
+    return validate(load_submission(path))
+
+
+def _workbook_with(tmp_path, sheet_xml: bytes, shared: list[str] | None = None) -> Path:
+    import zlib
+
+    from hostile import _book_parts, _deflated, _small_sheets, _zip
+
+    parts = _book_parts(_small_sheets() + [("daily_checks", sheet_xml)], shared)
+    _zip(tmp_path / "book.xlsx", [(n, _deflated(d), 8, len(d), zlib.crc32(d)) for n, d in parts])
+    return tmp_path / "book.xlsx"
+
+
+@pytest.mark.parametrize("index", ["-1", "1.5", " 3", "+2", "", "18446744073709551616"])
+def test_a_shared_string_index_that_is_no_index_is_refused_not_read_as_another_string(tmp_path, index):
+    """calamine reads such a value as index 0: 王伟 became "elevator_id", silently."""
+    from hostile import _NS
+
+    sheet = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet ' + _NS + b'><sheetData>'
+             b'<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="s"><v>2</v></c></row>'
+             b'<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" t="s"><v>4</v></c><c r="C2" t="s"><v>'
+             + index.encode() + b"</v></c></row></sheetData></worksheet>")
+    book = _workbook_with(tmp_path, sheet, ["elevator_id", "date", "inspector", "E1", "2024-01-05", "王伟"])
+    with pytest.raises(LiftcheckError) as refused:
+        load_submission(book)
+    assert refused.value.en == (f'book.xlsx: cannot read the Excel workbook (damaged): in xl/worksheets/sheet3.xml, '
+                                f'cell C2 refers to shared string "{index}", which is no index (0, 1, 2, …): read on, '
+                                "it would be another string; not read")
+    assert refused.value.zh.startswith(f"book.xlsx：无法读取 Excel 工作簿（文件损坏）：xl/worksheets/sheet3.xml 中单元格 C2 "
+                                       f"的共享字符串编号「{index}」不是编号")
+    # the index itself is read as its string
+    good = _workbook_with(tmp_path, sheet.replace(b"<v>" + index.encode() + b"</v>", b"<v>5</v>"),
+                          ["elevator_id", "date", "inspector", "E1", "2024-01-05", "王伟"])
+    [(_, frame)] = load_submission(good).frames["daily_checks"]
+    assert frame.get_column("inspector").to_list() == ["王伟"]
+
+
+def test_a_part_whose_compressed_bytes_run_into_the_next_is_refused(tmp_path):
+    """Parts that share compressed bytes are the "better zip bomb": each is small, together huge."""
+    book = write(tmp_path, tables(), "xlsx")
+    data = bytearray(book.read_bytes())
+    first = data.find(b"PK\x01\x02")   # the first part's entry in the central directory: claim the next part's bytes too
+    size = struct.unpack("<I", data[first + 20:first + 24])[0]
+    data[first + 20:first + 24] = struct.pack("<I", size + 100)
+    book.write_bytes(bytes(data))
+    with pytest.raises(LiftcheckError, match="cannot read the Excel workbook .*: the parts .* and .* overlap"):
+        load_submission(book)
+
+
+def test_the_workbooks_of_a_submission_share_one_unpacked_budget(tmp_path):
+    from checker.errors import LiftcheckError as Refused
+    from checker.workbook import Budget, read_sheets
+
+    data = write(tmp_path, tables(), "xlsx").read_bytes()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        unpacked = sum(i.file_size for i in z.infolist())
+    budget = Budget(limit=unpacked * 3 // 2)
+    read_sheets(data, "a.xlsx", lambda name: True, budget)
+    assert budget.used == unpacked
+    with pytest.raises(Refused) as refused:
+        read_sheets(data, "b.xlsx", lambda name: True, budget)
+    assert refused.value.en.startswith("b.xlsx: the workbook unpacks to more than 0 MiB (all the workbooks of the "
+                                       "submission together;")
+
+
+def test_a_json_object_of_more_keys_than_any_record_has_is_refused(tmp_path):
+    folder = write(tmp_path, tables(), "jsonl")
+    with open(folder / "daily_checks.jsonl", "a", encoding="utf-8") as fh:
+        fh.write(json.dumps({f"k{i}": i for i in range(1_025)}) + "\n")
+    sub = validate_folder(folder)
+    [problem] = [p for p in sub.problems.to_dicts() if p["code"] == "invalid_json"]
+    assert problem["message_en"].endswith("an object of 1,025 keys, over the limit of 1,024")
+
+
+def test_a_file_over_its_limit_is_refused_by_name(tmp_path, monkeypatch):
+    import checker.load
+    from checker.files import read_regular
+
+    (tmp_path / "big.csv").write_bytes(b"x" * 1000)
+    with pytest.raises(LiftcheckError) as refused:
+        read_regular(tmp_path / "big.csv", limit=999)
+    assert refused.value.en == "big.csv: the file holds 1,000 B, over the limit of 999 B; not read"
+    folder = write(tmp_path / "s", tables(), "json")
+    monkeypatch.setattr(checker.load, "MAX_JSON_BYTES", 2000)
+    with pytest.raises(LiftcheckError, match=r"daily_checks.json: the file holds .* over the limit .*; not read "
+                                             r"\(JSON is for a firm's records; submit a city's as CSV\)"):
+        load_submission(folder)
+    monkeypatch.setattr(checker.load, "MAX_JSON_BYTES", 128 << 20)
+    monkeypatch.setattr(checker.load, "MAX_SUBMISSION_BYTES", 3000)
+    with pytest.raises(LiftcheckError, match=r"the submission's files hold more than .* in all, over the limit; not read"):
+        load_submission(folder)
+
+
+def test_a_csv_of_more_lines_than_a_file_may_hold_is_refused_before_it_is_parsed(tmp_path):
+    folder = write(tmp_path, tables(), "csv")
+    (folder / "daily_checks.csv").write_bytes(b"elevator_id,date,inspector\n" + b"\n" * 20_000_001)
+    with pytest.raises(LiftcheckError) as refused:
+        load_submission(folder)
+    assert refused.value.en == ("daily_checks.csv: 20,000,002 lines, over the limit of 20,000,000 a file; not read "
+                                "(split it into several files)")
+
+
+# ---- a default that bears on a verdict is never taken silently (issue 25) -------------------------
+
+def _without_column(record_type: str, name: str):
+    def edit(t):
+        for row in t[record_type]:
+            row.pop(name, None)
+    return edit
+
+
+def test_a_missing_status_or_affordable_housing_column_refuses_the_check_until_declared(tmp_path):
+    """Dropping affordable_housing turned E1, dense and old, to the 15-day limit: breaches gone, silently."""
+    data = tables()
+    _without_column("elevators", "affordable_housing")(data)
+    folder = write(tmp_path / "s", data, "csv")
+    result = check(folder)
+    assert result.exit_code == 2
+    assert ("elevators.csv, field affordable_housing (保障房): the file has no such column. Affordable housing decides "
+            "which maintenance interval a dense old elevator is judged by (10 days, not 15)") in result.stdout
+    (folder / "submission.yaml").write_text("omitted_columns:\n  elevators: [affordable_housing]\n", encoding="utf-8")
+    declared = check(folder)
+    assert declared.exit_code == 1
+    assert ("elevators.csv, field affordable_housing (保障房): left out as declared (submission.yaml); all 2 records "
+            "take the default false") in declared.stderr
+    report = json.loads(declared.stdout)
+    assert [w["code"] for w in report["warnings"]] == ["declared_omitted"]
+    # judged as told: E1 is then no affordable housing, so not dense
+    clean = tables()
+    clean["elevators"][0]["affordable_housing"] = False
+    assert judged(declared) == verdicts(tmp_path / "clean", clean)
+    data = tables()
+    _without_column("elevators", "status")(data)
+    assert "field status (状态): the file has no such column" in check(write(tmp_path / "t", data, "csv")).stdout
+
+
+def test_a_missing_on_site_column_and_a_blank_result_are_said_in_check_and_its_report(tmp_path):
+    """Dropping on_site counted an off-site visit as maintenance (-6 MAINT-INTERVAL in the issue's
+    trial); a blank result read as normal (-1). Both are read as before, and said."""
+    data = tables()
+    _without_column("maintenance", "on_site")(data)
+    data["daily_checks"][2]["result"] = None
+    result = check(write(tmp_path / "s", data, "csv"))
+    assert result.exit_code == 1
+    said = ["maintenance.csv, field on_site (现场维保): the file has no such column; all 7 records take the default true",
+            "daily_checks.csv, field result (检查结果): blank in 1 records (line 4), read as the default normal"]
+    for line in said:
+        assert line in result.stderr
+    report = json.loads(result.stdout)
+    assert sorted(w["message_en"] for w in report["warnings"]) == sorted(said)
+    assert judged(result) == verdicts(tmp_path / "clean", tables())

@@ -25,7 +25,7 @@ def test_utf8_bom_and_gb18030_csv_with_chinese_headers(tmp_path):
     header = "统一社会信用代码,单位名称,单位类型,维保星级\n"
     rows = "P1,甲物业,物业服务企业,\nM1,乙维保,维保单位,4\n"
     (tmp_path / "organizations.csv").write_bytes(b"\xef\xbb\xbf" + (header + rows).encode("utf-8"))
-    elevators = "设备代码,所在区,小区,投用日期,使用单位,维保单位,保障房\nE1,玄武区,梅园,2008年02月29日,P1,M1,是\n"
+    elevators = "设备代码,所在区,小区,投用日期,使用单位,维保单位,保障房,状态\nE1,玄武区,梅园,2008年02月29日,P1,M1,是,在用\n"
     (tmp_path / "elevators.csv").write_bytes(elevators.encode("gb18030"))
     sub = validate(load_submission(tmp_path))
     assert sub.error_count == 0
@@ -43,9 +43,9 @@ def test_every_problem_of_a_file_is_listed_in_both_languages(tmp_path):
         "stop_periods": [{"elevator_id": "E1", "start": "2024-01-05", "end": "2024-01-01"}],
         "entrapments": [{"incident_id": "K1", "elevator_id": "E9", "reported_at": "2024-01-01T10:00",
                          "arrived_at": "2024-01-01T09:59"}],
-        "daily_checks": [{"elevator_id": "E1", "date": "2024-01-01", "inspector": ""},
-                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟"},
-                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟"}],
+        "daily_checks": [{"elevator_id": "E1", "date": "2024-01-01", "inspector": "", "result": "normal"},
+                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟", "result": "normal"},
+                         {"elevator_id": "E1", "date": "2024-01-02", "inspector": "王伟", "result": "normal"}],
     })
     sub = validate(load_submission(tmp_path))
     assert messages(sub) == [
@@ -170,9 +170,9 @@ def test_real_excel_cells_dates_datetimes_booleans_and_numbers(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "电梯"
-    ws.append(["设备代码", "所在区", "小区", "投用日期", "使用单位", "维保单位", "保障房", "服务户数"])
-    ws.append(["E1", "玄武区", "梅园", dt.date(2008, 2, 29), "P1", "M1", True, 71])
-    ws.append(["E2", "玄武区", "梅园", dt.datetime(2009, 1, 1), "P1", "M1", False, 12.0])
+    ws.append(["设备代码", "所在区", "小区", "投用日期", "使用单位", "维保单位", "保障房", "服务户数", "状态"])
+    ws.append(["E1", "玄武区", "梅园", dt.date(2008, 2, 29), "P1", "M1", True, 71, "在用"])
+    ws.append(["E2", "玄武区", "梅园", dt.datetime(2009, 1, 1), "P1", "M1", False, 12.0, "在用"])
     traps = wb.create_sheet("困人故障")
     traps.append(["事件编号", "设备代码", "报警时间", "救援到达时间"])
     traps.append(["K1", "E1", dt.datetime(2024, 3, 1, 10, 0, 0), dt.datetime(2024, 3, 1, 10, 30, 1)])
@@ -313,4 +313,162 @@ def test_an_enum_column_of_codes_and_one_label_reads_the_label_too(tmp_path):
     sub = validate(load_submission(folder))
     assert sub.table("daily_checks").get_column("result").to_list() == ["normal", "hazard_found", "hazard_found", "normal"]
     assert [m for m in messages(sub) if "result" in m] == [
+        # the blank cell is read as the default, and said so (issue 25)
+        "daily_checks.csv, field result (检查结果): blank in 1 records (line 5), read as the default normal",
         'daily_checks.csv line 6, field result (检查结果), value "abnormal": expected one of: normal, hazard_found']
+
+
+# ---- a default is never taken silently (issue 25) ----------------------------------------------
+
+def _maintenance(rows: list[dict]) -> list[dict]:
+    return [{"elevator_id": "E1", "date": f"2024-01-{i + 1:02d}", "maintenance_unit_id": ORGANIZATIONS[2]["org_id"],
+             "kind": "half_month", **r} for i, r in enumerate(rows)]
+
+
+def test_a_missing_column_with_a_default_is_a_warning_naming_file_column_and_records(tmp_path):
+    write_submission(tmp_path, {
+        "organizations": ORGANIZATIONS,
+        "elevators": [{k: v for k, v in elevator(e).items() if k != "residential"} for e in ("E1", "E2")],
+        "maintenance": _maintenance([{}, {}, {}]),
+        "daily_checks": [{"elevator_id": "E1", "date": "2024-01-01", "inspector": "王伟"}]})
+    sub = validate(load_submission(tmp_path))
+    assert sub.error_count == 0
+    assert messages(sub) == [
+        "daily_checks.csv, field result (检查结果): the file has no such column; all 1 records take the default normal",
+        "elevators.csv, field residential (住宅电梯): the file has no such column; all 2 records take the default true",
+        "maintenance.csv, field on_site (现场维保): the file has no such column; all 3 records take the default true",
+    ]
+    assert messages(sub, "zh")[2] == "maintenance.csv，字段 on_site（现场维保）：文件中没有这一列，全部 3 条记录按默认值「是」读取"
+    assert set(sub.problems.get_column("severity")) == {"warning"}
+    assert sub.table("maintenance").get_column("on_site").to_list() == [True, True, True]
+
+
+def test_blank_cells_that_take_a_default_are_counted_with_their_rows(tmp_path):
+    write_submission(tmp_path, {
+        "organizations": ORGANIZATIONS,
+        "elevators": [elevator("E1", status=""), elevator("E2", affordable_housing=" ")],
+        "maintenance": _maintenance([{"on_site": "否"}, {"on_site": ""}, {"on_site": "是"}, {"on_site": ""}])})
+    sub = validate(load_submission(tmp_path))
+    assert sub.error_count == 0
+    assert messages(sub) == [
+        "elevators.csv, field affordable_housing (保障房): blank in 1 records (line 3), read as the default false",
+        "elevators.csv, field status (状态): blank in 1 records (line 2), read as the default in_service",
+        "maintenance.csv, field on_site (现场维保): blank in 2 records (line 3, 5), read as the default true",
+    ]
+    assert messages(sub, "zh")[2] == "maintenance.csv，字段 on_site（现场维保）：2 条记录为空（第 3、5 行），按默认值「是」读取"
+
+
+def test_a_missing_status_or_affordable_housing_column_is_an_error_and_rejects_the_files_records(tmp_path):
+    write_submission(tmp_path, {
+        "organizations": ORGANIZATIONS,
+        "elevators": [{k: v for k, v in elevator(e).items() if k not in ("status", "affordable_housing")} for e in ("E1", "E2")]})
+    sub = validate(load_submission(tmp_path))
+    assert messages(sub) == [
+        "elevators.csv, field affordable_housing (保障房): the file has no such column. Affordable housing decides which "
+        "maintenance interval a dense old elevator is judged by (10 days, not 15), so its 2 records are not taken as false "
+        "by default: add the column, or declare it left out on purpose (omitted_columns in submission.yaml; in a workbook, "
+        "the column 有意不填的列 of the sheet 说明)",
+        "elevators.csv, field status (状态): the file has no such column. The status decides which elevators are judged: a "
+        "stopped or scrapped one must not be judged as in service, so its 2 records are not taken as in_service by "
+        "default: add the column, or declare it left out on purpose (omitted_columns in submission.yaml; in a workbook, "
+        "the column 有意不填的列 of the sheet 说明)",
+    ]
+    assert messages(sub, "zh")[1] == (
+        "elevators.csv，字段 status（状态）：文件中没有这一列。状态决定哪些电梯参与评判：停用、报废的电梯不能当作在用来评判，"
+        "不能把全部 2 条记录默认为「在用」：请补上这一列；若确实有意不填，请在 submission.yaml 的 omitted_columns"
+        "（工作簿：「说明」表的“有意不填的列”）中写明")
+    assert sub.error_count == 2 and sub.rejected_counts["elevators"] == 2   # one message a file, every record rejected
+    assert validate(load_submission(tmp_path), skip_invalid=True).table("elevators").height == 0
+
+
+def test_columns_left_out_on_purpose_are_declared_and_then_read_as_their_default_with_a_warning(tmp_path):
+    write_submission(tmp_path, {
+        "organizations": ORGANIZATIONS,
+        "elevators": [{k: v for k, v in elevator(e).items() if k not in ("status", "affordable_housing")} for e in ("E1", "E2")]})
+    (tmp_path / "submission.yaml").write_text("omitted_columns:\n  elevators: [status, 保障房]\n", encoding="utf-8")
+    sub = validate(load_submission(tmp_path))
+    assert sub.error_count == 0
+    assert messages(sub) == [
+        "elevators.csv, field affordable_housing (保障房): left out as declared (submission.yaml); all 2 records take the "
+        "default false",
+        "elevators.csv, field status (状态): left out as declared (submission.yaml); all 2 records take the default in_service",
+    ]
+    assert messages(sub, "zh")[1] == ("elevators.csv，字段 status（状态）：按声明（submission.yaml）有意不填这一列，"
+                                      "全部 2 条记录按默认值「在用」读取")
+    assert sub.table("elevators").get_column("status").to_list() == ["in_service", "in_service"]
+
+
+def test_a_declaration_may_leave_out_only_fields_with_a_default(tmp_path):
+    write_submission(tmp_path, {"organizations": ORGANIZATIONS, "elevators": [elevator("E1")]})
+    (tmp_path / "submission.yaml").write_text("omitted_columns:\n  电梯: 状态;district;colour\n  maintenance: [on_site]\n",
+                                              encoding="utf-8")
+    sub = validate(load_submission(tmp_path))
+    assert [m for m in messages(sub) if "submission.yaml" in m] == [
+        "submission.yaml, field elevators, value \"district\": omitted_columns: 'district' of elevators has no default and "
+        "cannot be left out; fields that may be left out: residential, affordable_housing, status",
+        "submission.yaml, field elevators, value \"colour\": omitted_columns: 'colour' of elevators is no field of this "
+        "record type; fields that may be left out: residential, affordable_housing, status",
+    ]
+    assert messages(sub, "zh")[0] == (
+        "submission.yaml，字段 elevators，值「district」：omitted_columns：电梯（elevators）的「district」没有默认值，"
+        "不能声明为有意不填；可以声明的字段：residential（住宅电梯）、affordable_housing（保障房）、status（状态）")
+    assert sub.error_count == 2
+
+
+def test_a_workbook_declares_the_columns_it_leaves_out_on_its_sheet_shuoming(tmp_path):
+    import openpyxl
+
+    from checker.template import write_template
+
+    book = write_template(tmp_path / "模板.xlsx")
+    wb = openpyxl.load_workbook(book)
+    assert [c.value for c in wb["说明"][1]] == ["记录类型", "起始日期", "有意不填的列"]
+    wb["单位"].append(["P1", "甲物业", "物业服务企业", None])
+    wb["单位"].append(["M1", "乙维保", "维保单位", 4])
+    wb["电梯"].delete_cols(14)   # 状态, the last column
+    wb["电梯"].append(["E1", None, "123456", "玄武区", None, "梅园", dt.date(2008, 2, 29), "P1", "M1", None, "是", "否", 71])
+    wb.save(book)
+    refused = validate(load_submission(book))
+    assert refused.error_count == 1 and messages(refused)[0].startswith(
+        "模板.xlsx[电梯], field status (状态): the file has no such column.")
+    wb["说明"].append(["电梯", None, "状态"])
+    wb.save(book)
+    sub = validate(load_submission(book))
+    assert sub.error_count == 0 and messages(sub) == [
+        "模板.xlsx[电梯], field status (状态): left out as declared (模板.xlsx[说明]); all 1 records take the default in_service"]
+
+
+# ---- ids and dates as a spreadsheet leaves them (issue 26) ---------------------------------------
+
+def test_an_id_read_without_its_spaces_is_said_with_its_cell_and_what_it_was_read_as(tmp_path):
+    write_submission(tmp_path, {
+        "organizations": ORGANIZATIONS,
+        "elevators": [elevator("E1\u3000"), elevator(" E2")],
+        "daily_checks": [{"elevator_id": "E1 ", "date": "2024-01-01", "inspector": " 王伟 ", "result": "normal"}]})
+    sub = validate(load_submission(tmp_path))
+    assert sub.error_count == 0 and sub.table("elevators").get_column("elevator_id").to_list() == ["E1", "E2"]
+    assert messages(sub) == [
+        'daily_checks.csv line 2, field elevator_id (设备代码), value "E1 ": the id has spaces before or after it '
+        "(full-width ones too); they were removed (read as E1)",
+        'elevators.csv line 2, field elevator_id (设备代码), value "E1\u3000": the id has spaces before or after it '
+        "(full-width ones too); they were removed (read as E1)",
+        'elevators.csv line 3, field elevator_id (设备代码), value " E2": the id has spaces before or after it '
+        "(full-width ones too); they were removed (read as E2)",
+    ]   # a name (inspector) is stripped without a word: it names no record
+    assert messages(sub, "zh")[1] == ("elevators.csv 第 2 行，字段 elevator_id（设备代码）值「E1\u3000」："
+                                      "编号前后有空格（含全角空格），已去掉（读作 E1）")
+
+
+def test_a_bare_excel_serial_in_a_date_says_which_day_it_is(tmp_path):
+    write_submission(tmp_path, {
+        "organizations": ORGANIZATIONS, "elevators": [elevator("E1", commissioned_on="39509")],
+        "entrapments": [{"incident_id": "K1", "elevator_id": "E1", "reported_at": "45321.75"}]})
+    sub = validate(load_submission(tmp_path))
+    assert messages(sub, "zh") == [
+        "elevators.csv 第 2 行，字段 commissioned_on（投用日期（安装监督检验合格日期））值「39509」：日期（YYYY-MM-DD、YYYY/MM/DD "
+        "或 YYYY年MM月DD日）（像是 Excel 日期序列号 39509 = 2008-03-02：请把单元格设为日期格式，或直接填写 2008-03-02）",
+        "entrapments.csv 第 2 行，字段 reported_at（报警时间）值「45321.75」：日期时间 YYYY-MM-DDTHH:MM[:SS]（可带时区偏移，"
+        "默认北京时间）（像是 Excel 日期序列号 45321.75 = 2024-01-30 18:00：请把单元格设为日期格式，或直接填写 2024-01-30 18:00）",
+    ]
+    assert messages(sub)[0].endswith("(it looks like an Excel date serial number: 39509 = 2008-03-02; format the cell as "
+                                     "a date, or type 2008-03-02)")

@@ -63,7 +63,9 @@ DEFAULT_ORGANIZATIONS = [
     {"org_id": "制造D", "name": "丁电梯制造有限公司", "kind": "manufacturer", "maintenance_star": "5"},
 ]
 DEFAULT_ELEVATOR = {"district": "玄武区", "community": "梅园新村", "commissioned_on": "2015-01-01",
-                    "use_unit_id": "物业A", "maintenance_unit_id": "维保C", "manufacturer_id": "制造D"}
+                    "use_unit_id": "物业A", "maintenance_unit_id": "维保C", "manufacturer_id": "制造D",
+                    # a file without these columns is refused (status, affordable_housing) or warned of (issue 25)
+                    "residential": "是", "affordable_housing": "否", "status": "在用"}
 # Friendly names drafters use for record types, beside the contract's own labels.
 ALIASES = {
     "电梯": "elevators", "单位": "organizations", "每日检查记录": "daily_checks", "每日检查": "daily_checks",
