@@ -472,9 +472,11 @@ def convert(path: Path, out: Path, force: bool, buckets: int | None):
 @click.option("--force", is_flag=True,
               help="写入已有文件的文件夹（同名文件被替换），或覆盖已有的 .xlsx。"
                    "Write into a folder that already holds files (same names are replaced), or over an existing .xlsx.")
+@click.option("--no-effect", is_flag=True,
+              help="不植入整治效果（默认植入，见 docs/sample-data.md）。Plant no remediation effect (planted by default).")
 @_friendly
 def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, fmt: str | None, chinese_headers: bool,
-           force: bool):
+           force: bool, no_effect: bool):
     """生成一份逼真的样例数据：OUT 为文件夹，或 .xlsx 工作簿。Write a realistic, deterministic sample submission.
 
     OUT 是 .xlsx 文件名时写入这个工作簿；是文件夹时 csv/jsonl 每类记录一个文件，xlsx 写入 OUT/submission.xlsx。
@@ -492,7 +494,7 @@ def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, f
         check_output(out, force=force)
     else:
         check_output_folder(out, force)
-    tables = generate(SampleSpec(elevators, start, end, seed))
+    tables = generate(SampleSpec(elevators, start, end, seed, effect=not no_effect))
     paths = write(tables, out, fmt, chinese_headers)
     total = sum(df.height for df in tables.values())
     where = paths[0] if fmt == "xlsx" else out
@@ -830,8 +832,19 @@ def effect(path: Path, start: dt.date, end: dt.date, by: str | None, outcomes: t
     from checker.effect_report import evaluate
     from checker.pipeline import judged_submission
 
+    from checker.pipeline import InvalidSubmission
+
+    try:
+        with _progress() as stages:
+            submission = judged_submission(path, skip_invalid, stages.stage)
+    except InvalidSubmission as exc:   # every problem, as check shows them
+        from rich.console import Console
+
+        from checker.render import print_problems
+
+        print_problems(exc.submission.problems, Console(stderr=True))
+        raise
     with _progress() as stages:
-        submission = judged_submission(path, skip_invalid, stages.stage)
         stages.stage("estimate")
         importing.join()
         report = evaluate(submission, start, end, by, list(outcomes) or None, seed)

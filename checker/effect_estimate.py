@@ -137,6 +137,9 @@ def estimate(long: pl.DataFrame, outcome: str, group: str, seed: int = 1,
         events = np.asarray(dynamic["inf_function"]["dynamic_inf_func_e"])
         stacked = np.column_stack([np.ravel(simple["inf_function"]["simple_att"]), events, cell_inf])
         se = np.asarray(mboot(stacked, model.dp)["se"], dtype=float)
+    # an estimate no elevator's months move (no event on either side): no uncertainty, the interval
+    # is the point itself (the library reports such a column as degenerate)
+    se[np.all(stacked == 0, axis=0)] = 0.0
     n_events = events.shape[1]
     result.estimate, result.ci_low, result.ci_high = _interval(simple["overall_att"], se[0])
     for e, att, s_e in zip(np.ravel(dynamic["egt"]), np.ravel(dynamic["att_egt"]), se[1:1 + n_events]):

@@ -224,8 +224,8 @@ def event_study_svg(report: dict, outcome: str, group: str = "all") -> str:
             ax.axhline(0, color="#555555", linewidth=0.8)
             ax.axvline(-0.5, color="#bbbbbb", linewidth=0.8, linestyle="--")
             for i, (x, y, a, b, colour) in enumerate(zip(xs, ys, lo, hi, colours)):
-                bar = ax.errorbar([x], [y], yerr=[[a], [b]], fmt="o", color=colour, capsize=3, markersize=4)
-                bar.lines[0].set_gid(f"{name}-point-{i}")
+                drawn = ax.errorbar([x], [y], yerr=[[a], [b]], fmt="o", color=colour, capsize=3, markersize=4)
+                drawn[0].set_gid(f"{name}-point-{i}")
             ax.set_xlabel("相对竣工的月份（0 = 竣工次月；竣工当月不计）", fontsize=9)
             ax.set_ylabel("次/百台月", fontsize=9)
         ax.set_title(title, loc="left", fontsize=10)
@@ -254,9 +254,9 @@ def district_svg(report: dict, outcome: str) -> str:
                     continue
                 a = r["estimate"] - (r["ci_low"] if r["ci_low"] is not None else r["estimate"])
                 b = (r["ci_high"] if r["ci_high"] is not None else r["estimate"]) - r["estimate"]
-                bar = ax.errorbar([r["estimate"]], [i], xerr=[[a], [b]], fmt="o", color="#2c6fbb", capsize=3,
-                                  markersize=4)
-                bar.lines[0].set_gid(f"{name}-point-{i}")
+                drawn = ax.errorbar([r["estimate"]], [i], xerr=[[a], [b]], fmt="o", color="#2c6fbb", capsize=3,
+                                    markersize=4)
+                drawn[0].set_gid(f"{name}-point-{i}")
             ax.axvline(0, color="#555555", linewidth=0.8)
             ax.set_yticks(range(len(labels)), labels, fontsize=9)
             ax.set_xlabel("效果（负数 = 整治后减少）", fontsize=9)
