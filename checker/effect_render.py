@@ -164,12 +164,20 @@ def sheets(report: dict) -> dict:
     }
 
 
-def write_effect_xlsx(report: dict, path: Path) -> None:
+def effect_xlsx_bytes(report: dict) -> bytes:
+    """The workbook in memory (the portal's export)."""
+    buf = io.BytesIO()
+    write_effect_xlsx(report, buf)
+    return buf.getvalue()
+
+
+def write_effect_xlsx(report: dict, path) -> None:
     import xlsxwriter
 
     from checker.outputs import XLSX_OPTIONS
 
-    with xlsxwriter.Workbook(path, XLSX_OPTIONS) as workbook:
+    options = XLSX_OPTIONS | ({"in_memory": True} if isinstance(path, io.BytesIO) else {})
+    with xlsxwriter.Workbook(path, options) as workbook:
         for name, df in sheets(report).items():
             df.write_excel(workbook, worksheet=name, autofit=df.height < 5000)
 

@@ -145,10 +145,11 @@ def create_app(config: PortalConfig | None = None, portal: Portal | None = None)
                        max_age=config.session_hours * 3600, same_site="lax", https_only=config.secure_cookies)
     app.add_middleware(BodyLimit, uploads=config.upload.max_upload_bytes, forms=config.max_form_bytes)
     _handlers(app)
-    from checker.portal import api, pages
+    from checker.portal import api, effect_pages, pages
 
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(effect_pages.router)
     return app
 
 
