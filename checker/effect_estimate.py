@@ -36,6 +36,12 @@ ANTICIPATION = 1
 # elevators and this many never-treated controls: fewer give an interval that means nothing.
 MIN_TREATED = 5
 MIN_CONTROLS = 5
+# The interval rests on a normal approximation: with fewer events than this among the treated
+# elevators before completion, after it, or among the controls, it is not stated (the estimate
+# is). Measured over 40 samples of 10,000 elevators: with 0–3 events on the thinnest side (failed
+# inspections) the 95% interval covered the planted value 32 times; with 9 or more (the other
+# outcomes) 35–39 times (docs/effect.md).
+MIN_EVENTS = 10
 # The library prints its summaries and draws from numpy's global generator: one estimation at a
 # time per process (the portal may run them from several threads).
 _LOCK = threading.Lock()
@@ -52,6 +58,8 @@ class Estimate:
     controls: int
     event_study: list[dict] = field(default_factory=list)   # event_time, estimate, ci_low, ci_high
     group_time: list[dict] = field(default_factory=list)    # cohort, month, estimate, ci_low, ci_high
+    events: dict = field(default_factory=dict)              # treated_before, treated_after, controls
+    too_few_events: bool = False
 
 
 def require_library() -> None:
@@ -109,11 +117,19 @@ def estimate(long: pl.DataFrame, outcome: str, group: str, seed: int = 1,
     """ATT(g, t), the overall effect and the event study of one outcome for one group.
 
     `long`: a balanced panel, one row per elevator and month: unit (int), t (1…T), g (the cohort's
-    t, 0 for an elevator not treated within the period), y (events per 100 elevator-months)."""
+    t, 0 for an elevator not treated within the period), y (events per 100 elevator-months) and
+    events (the count). With fewer than MIN_EVENTS events on a side the overall interval is not
+    stated (too_few_events); the event study's and the cells' are kept, for the charts."""
     units = long.group_by("unit").agg(pl.col("g").first())
     treated = int((units.get_column("g") > 0).sum())
     controls = units.height - treated
     result = Estimate(outcome, group, None, None, None, treated, controls)
+    g, t = pl.col("g"), pl.col("t")
+    result.events = {k: int(v) for k, v in long.select(
+        pl.col("events").filter((g > 0) & (t < g - 1)).sum().alias("treated_before"),
+        pl.col("events").filter((g > 0) & (t >= g)).sum().alias("treated_after"),
+        pl.col("events").filter(g == 0).sum().alias("controls")).row(0, named=True).items()}
+    result.too_few_events = min(result.events.values()) < MIN_EVENTS
     if treated < MIN_TREATED or controls < MIN_CONTROLS:
         return result
     import pandas as pd
@@ -134,14 +150,16 @@ def estimate(long: pl.DataFrame, outcome: str, group: str, seed: int = 1,
         simple = model.atte
         model.aggte(typec="dynamic", na_rm=True, bstrap=False)
         dynamic = model.atte
-        events = np.asarray(dynamic["inf_function"]["dynamic_inf_func_e"])
-        stacked = np.column_stack([np.ravel(simple["inf_function"]["simple_att"]), events, cell_inf])
+        event_inf = np.asarray(dynamic["inf_function"]["dynamic_inf_func_e"])
+        stacked = np.column_stack([np.ravel(simple["inf_function"]["simple_att"]), event_inf, cell_inf])
         se = np.asarray(mboot(stacked, model.dp)["se"], dtype=float)
     # an estimate no elevator's months move (no event on either side): no uncertainty, the interval
     # is the point itself (the library reports such a column as degenerate)
     se[np.all(stacked == 0, axis=0)] = 0.0
-    n_events = events.shape[1]
+    n_events = event_inf.shape[1]
     result.estimate, result.ci_low, result.ci_high = _interval(simple["overall_att"], se[0])
+    if result.too_few_events:
+        result.ci_low = result.ci_high = None
     for e, att, s_e in zip(np.ravel(dynamic["egt"]), np.ravel(dynamic["att_egt"]), se[1:1 + n_events]):
         est, lo, hi = _interval(att, s_e)
         result.event_study.append({"event_time": int(e), "estimate": est, "ci_low": lo, "ci_high": hi})

@@ -48,7 +48,7 @@ def _rows(report: dict, by: str | None = None) -> list[dict]:
     for split, items in ((report["by"], report["effects"]), ("followed", report["recommendation"]["effects"])):
         for e in items:
             r = rel.get((e["outcome"], e["group"]), {})
-            rows.append({**e, **{k: r.get(k) for k in ("with_works", "without_works", "change_pct")},
+            rows.append({**e, **{k: r.get(k) for k in ("with_works", "without_works", "change_pct", "too_few_events")},
                          "outcome_zh": outcome_label(e["outcome"]),
                          "group_zh": group_label(None if e["group"] == "all" else split, e["group"])})
     return rows
@@ -75,7 +75,8 @@ def print_effect(report: dict) -> None:
     for col in ("结果指标", "分组", "效果", "95% 置信区间", "整治后实际", "未整治时估计", "变化", "已整治", "对照"):
         table.add_column(col, overflow="fold")
     for r in _rows(report):
-        interval = "—" if r["ci_low"] is None else f"{r['ci_low']:+.2f} 至 {r['ci_high']:+.2f}"
+        interval = (f"{r['ci_low']:+.2f} 至 {r['ci_high']:+.2f}" if r["ci_low"] is not None
+                    else "事件太少" if r.get("too_few_events") else "—")
         table.add_row(r["outcome_zh"], r["group_zh"], "—" if r["estimate"] is None else f"{r['estimate']:+.2f}",
                       interval, _num(r["with_works"]), _num(r["without_works"]),
                       "—" if r["change_pct"] is None else f"{r['change_pct']:+.0f}%", f"{r['treated']:,}",

@@ -14,7 +14,8 @@ import datetime as dt
 import polars as pl
 
 from checker import effect as fx
-from checker.effect_estimate import ALPHA, ANTICIPATION, BOOT_ITERATIONS, MIN_CONTROLS, MIN_TREATED, estimate
+from checker.effect_estimate import (ALPHA, ANTICIPATION, BOOT_ITERATIONS, MIN_CONTROLS, MIN_EVENTS, MIN_TREATED,
+                                     estimate)
 from checker.validate import Submission
 
 BY_CHOICES = ("kind", "district", "assessment_conclusion")
@@ -113,7 +114,8 @@ def evaluate(sub: Submission, start: dt.date, end: dt.date, by: str | None = Non
         pct = (lambda v: round(100 * v / without, 1) if shown and v is not None else None)
         return {"outcome": fit.outcome, "by": split, "group": fit.group, "with_works": _round(observed),
                 "without_works": _round(without), "change_pct": pct(fit.estimate),
-                "change_pct_ci_low": pct(fit.ci_low), "change_pct_ci_high": pct(fit.ci_high)}
+                "change_pct_ci_low": pct(fit.ci_low), "change_pct_ci_high": pct(fit.ci_high),
+                "events": fit.events, "too_few_events": fit.too_few_events}
 
     main = [(s, f) for s, f in fits if s != "followed"]
     rec = [(s, f) for s, f in fits if s == "followed"]
@@ -141,7 +143,7 @@ def evaluate(sub: Submission, start: dt.date, end: dt.date, by: str | None = Non
             "raw": _raw_items(raw_followed),
             "counts": {v: int(treated.filter(pl.col("followed") == v).height) for v in ("followed", "less", "no_assessment")},
         },
-        "left_out": left_out(panel, units) + left_out_groups,
+        "left_out": left_out(panel, units) + left_out_groups + rejected(sub),
         "counts": {"population": panel.elevators.height, "treated": n_treated, "controls": n_controls,
                    "left_out": units.filter(pl.col("role") == "left_out").height},
     }
@@ -182,12 +184,14 @@ def design(panel: fx.Panel, units: pl.DataFrame, iterations: int, seed: int) -> 
         "alpha": ALPHA,
         "min_treated": MIN_TREATED,
         "min_controls": MIN_CONTROLS,
+        "min_events": MIN_EVENTS,
+        "min_events_zh": f"整治前、整治后、对照各至少 {MIN_EVENTS} 次事件才给出置信区间（否则只给估计值，不作判断）",
     }
 
 
 def left_out(panel: fx.Panel, units: pl.DataFrame) -> list[dict]:
     """What the comparison leaves out and why: elevators by reason, events not counted."""
-    reasons = dict(fx.LEFT_OUT_REASONS) | {fx.MONTH_WITHOUT_SERVICE[0]: fx.MONTH_WITHOUT_SERVICE[1:]}
+    reasons = dict(fx.LEFT_OUT_REASONS) | {fx.SHORT_MONTH[0]: fx.SHORT_MONTH[1:]}
     out = []
     counts = units.filter(pl.col("role") == "left_out").group_by("reason").agg(
         pl.len().alias("n"), pl.col("elevator_id").sort().head(5).alias("examples"))
@@ -206,6 +210,14 @@ def left_out(panel: fx.Panel, units: pl.DataFrame) -> list[dict]:
     return out
 
 
+def rejected(sub: Submission) -> list[dict]:
+    """Records set aside by --skip-invalid: not counted anywhere in the evaluation."""
+    return [{"reason": f"rejected:{name}", "by": None, "group": name, "elevators": None, "records": n,
+             "zh": f"{name}：校验未通过、未计入的记录（--skip-invalid）",
+             "en": f"{name}: records rejected by validation and not counted (--skip-invalid)"}
+            for name, n in sorted(sub.rejected_counts.items()) if n]
+
+
 # ---- the conclusion, first, in plain Chinese ------------------------------------------------
 
 def _sentence(eff: dict, rel: dict, with_controls: int | None = None) -> tuple[str, str]:
@@ -216,8 +228,14 @@ def _sentence(eff: dict, rel: dict, with_controls: int | None = None) -> tuple[s
         return f"{label}：样本不足，无法估计", f"{label_en}: too few elevators to estimate"
     without, observed = rel["without_works"], rel["with_works"]
     if eff["ci_low"] is None:
-        return (f"{label}：每百台月变化 {eff['estimate']:+.2f} 次（没有足够的事件估计置信区间）",
-                f"{label_en}: change {eff['estimate']:+.2f} per 100 elevator-months (too few events for an interval)")
+        n = rel.get("events") or {}
+        counts_zh = f"整治前 {n.get('treated_before', 0)} 次、整治后 {n.get('treated_after', 0)} 次、对照 {n.get('controls', 0)} 次"
+        counts_en = (f"{n.get('treated_before', 0)} before, {n.get('treated_after', 0)} after, "
+                     f"{n.get('controls', 0)} among the controls")
+        return (f"{label}事件太少（{counts_zh}，各需至少 {MIN_EVENTS} 次{controls_zh}），估计变化 {eff['estimate']:+.2f} "
+                "次/百台月，不给出置信区间、不作判断",
+                f"{label_en}: too few events ({counts_en}; {MIN_EVENTS} each needed{controls_en}): estimate "
+                f"{eff['estimate']:+.2f} per 100 elevator-months, no interval and no conclusion")
     significant = eff["ci_high"] < 0 or eff["ci_low"] > 0
     if significant and rel["change_pct"] is not None and observed is not None:
         down = eff["estimate"] < 0
@@ -245,6 +263,13 @@ def conclusion(report: dict) -> tuple[str, str]:
         return (f"{p['from']} 至 {p['to']} 没有可以比较的已整治电梯（见“未纳入比较”），无法评价整治效果。",
                 f"No remediated elevator could be compared between {p['from']} and {p['to']} (see left_out): "
                 "the effect cannot be evaluated.")
+    if overall and all(e["estimate"] is None for e in overall):
+        e = overall[0]
+        return (f"{p['from']} 至 {p['to']} 完成整治、可以比较的电梯 {e['treated']:,} 台，对照（尚未整治）{e['controls']:,} 台，"
+                f"少于估计所需的各 {MIN_TREATED} 台，无法估计整治效果；整治前后的原始比较见“整治前后原始比较”。",
+                f"{e['treated']:,} remediated and {e['controls']:,} control elevators could be compared between "
+                f"{p['from']} and {p['to']}, fewer than the {MIN_TREATED} each an estimate needs: the effect cannot be "
+                "estimated; see the raw before/after table.")
     zh, en = [], []
     for i, eff in enumerate(overall):
         s_zh, s_en = _sentence(eff, rel[(eff["outcome"], "all")], c["controls"] if i == 0 else None)

@@ -53,9 +53,17 @@ def test_json_holds_the_fields_issue_24_lists(report):
     counts = report["counts"]
     assert all(e["treated"] == counts["treated"] and e["controls"] == counts["controls"] for e in report["effects"])
     assert counts["treated"] > 20 and counts["controls"] > 10
+    relative = {(r["outcome"], r["group"]): r for r in report["relative"]}
     for e in report["effects"]:
-        assert e["ci_low"] <= e["estimate"] <= e["ci_high"]
-        assert e["unit"] == "次/百台月"
+        assert e["unit"] == "次/百台月" and e["estimate"] is not None
+        rel = relative[(e["outcome"], e["group"])]
+        # an interval is stated only with enough events on every side (MIN_EVENTS = 10)
+        assert rel["too_few_events"] == (min(rel["events"].values()) < 10)
+        if rel["too_few_events"]:
+            assert e["ci_low"] is None and e["ci_high"] is None
+        else:
+            assert e["ci_low"] <= e["estimate"] <= e["ci_high"]
+    assert any(r["too_few_events"] for r in report["relative"])
     # the raw table: the treated elevators before and after, the controls, as counted
     raw = {(r["outcome"], r["who"]): r for r in report["raw"] if r["group"] == "all"}
     assert raw[("entrapments", "treated_before")]["elevators"] == counts["treated"]
@@ -90,7 +98,7 @@ def test_same_seed_same_report_and_the_seed_moves_only_the_intervals(sample, rep
                            "--outcome", "alarm_failures", "--outcome", "hazards", "--outcome", "daily_findings",
                            "--outcome", "failed_inspections").stdout)
     assert [e["estimate"] for e in other["effects"]] == [e["estimate"] for e in report["effects"]]
-    assert [e["ci_low"] for e in other["effects"]] != [e["ci_low"] for e in report["effects"]]
+    assert [e["ci_low"] for e in other["event_study"]] != [e["ci_low"] for e in report["event_study"]]
 
 
 def test_by_kind_and_one_outcome(sample):

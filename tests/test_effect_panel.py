@@ -185,10 +185,11 @@ def test_handmade_panel_counts_days_and_events_as_defined():
     # the rate of May: 1 event in 20 in-service days = 100 × 30.4375 / 20 per 100 elevator-months
     may = panel.months.filter((pl.col("elevator_id") == "T") & (pl.col("month") == 4))
     assert may.select(fx.rate(pl.col("entrapments"), pl.col("service_days"))).item() == pytest.approx(152.1875)
-    # C has a month without a day of service (January): it leaves the comparison, with that reason
+    # C has a month without a day of service (January): it leaves the comparison, with that reason;
+    # T's May, 20 in-service days of 31, is more than half a month and stays
     units = fx.comparison_units(panel)
     assert dict(zip(units.get_column("elevator_id"), units.get_column("reason"))) == {
-        "T": None, "C": "month_without_service", "U": "unfinished", "P": "no_pre_period"}
+        "T": None, "C": "short_month", "U": "unfinished", "P": "no_pre_period"}
 
 
 def test_a_period_under_three_months_is_refused_in_both_languages():
@@ -198,3 +199,40 @@ def test_a_period_under_three_months_is_refused_in_both_languages():
         fx.check_period(dt.date(2024, 1, 1), dt.date(2024, 2, 29))
     assert exc.value.zh.startswith("评价期间 2024-01-01 至 2024-02-29 不足 3 个自然月")
     assert "fewer than 3 calendar months" in exc.value.en
+
+
+def test_raw_before_after_table_adds_up_the_hand_count():
+    """The raw table (what a clerk checks by hand): per outcome, the treated elevators' months
+    before the month of completion, that month, the months after, and the controls' months."""
+    tables = generate(SampleSpec(500, *YEAR, seed=12))
+    panel = fx.build_panel(as_submission(tables), *YEAR)
+    units = fx.comparison_units(panel)
+    population, service, events, roles = hand_count(tables, *YEAR)
+    short = {eid for eid in population for m in range(12)
+             if roles[eid] in ("treated", "control") and 2 * service[(eid, m)] < _month_days(m)}
+    cohort = {r["elevator_id"]: r["cohort"] for r in panel.elevators.iter_rows(named=True)}
+    expected = Counter()
+    for eid in population:
+        if roles[eid] not in ("treated", "control") or eid in short:
+            continue
+        for m in range(12):
+            if roles[eid] == "control":
+                who = "controls"
+            else:
+                who = ("treated_before" if m < cohort[eid] - 1 else "treated_completion_month"
+                       if m == cohort[eid] - 1 else "treated_after")
+            expected[(who, "days")] += service[(eid, m)]
+            for o in fx.OUTCOMES:
+                expected[(who, o)] += events[(eid, m, o)]
+    raw = fx.raw_table(panel, units, list(fx.OUTCOMES))
+    assert raw.height == 4 * len(fx.OUTCOMES)
+    for r in raw.iter_rows(named=True):
+        assert r["events"] == expected[(r["who"], r["outcome"])], r
+        assert r["elevator_months"] == pytest.approx(expected[(r["who"], "days")] / fx.DAYS_PER_MONTH)
+        assert r["rate"] == pytest.approx(100 * r["events"] / r["elevator_months"])
+    treated = sum(1 for eid in population if roles[eid] == "treated" and eid not in short)
+    assert raw.filter(pl.col("who") == "treated_after").get_column("elevators").to_list() == [treated] * 5
+
+
+def _month_days(m: int) -> int:
+    return [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m]
