@@ -287,8 +287,8 @@ def conclusion(report: dict) -> tuple[str, str]:
                 parts_zh.append(f"{label_zh}的 {e['treated']:,} 台样本不足，未估计")
                 parts_en.append(f"{label_en} ({e['treated']:,}): too few to estimate")
             elif e["ci_low"] is None:
-                parts_zh.append(f"{label_zh}的 {e['treated']:,} 台每百台月变化 {e['estimate']:+.2f} 次")
-                parts_en.append(f"{label_en} ({e['treated']:,}): {e['estimate']:+.2f}")
+                parts_zh.append(f"{label_zh}的 {e['treated']:,} 台每百台月变化 {e['estimate']:+.2f} 次（事件太少，不给区间）")
+                parts_en.append(f"{label_en} ({e['treated']:,}): {e['estimate']:+.2f} (too few events for an interval)")
             else:
                 parts_zh.append(f"{label_zh}的 {e['treated']:,} 台每百台月变化 {e['estimate']:+.2f} 次"
                                 f"（95% 置信区间 {e['ci_low']:+.2f} 至 {e['ci_high']:+.2f}）")
