@@ -847,7 +847,7 @@ def effect(path: Path, start: dt.date, end: dt.date, by: str | None, outcomes: t
     with _progress() as stages:
         stages.stage("estimate")
         importing.join()
-        report = evaluate(submission, start, end, by, list(outcomes) or None, seed)
+        report = evaluate(submission, start, end, by, list(dict.fromkeys(outcomes)) or None, seed)
     _print_warnings(submission)
     from checker import effect_render
 
