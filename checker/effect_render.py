@@ -76,7 +76,7 @@ def print_effect(report: dict) -> None:
         table.add_column(col, overflow="fold")
     for r in _rows(report):
         interval = (f"{r['ci_low']:+.2f} 至 {r['ci_high']:+.2f}" if r["ci_low"] is not None
-                    else "事件太少" if r.get("too_few_events") else "—")
+                    else "样本不足" if r["estimate"] is None else "事件太少" if r.get("too_few_events") else "—")
         table.add_row(r["outcome_zh"], r["group_zh"], "—" if r["estimate"] is None else f"{r['estimate']:+.2f}",
                       interval, _num(r["with_works"]), _num(r["without_works"]),
                       "—" if r["change_pct"] is None else f"{r['change_pct']:+.0f}%", f"{r['treated']:,}",
@@ -235,7 +235,10 @@ def event_study_svg(report: dict, outcome: str, group: str = "all") -> str:
             for i, (x, y, a, b, colour) in enumerate(zip(xs, ys, lo, hi, colours)):
                 drawn = ax.errorbar([x], [y], yerr=[[a], [b]], fmt="o", color=colour, capsize=3, markersize=4)
                 drawn[0].set_gid(f"{name}-point-{i}")
-            ax.set_xlabel("相对竣工的月份（0 = 竣工次月；竣工当月不计）", fontsize=9)
+            ax.set_xlabel("相对竣工的月份（0 = 竣工次月；−1 = 竣工当月，不计入总体效果）", fontsize=9)
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_ylabel("次/百台月", fontsize=9)
         ax.set_title(title, loc="left", fontsize=10)
         ax.tick_params(labelsize=8)
@@ -256,16 +259,20 @@ def district_svg(report: dict, outcome: str) -> str:
             title = f"{outcome_label(outcome)}：各区整治效果（次/百台月，95% 置信区间）"
             fig = Figure(figsize=(7.2, 0.9 + 0.32 * max(len(rows), 1)))
             ax = fig.subplots()
-            labels = [r["group"] for r in rows][::-1]
+            labels = [r["group"] + ("" if r["estimate"] is None or r["ci_low"] is not None else "＊")
+                      for r in rows][::-1]
             for i, r in enumerate(rows[::-1]):
                 if r["estimate"] is None:
                     ax.text(0, i, " 样本不足，未估计", va="center", fontsize=8, color="#888888")
                     continue
                 a = r["estimate"] - (r["ci_low"] if r["ci_low"] is not None else r["estimate"])
                 b = (r["ci_high"] if r["ci_high"] is not None else r["estimate"]) - r["estimate"]
+                hollow = r["ci_low"] is None   # an estimate whose interval was withheld (too few events)
                 drawn = ax.errorbar([r["estimate"]], [i], xerr=[[a], [b]], fmt="o", color="#2c6fbb", capsize=3,
-                                    markersize=4)
+                                    markersize=4, markerfacecolor="white" if hollow else "#2c6fbb")
                 drawn[0].set_gid(f"{name}-point-{i}")
+            if any(label.endswith("＊") for label in labels):
+                title += "；＊ 事件太少，不给区间"
             ax.axvline(0, color="#555555", linewidth=0.8)
             ax.set_yticks(range(len(labels)), labels, fontsize=9)
             ax.set_xlabel("效果（负数 = 整治后减少）", fontsize=9)
