@@ -73,9 +73,8 @@ def require_library() -> None:
 
 def import_in_background() -> threading.Thread:
     """Import the library (seconds: scipy, statsmodels) while the submission is being read."""
-    def load():
-        with contextlib.suppress(ImportError), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+    def load():   # a failure here shows again, as itself, where the library is used
+        with contextlib.suppress(Exception):
             import csdid.att_gt  # noqa: F401
 
     thread = threading.Thread(target=load, name="liftcheck-import-csdid", daemon=True)
