@@ -117,6 +117,7 @@ def evaluate(sub: Submission, start: dt.date, end: dt.date, by: str | None = Non
                 "change_pct_ci_low": pct(fit.ci_low), "change_pct_ci_high": pct(fit.ci_high),
                 "events": fit.events, "too_few_events": fit.too_few_events}
 
+    districts = sorted(set(units.get_column("district").drop_nulls().to_list()))
     main = [(s, f) for s, f in fits if s != "followed"]
     rec = [(s, f) for s, f in fits if s == "followed"]
     report = {
@@ -144,6 +145,8 @@ def evaluate(sub: Submission, start: dt.date, end: dt.date, by: str | None = Non
             "counts": {v: int(treated.filter(pl.col("followed") == v).height) for v in ("followed", "less", "no_assessment")},
         },
         "left_out": left_out(panel, units) + left_out_groups + rejected(sub),
+        # per district, what its own view shows (the portal's district pages): no other district's ids
+        "left_out_by_district": [x for d in districts for x in left_out(panel, units, d)] if by == "district" else [],
         "counts": {"population": panel.elevators.height, "treated": n_treated, "controls": n_controls,
                    "left_out": units.filter(pl.col("role") == "left_out").height},
     }
@@ -189,18 +192,23 @@ def design(panel: fx.Panel, units: pl.DataFrame, iterations: int, seed: int) -> 
     }
 
 
-def left_out(panel: fx.Panel, units: pl.DataFrame) -> list[dict]:
-    """What the comparison leaves out and why: elevators by reason, events not counted."""
+def left_out(panel: fx.Panel, units: pl.DataFrame, district: str | None = None) -> list[dict]:
+    """What the comparison leaves out and why: elevators by reason (of one district's own, when
+    given: a district's view names no other district's elevator), events not counted."""
     reasons = dict(fx.LEFT_OUT_REASONS) | {fx.SHORT_MONTH[0]: fx.SHORT_MONTH[1:]}
     out = []
-    counts = units.filter(pl.col("role") == "left_out").group_by("reason").agg(
-        pl.len().alias("n"), pl.col("elevator_id").sort().head(5).alias("examples"))
+    chosen = units.filter(pl.col("role") == "left_out")
+    if district is not None:
+        chosen = chosen.filter(pl.col("district") == district)
+    counts = chosen.group_by("reason").agg(pl.len().alias("n"), pl.col("elevator_id").sort().head(5).alias("examples"))
     by_reason = {r["reason"]: r for r in counts.iter_rows(named=True)}
     for reason, (zh, en) in reasons.items():
         if reason in by_reason:
             r = by_reason[reason]
-            out.append({"reason": reason, "by": None, "group": None, "elevators": r["n"], "records": None,
-                        "zh": zh, "en": en, "examples": r["examples"]})
+            out.append({"reason": reason, "by": None if district is None else "district", "group": district,
+                        "elevators": r["n"], "records": None, "zh": zh, "en": en, "examples": r["examples"]})
+    if district is not None:
+        return out
     for r in panel.uncounted.iter_rows(named=True):
         zh = "停用日发生的记录（不计入在用天数的比率）" if r["reason"] == "stopped_day" else "投用日期之前的记录"
         en = "records dated on a stopped day (rates are per in-service day)" if r["reason"] == "stopped_day" \

@@ -579,6 +579,8 @@ def _after_works(df: pl.DataFrame, day: pl.Expr, event: pl.Expr, done: pl.DataFr
     """Row numbers of the events of `df` (rows where `event`) that the planted effect takes away:
     each one dated after its elevator's first completed works is kept with the probability of the
     works' kind. One draw per such event, in row order; row `protected` (a showcase) is never taken."""
+    if df.height == 0 or done.height == 0:   # (an empty table's columns may have no type yet)
+        return pl.Series("_i", [], dtype=pl.UInt32)
     rows = (df.with_row_index("_i").filter(event).select("_i", "elevator_id", day.alias("_day"))
             .join(done, on="elevator_id", how="inner").filter(pl.col("_day") > pl.col("completed_on"))
             .filter(pl.col("_i") != (-1 if protected is None else protected)).sort("_i"))

@@ -56,3 +56,16 @@ def test_firms_may_not_and_bad_parameters_answer_4xx(h):
     client = h.browser("housing_department")
     assert client.get("/stats/effect?format=pdf").status_code == 400
     assert client.get("/stats/effect/districts/没有这个区").status_code == 404
+
+
+def test_a_district_export_names_no_elevator_of_another_district(h):
+    """The district's workbook (every sheet) holds only its own elevators' ids."""
+    own = set(h.elevators().filter(__import__("polars").col("district") == DISTRICT_A)["elevator_id"].to_list())
+    book = openpyxl.load_workbook(io.BytesIO(h.browser("district_government").get("/stats/effect?format=xlsx").content),
+                                  read_only=True)
+    ids = set()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows(values_only=True):
+            for cell in row:
+                ids |= set(re.findall(r"3110\d{12}", str(cell or "")))
+    assert ids and ids <= own

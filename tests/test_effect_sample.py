@@ -83,3 +83,12 @@ def test_the_cli_writes_no_effect_samples_on_request(tmp_path):
 
     write(generate(SampleSpec(400, *YEAR, seed=3, effect=False)), tmp_path / "api")
     assert (tmp_path / "api/daily_checks.csv").read_bytes() == (tmp_path / "none/daily_checks.csv").read_bytes()
+
+
+@pytest.mark.parametrize("elevators, end", [(3, dt.date(2024, 1, 31)), (1, dt.date(2024, 1, 10))])
+def test_a_sample_without_entrapments_or_works_is_made_with_the_effect_as_without(elevators, end):
+    """Empty tables (no entrapment, no works) take the effect as they are: nothing to thin."""
+    spec = dict(elevators=elevators, start=dt.date(2024, 1, 1), end=end, seed=7)
+    planted, none = generate(SampleSpec(**spec)), generate(SampleSpec(**spec, effect=False))
+    assert planted["works"].height == 0
+    assert all(planted[name].equals(none[name]) for name in none)

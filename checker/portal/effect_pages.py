@@ -72,8 +72,11 @@ def district_view(report: dict, district: str) -> dict:
             "event_study": mine(report["event_study"]), "group_time": mine(report["group_time"]),
             "raw": mine(report["raw"]), "raw_by_district": mine(report["raw_by_district"]),
             "recommendation": {**report["recommendation"], "effects": [], "relative": [], "raw": []},
-            "left_out": [x for x in report["left_out"] if x.get("group") in (district, None)
-                         or x["reason"].startswith(("stopped_day", "before_commissioning"))]}
+            # the district's own elevators left out, and whether the district could be estimated;
+            # never another district's ids, nor the city's counts of records
+            "left_out": [x for x in report["left_out_by_district"] if x["group"] == district]
+            + [x for x in report["left_out"] if x["reason"] == "group_too_small" and x["group"] == district],
+            "left_out_by_district": []}
     e = next((x for x in view["effects"]), None)
     counts = {"treated": e["treated"] if e else 0, "controls": e["controls"] if e else 0}
     view["counts"] = {**report["counts"], **counts}
