@@ -367,6 +367,7 @@ def _few_malloc_arenas() -> None:
 # ---- progress and notices ----------------------------------------------------------------
 
 STAGES = {"load": "读取 load", "validate": "校验 validate", "derive": "推导 derive", "evaluate": "推导、评判 evaluate",
+          "estimate": "估计 estimate",
           "report": "汇总 report"}
 
 
@@ -528,9 +529,11 @@ def convert(path: Path, out: Path, force: bool, buckets: int | None):
 @click.option("--force", is_flag=True,
               help="写入已有文件的文件夹（同名文件被替换），或覆盖已有的 .xlsx。"
                    "Write into a folder that already holds files (same names are replaced), or over an existing .xlsx.")
+@click.option("--no-effect", is_flag=True,
+              help="不植入整治效果（默认植入，见 docs/sample-data.md）。Plant no remediation effect (planted by default).")
 @_friendly
 def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, fmt: str | None, chinese_headers: bool,
-           force: bool):
+           force: bool, no_effect: bool):
     """生成一份逼真的样例数据：OUT 为文件夹，或 .xlsx 工作簿。Write a realistic, deterministic sample submission.
 
     OUT 是 .xlsx 文件名时写入这个工作簿；是文件夹时 csv/jsonl 每类记录一个文件，xlsx 写入 OUT/submission.xlsx。
@@ -548,7 +551,7 @@ def sample(out: Path, elevators: int, start: dt.date, end: dt.date, seed: int, f
         check_output(out, force=force)
     else:
         check_output_folder(out, force)
-    tables = generate(SampleSpec(elevators, start, end, seed))
+    tables = generate(SampleSpec(elevators, start, end, seed, effect=not no_effect))
     paths = write(tables, out, fmt, chinese_headers)
     total = sum(df.height for df in tables.values())
     where = paths[0] if fmt == "xlsx" else out
@@ -900,6 +903,101 @@ def compare(path: Path, start: dt.date, end: dt.date, proposal_params: Path | No
 
             write_text(output, comparison_html(comparison))
         click.echo(f"{comparison['conclusion_zh']}\n{comparison['conclusion_en']}\n比较已写入 {output} / comparison written to {output}")
+    sys.exit(EXIT_OK)
+
+
+EFFECT_SUFFIXES = {".json": "json", ".xlsx": "xlsx", ".html": "html", ".htm": "html"}
+
+
+@main.command()
+@argument("path", type=click.Path(path_type=Path), help=SUBMISSION)
+@click.option("--from", "start", type=DATE, required=True,
+              help="评价期间的第一天（含），如 2024-01-01。First day of the period (included).")
+@click.option("--to", "end", type=DATE, required=True, help="评价期间的最后一天（含）。Last day of the period (included).")
+@click.option("--by", type=click.Choice(["kind", "district", "assessment_conclusion"]),
+              help="另按整治类别、区或评估结论分组估计。Also estimate per kind of works, district or assessment conclusion.")
+@click.option("--outcome", "outcomes", multiple=True,
+              type=click.Choice(["entrapments", "alarm_failures", "hazards", "daily_findings", "failed_inspections"]),
+              help="只评价这项结果（可重复；默认全部五项）：困人故障、报警装置测试不合格、隐患、日管控发现问题、定期检验不合格。"
+                   "Only this outcome (repeatable; default all five).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx", "html"]),
+              help="终端表格、JSON、Excel 工作簿或网页；给出 -o 时默认按文件后缀。"
+                   "A table, JSON, a workbook or a page; with -o the file's suffix decides by default.")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="写入文件（.json、.xlsx、.html）。Write to this file (.json, .xlsx, .html).")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="自助法的随机种子（同一数据、同一种子得到同一区间）。The bootstrap's seed.")
+@click.option("--skip-invalid", is_flag=True, help="只用有效的记录。Use the valid records only.")
+@FORCE
+@_friendly
+def effect(path: Path, start: dt.date, end: dt.date, by: str | None, outcomes: tuple[str, ...], fmt: str | None,
+           output: Path | None, seed: int, skip_invalid: bool, force: bool):
+    """整治后评价：完成整治的电梯与尚未整治的电梯比较（先看结论）。Did the remediation work? (conclusion first)
+
+    交错双重差分（分组—时间效果，以尚未整治的电梯为对照），按电梯聚类的自助法置信区间（docs/effect.md）。
+    Staggered difference-in-differences against elevators not yet remediated, with a bootstrap clustered on
+    the elevator. 退出状态 Exit status: 0 评价已完成 evaluated · 2 无法评价 could not evaluate.
+    """
+    _prefetch(path)
+    from checker.effect import check_period
+    from checker.effect_estimate import import_in_background, require_library
+
+    require_library()
+    importing = import_in_background()   # scipy and statsmodels load while the records are read
+    if output is not None:
+        inferred = EFFECT_SUFFIXES.get(output.suffix.lower())
+        if inferred is None:
+            raise click.UsageError(f"-o {output.name}：应以 .json、.xlsx 或 .html 结尾 / "
+                                   f"-o {output.name}: the file must end in .json, .xlsx or .html")
+        if fmt not in (None, inferred):
+            raise click.UsageError(f"--format {fmt} 与文件 {output.name} 的后缀不符 / "
+                                   f"--format {fmt} does not match the suffix of {output.name}")
+        fmt = inferred
+    fmt = fmt or "table"
+    if fmt in ("xlsx", "html") and output is None:
+        raise click.UsageError(f"--format {fmt} 需要 -o 文件.{fmt} / --format {fmt} needs -o FILE.{fmt}")
+    check_period(start, end)
+    if output is not None:
+        from checker.outputs import check_output
+
+        check_output(output, [path], force)
+    from checker.effect_report import evaluate
+    from checker.pipeline import judged_submission
+
+    from checker.pipeline import InvalidSubmission
+
+    try:
+        with _progress() as stages:
+            submission = judged_submission(path, skip_invalid, stages.stage)
+    except InvalidSubmission as exc:   # every problem, as check shows them
+        from rich.console import Console
+
+        from checker.render import print_problems
+
+        print_problems(exc.submission.problems, Console(stderr=True))
+        raise
+    with _progress() as stages:
+        stages.stage("estimate")
+        importing.join()
+        report = evaluate(submission, start, end, by, list(dict.fromkeys(outcomes)) or None, seed)
+    _print_warnings(submission)
+    from checker import effect_render
+
+    if output is None and fmt == "json":
+        click.echo(effect_render.effect_json(report))
+    elif output is None:
+        effect_render.print_effect(report)
+    else:
+        from checker.outputs import atomic_output, write_text
+
+        if fmt == "json":
+            write_text(output, effect_render.effect_json(report) + "\n")
+        elif fmt == "html":
+            write_text(output, effect_render.effect_html(report))
+        else:
+            with atomic_output(output) as tmp:
+                effect_render.write_effect_xlsx(report, tmp)
+        click.echo(f"{report['conclusion_zh']}\n整治后评价已写入 {output} / effect evaluation written to {output}")
     sys.exit(EXIT_OK)
 
 

@@ -79,6 +79,15 @@ RATES = {
 ENTRAPMENT_CAUSES = (["device_fault", "power_cut", "misuse", "external", "unknown"], [0.6, 0.15, 0.15, 0.05, 0.05])
 # Works days by kind: (shortest, longest) from start to completion.
 WORKS_DAYS = {"repair": (3, 15), "major_repair": (20, 60), "renovate": (30, 90), "replace": (45, 120)}
+# The planted remediation effect (docs/sample-data.md, issue 24): after an elevator's first
+# completed works, each of its events (an entrapment, a failed alarm test, a hazard, a daily-check
+# finding, a failed periodic inspection) dated after the completion day is kept with this
+# probability by kind of works, so that every rate falls by 1 - p: the truth the effect
+# evaluation (`liftcheck effect`) is tested against. `--no-effect` keeps every event.
+EFFECT_REMAINING = {"repair": 0.8, "major_repair": 0.6, "renovate": 0.5, "replace": 0.3}
+# The effect draws come from a generator of their own (seeded from the seed and this tag), so the
+# records every other draw makes are the same with and without the effect.
+EFFECT_STREAM = 24
 
 
 @dataclass
@@ -87,6 +96,7 @@ class SampleSpec:
     start: dt.date
     end: dt.date
     seed: int = 1
+    effect: bool = True   # plant the remediation effect (EFFECT_REMAINING); False: --no-effect
 
 
 def _uscc(prefix: str, numbers: np.ndarray) -> list[str]:
@@ -577,6 +587,10 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
         .otherwise(pl.col("completed_on")).alias("completed_on")
     ).filter(pl.col("started_on") <= end)
 
+    if spec.effect:
+        entrapments, alarm_tests, hazards, daily, ins = plant_effect(
+            np.random.default_rng([spec.seed, EFFECT_STREAM]), works, entrapments, alarm_tests, hazards, daily, ins)
+
     tables = {
         "organizations": orgs, "elevators": elevators, "daily_checks": daily, "weekly_reviews": weekly,
         "monthly_dispatches": monthly, "maintenance": maintenance, "inspections": ins, "screenings": screenings,
@@ -587,6 +601,51 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     types = record_types()
     return {name: _no_objects(df.select([c for c in types[name].field_names if c in df.columns]))
             for name, df in tables.items()}
+
+
+def first_completions(works: pl.DataFrame) -> pl.DataFrame:
+    """Per elevator, its first completed works: elevator_id, completed_on, kind."""
+    return (works.filter(pl.col("completed_on").is_not_null()).sort("completed_on", "work_id")
+            .group_by("elevator_id", maintain_order=True).first().select("elevator_id", "completed_on", "kind"))
+
+
+def _after_works(df: pl.DataFrame, day: pl.Expr, event: pl.Expr, done: pl.DataFrame, rng: np.random.Generator,
+                 protected: int | None = None) -> pl.Series:
+    """Row numbers of the events of `df` (rows where `event`) that the planted effect takes away:
+    each one dated after its elevator's first completed works is kept with the probability of the
+    works' kind. One draw per such event, in row order; row `protected` (a showcase) is never taken."""
+    if df.height == 0 or done.height == 0:   # (an empty table's columns may have no type yet)
+        return pl.Series("_i", [], dtype=pl.UInt32)
+    rows = (df.with_row_index("_i").filter(event).select("_i", "elevator_id", day.alias("_day"))
+            .join(done, on="elevator_id", how="inner").filter(pl.col("_day") > pl.col("completed_on"))
+            .filter(pl.col("_i") != (-1 if protected is None else protected)).sort("_i"))
+    keep = rows.get_column("kind").replace_strict(EFFECT_REMAINING, return_dtype=pl.Float64).to_numpy()
+    return rows.get_column("_i").filter(pl.Series(rng.random(rows.height) >= keep))
+
+
+def plant_effect(rng: np.random.Generator, works: pl.DataFrame, entrapments: pl.DataFrame, alarm_tests: pl.DataFrame,
+                 hazards: pl.DataFrame, daily: pl.DataFrame, inspections: pl.DataFrame):
+    """The planted remediation effect (EFFECT_REMAINING): events after completed works thinned.
+    An entrapment or hazard taken away is not recorded at all; a failed alarm test, a daily-check
+    finding or a failed inspection taken away is recorded as passed (ok, normal, pass). The first
+    entrapment and the first hazard are showcases of other rules and stay as they are."""
+    done = first_completions(works)
+    gone = _after_works(entrapments, pl.col("reported_at").dt.date(), pl.lit(True), done, rng, protected=0)
+    entrapments = entrapments.with_row_index("_i").filter(~pl.col("_i").is_in(gone.implode())).drop("_i")
+    gone = _after_works(alarm_tests, pl.col("date"), ~pl.col("ok"), done, rng)
+    alarm_tests = alarm_tests.with_row_index("_i").with_columns(
+        (pl.col("ok") | pl.col("_i").is_in(gone.implode())).alias("ok")).drop("_i")
+    gone = _after_works(hazards, pl.col("found_on"), pl.lit(True), done, rng, protected=0)
+    hazards = hazards.with_row_index("_i").filter(~pl.col("_i").is_in(gone.implode())).drop("_i")
+    gone = _after_works(daily, pl.col("date"), pl.col("result") == "hazard_found", done, rng)
+    daily = daily.with_row_index("_i").with_columns(
+        pl.when(pl.col("_i").is_in(gone.implode())).then(pl.lit("normal")).otherwise(pl.col("result")).alias("result")
+    ).drop("_i")
+    gone = _after_works(inspections, pl.col("date"), pl.col("conclusion") == "fail", done, rng)
+    inspections = inspections.with_row_index("_i").with_columns(
+        pl.when(pl.col("_i").is_in(gone.implode())).then(pl.lit("pass")).otherwise(pl.col("conclusion"))
+        .alias("conclusion")).drop("_i")
+    return entrapments, alarm_tests, hazards, daily, inspections
 
 
 def _no_objects(df: pl.DataFrame) -> pl.DataFrame:
@@ -695,5 +754,5 @@ def generate_parts(spec: SampleSpec, part_elevators: int = 10_000):
     is a valid submission on its own."""
     for part, first in enumerate(range(0, spec.elevators, part_elevators)):
         n = min(part_elevators, spec.elevators - first)
-        tables = generate(SampleSpec(n, spec.start, spec.end, spec.seed + 1000 * part))
+        tables = generate(SampleSpec(n, spec.start, spec.end, spec.seed + 1000 * part, spec.effect))
         yield _renumber(tables, part, first)

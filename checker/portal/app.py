@@ -262,10 +262,11 @@ def create_app(config: PortalConfig | None = None, portal: Portal | None = None)
     app.add_middleware(HeadAsGet)
     app.add_middleware(ClientAddress, trusted=tuple(config.trusted_proxies))
     _handlers(app)
-    from checker.portal import api, pages
+    from checker.portal import api, effect_pages, pages
 
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(effect_pages.router)
     return app
 
 
