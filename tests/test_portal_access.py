@@ -44,6 +44,7 @@ ROUTE_ROLES = {
     ("POST", "/upload"): ("use_unit", "maintenance_unit"),
     ("GET", "/assessments/queue"): REGULATORS, ("GET", "/stats"): REGULATORS,
     ("GET", "/stats/districts/{district}"): REGULATORS, ("GET", "/stats/old-list"): REGULATORS,
+    ("GET", "/stats/effect"): REGULATORS, ("GET", "/stats/effect/districts/{district}"): REGULATORS,
     ("GET", "/api/me"): EVERYONE, ("GET", "/api/elevators"): EVERYONE, ("GET", "/api/elevators/{elevator_id}"): EVERYONE,
     ("GET", "/api/elevators/{elevator_id}/violations"): SEES_VIOLATIONS,
     ("GET", "/api/elevators/{elevator_id}/pending"): SEES_VIOLATIONS,
