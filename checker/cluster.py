@@ -68,10 +68,13 @@ _PENDING = TypeAdapter(list[Pending])
 
 
 def judge_bucket(location: columnar.Location, bucket: int, book: RuleBook, params: ParameterSet,
-                 start: dt.date, end: dt.date, only: list[str] | None) -> BucketVerdicts:
-    """Runs on a worker: read bucket `bucket` of the dataset and judge it."""
+                 start: dt.date, end: dt.date, only: list[str] | None,
+                 declared_by_unit: dict | None = None) -> BucketVerdicts:
+    """Runs on a worker: read bucket `bucket` of the dataset and judge it, with the history starts
+    a ledger kept per unit (R3-A 1) when the sweep records in one."""
     t0 = time.perf_counter()
     sub = columnar.read_bucket(location, bucket)
+    sub.declared_by_unit = declared_by_unit or {}
     t1 = time.perf_counter()
     result = evaluate(sub, book, params, start, end, only=only)
     run = PartitionRun(bucket=bucket, worker=f"{socket.gethostname()}:{os.getpid()}",
@@ -113,7 +116,7 @@ def _client(spec: str):
 
 def judge_on_cluster(location: columnar.Location, spec: str, book: RuleBook, params: ParameterSet,
                      start: dt.date, end: dt.date, only: list[str] | None = None,
-                     client=None) -> tuple[Submission, Evaluation, list[PartitionRun]]:
+                     client=None, declared_by_unit: dict | None = None) -> tuple[Submission, Evaluation, list[PartitionRun]]:
     """Judge every bucket of the dataset at `location` on the cluster `spec` (or on `client`)
     and merge the verdicts. Returns the central submission (organisations and warnings only),
     the merged evaluation and a PartitionRun per bucket."""
@@ -124,7 +127,8 @@ def judge_on_cluster(location: columnar.Location, spec: str, book: RuleBook, par
         client, cluster = _client(spec)
     try:
         book_f, params_f = client.scatter([book, params], broadcast=True)
-        futures = [client.submit(judge_bucket, location, k, book_f, params_f, start, end, only, pure=False)
+        futures = [client.submit(judge_bucket, location, k, book_f, params_f, start, end, only, declared_by_unit,
+                                 pure=False)
                    for k in range(manifest.buckets)]
         done = client.gather(futures)
     finally:

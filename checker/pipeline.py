@@ -128,7 +128,7 @@ def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None
     schedule = load_schedule(credit_file, book)
     if cluster is not None:
         submission, evaluation = _on_cluster(path, cluster, skip_invalid, book, params, start, end, only, timings,
-                                             stage)
+                                             stage, declared_by_unit or {})
     else:
         submission = judged_submission(path, skip_invalid, stage)
         submission.declared_by_unit = declared_by_unit or {}
@@ -148,7 +148,8 @@ def run_check(path: Path, start: dt.date, end: dt.date, params_file: Path | None
 
 
 def _on_cluster(path, cluster: str, skip_invalid: bool, book: RuleBook, params: ParameterSet, start: dt.date,
-                end: dt.date, only: list[str] | None, timings: dict | None, stage) -> tuple[Submission, Evaluation]:
+                end: dt.date, only: list[str] | None, timings: dict | None, stage,
+                declared_by_unit: dict) -> tuple[Submission, Evaluation]:
     """The use-unit partitions judged on a Dask cluster (checker/cluster.py); the report is made
     here. A Parquet dataset (a folder or a URL) is read by the workers themselves; any other
     submission is loaded and validated here first, as on one machine."""
@@ -162,7 +163,8 @@ def _on_cluster(path, cluster: str, skip_invalid: bool, book: RuleBook, params: 
     stage("evaluate")
     location, staging = dataset_for(path, submission, cluster)
     try:
-        central, evaluation, runs = judge_on_cluster(location, cluster, book, params, start, end, only)
+        central, evaluation, runs = judge_on_cluster(location, cluster, book, params, start, end, only,
+                                                     declared_by_unit=declared_by_unit)
     finally:
         if staging is not None:
             staging.cleanup()
@@ -171,5 +173,7 @@ def _on_cluster(path, cluster: str, skip_invalid: bool, book: RuleBook, params: 
     if submission is None:  # a dataset: validated by convert; its organisations and warnings read here
         if central.record_counts.get("elevators", 0) == 0:
             raise NothingToJudge(central, path)
+        central.declared_by_unit = declared_by_unit
         return central, evaluation
+    submission.declared_by_unit = declared_by_unit
     return submission, dataclasses.replace(evaluation, submission=submission)

@@ -190,3 +190,20 @@ def test_skip_invalid_on_a_local_cluster_judges_the_valid_records_and_lists_the_
     assert on_cluster == single
     assert [v["subject"] for v in single["violations"] if v["rule_id"] == "DAILY-CHECK"] == ["E1"]
     assert {r["file"] for r in single["rejected"]} == {"elevators.csv", "daily_checks.csv"}
+
+
+def test_the_history_starts_a_ledger_kept_reach_the_workers(sample, dataset, client):
+    """R3-A 1: a unit's kept start (from an earlier, longer declaration) judges the cluster's
+    partitions as it judges one machine: maintenance kept from 2024-01-01 finds the breaches of
+    the first half-year that a start of 2024-07-01 leaves unjudged."""
+    book, params = load_rulebook(), load_parameters()
+    units = sorted(set(validate(load_submission(sample)).table("elevators").get_column("use_unit_id").to_list()))
+
+    def maint(day):
+        declared = {"maintenance": {u: day for u in units}}
+        _, merged, _ = judge_on_cluster(dataset, "", book, params, START, END, client=client, only=["MAINT-INTERVAL"],
+                                        declared_by_unit=declared)
+        return sorted(v["period_key"] for v in merged.violations)
+
+    early, late = maint(dt.date(2024, 1, 1)), maint(dt.date(2024, 7, 1))
+    assert min(late) >= "2024-07-01" and min(early) < "2024-07-01"
