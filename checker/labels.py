@@ -245,7 +245,8 @@ UNJUDGED_KINDS = {"unjudged": ("未评判的电梯", "elevator not judged"),
                   "span": ("声明起始日前未评判", "before the declared start: not judged"),
                   "rejected_elevator": ("电梯记录被拒收", "elevator rejected"),
                   "incomplete": ("有记录被拒收的电梯", "elevator with rejected records"),
-                  "rejected": ("被拒收的记录", "rejected record")}
+                  "rejected": ("被拒收的记录", "rejected record"),
+                  "warning": ("数据提醒（已读入，请核对）", "data warning (read: check it)")}
 PROBLEM_LEVELS = {"error": ("错误", "error"), "warning": ("提醒", "warning")}
 # Beijing time: China keeps UTC+8 all year (no daylight saving since 1991), so a fixed offset is exact
 # and needs no time-zone database on the machine.

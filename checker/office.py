@@ -198,6 +198,11 @@ def unjudged_table(report: dict, lang: str = "zh") -> Table:
               "field": fields.get(f"{p.get('record_type')}.{p['field']}", p["field"]) if lang == "zh" else p["field"],
               "value": p["value"], "reason": p["message_zh"] if lang == "zh" else p["message_en"]}
              for p in report.get("rejected", [])]
+    # issue 25: a default taken or a value normalised is never silent, in the workbook either
+    rows += [{"kind": _UNJUDGED_KINDS["warning"][i], "file": p["file"], "row": p["row"],
+              "field": fields.get(f"{p.get('record_type')}.{p['field']}", p["field"]) if lang == "zh" else p["field"],
+              "value": p["value"], "reason": p["message_zh"] if lang == "zh" else p["message_en"]}
+             for p in report.get("warnings", [])]
     return Table(UNJUDGED_COLUMNS, _frame(rows, UNJUDGED_COLUMNS))
 
 

@@ -694,6 +694,8 @@ def report_html(report: dict, prerequisites: dict | None = None) -> str:
         r=report | {"assumptions": assumptions}, s=report["summary"], districts=districts, by_rule=grouped,
         charts=charts.charts(report), chart_order=chart_order, titles=labels.rule_titles(report),
         parameters=parameters, overridden=overridden, cap=HTML_CAP,
+        fields={f"{rt.name}.{f.name}": f"{f.label.split('（')[0]}（{f.name}）" for rt in record_types().values()
+                for f in rt.fields},
         overrides=overrides_rows(report["overrides"]) if has_overrides(report.get("overrides")) else [])
 
 

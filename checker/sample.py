@@ -518,7 +518,7 @@ def generate(spec: SampleSpec) -> dict[str, pl.DataFrame]:
     }).filter(pl.col("date") <= end).unique(maintain_order=True)
 
     # ---- maintenance-fund applications -----------------------------------------------------
-    nf = max(2, na // 4)  # at least the two showcases below
+    nf = max(2, na // 4) if na else 1  # at least the two showcases below (with assessments to name)
     f_pick = rng.integers(0, max(1, na), size=nf)
     f_pick[0] = 0  # showcase: the showcase elevator applies without naming any report
     bad = rng.random(nf) < RATES["fund_bad_basis"]

@@ -784,7 +784,10 @@ def _stopped_without_record(tables: dict[str, pl.DataFrame], row_kinds: dict[str
         pl.lit("elevators").alias("record_type"), pl.col(FILE_COL).alias("file"), pl.col(ROW_COL).alias("row"),
         pl.col(FILE_COL).replace_strict(row_kinds, default="line").alias("row_kind"),
         pl.lit("status").alias("field"), pl.lit(label).alias("label"),
-        pl.concat_str([pl.col("elevator_id"), pl.lit(" stopped")]).alias("value"),
+        # the value as the submission shows it: the id and its status in words (a workbook says 停用)
+        pl.concat_str([pl.col("elevator_id"),
+                       pl.lit(" " + record_types()["elevators"].field("status").enum_labels.get("stopped", "stopped"))])
+        .alias("value"),
         pl.lit("stopped_without_record").alias("code"),
         pl.lit("状态为停用，但没有未结束的停用记录（恢复使用日期为空）：无法逐日判断，"
                "DAILY-CHECK、MAINT-INTERVAL(-DENSE)、INSPECTION-VALID、HAZARD-SERIOUS-STOP 对该电梯不作判断，列入报告的“未评判”").alias("zh"),

@@ -139,7 +139,7 @@ def test_the_overview_states_period_ruleset_counts_unjudged_and_rejected(workboo
 
 
 def test_the_unjudged_sheet_gives_each_elevator_and_case_with_its_reason(workbook, report):
-    got = rows(workbook["未评判"])
+    got = [r for r in rows(workbook["未评判"]) if r["类别"] != "数据提醒（已读入，请核对）"]
     assert len(got) == len(report["unjudged"]) == 4
     title = {x["rule_id"]: x["title"] for x in report["rules"]}
     for row, u in zip(got, report["unjudged"]):
@@ -513,3 +513,18 @@ def test_pending_items_carry_the_use_units_name(judge):
                              "severity": "general"}])
     [p] = report["pending"]
     assert p["use_unit_id"] == FIRM and p["use_unit_name"] == "甲物业服务有限公司"
+
+
+def test_a_default_taken_is_said_in_the_workbook_and_the_html_report(tmp_path):
+    """Issue 25: a missing column with a default is a warning in validate, check's stderr and the JSON
+    report, and in what a clerk opens: the workbook's 未评判 sheet and the HTML report's 数据提醒."""
+    records = [{"elevator_id": "E1", "date": "2024-01-05", "maintenance_unit_id": "91320100MA1MAIN01X", "kind": "half_month"}]
+    folder = write_submission(tmp_path / "s", {"organizations": ORGANIZATIONS, "elevators": [elevator()], "maintenance": records})
+    out, page = tmp_path / "v.xlsx", tmp_path / "v.html"
+    run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "-o", out)
+    run("check", folder, "--from", "2024-01-01", "--to", "2024-01-31", "--format", "html", "-o", page)
+    said = [r for r in rows(openpyxl.load_workbook(out)["未评判"]) if r["类别"] == "数据提醒（已读入，请核对）"]
+    message = "maintenance.csv，字段 on_site（现场维保）：文件中没有这一列，全部 1 条记录按默认值「是」读取"
+    assert [(r["文件"], r["字段"], r["原因"]) for r in said] == [("maintenance.csv", "现场维保（on_site）", message)]
+    html = page.read_text(encoding="utf-8")
+    assert "数据提醒 Data warnings（1）" in html and message in html

@@ -218,9 +218,11 @@ def test_an_empty_maintenance_file_is_evidence_and_split_sweeps_find_the_breach_
 
 
 def _lapse_tables():
-    # commissioned 2020-01-01; the 2023 inspection is valid through 2024-01-09; the next is on 2024-03-15
+    # commissioned 2020-01-01; the 2023 inspection is valid through 2024-01-09, as its record says (a
+    # validity the record states: the deduction is charged, not provisional on the 12-month cycle);
+    # the next is on 2024-03-15
     return {"elevators": [elevator("E1", commissioned_on="2020-01-01")],
-            "inspections": [{"elevator_id": "E1", "date": "2023-01-10", "conclusion": "pass"},
+            "inspections": [{"elevator_id": "E1", "date": "2023-01-10", "conclusion": "pass", "next_due": "2024-01-09"},
                             {"elevator_id": "E1", "date": "2024-03-15", "conclusion": "pass"}]}
 
 

@@ -243,8 +243,11 @@ def child(workdir: Path) -> int:
             **_peaks()}), encoding="utf-8")
         return 0
     except LiftcheckError as exc:
-        answer.write_text(json.dumps({"status": "refused", "zh": exc.zh, "en": exc.en}, ensure_ascii=False),
-                          encoding="utf-8")
+        # a loader names the file inside the upload (daily_checks.csv); the firm uploaded 日检.zip
+        name = job["filename"]
+        zh, en = exc.zh if exc.zh.startswith(name) else f"{name}：{exc.zh}", \
+            exc.en if exc.en.startswith(name) else f"{name}: {exc.en}"
+        answer.write_text(json.dumps({"status": "refused", "zh": zh, "en": en}, ensure_ascii=False), encoding="utf-8")
         return 0
     except MemoryError:
         answer.write_text(json.dumps({"status": "memory"}), encoding="utf-8")
