@@ -97,9 +97,8 @@ def _shown(value: object) -> str:
     return visible(text[:120])
 
 
-def _entry(decl: Declaration, problems: list[DeclarationProblem], file: str, row: int | None, type_name: object,
-           day_value: object) -> None:
-    """One (record type, day) pair of either form, checked."""
+def _record_type(problems: list[DeclarationProblem], file: str, row: int | None, type_name: object):
+    """The record type a declaration names (by name or Chinese label), or None with the problem said."""
     key = "" if type_name is None else str(type_name).strip()
     rt = record_type_for_name(key) if key else None
     if rt is None:
@@ -107,6 +106,14 @@ def _entry(decl: Declaration, problems: list[DeclarationProblem], file: str, row
         problems.append(DeclarationProblem(
             file, row, key, _shown(type_name), f"记录类型「{_shown(type_name)}」不存在；应为：{known}",
             f"no record type {_shown(type_name)!r}; expected one of: {', '.join(record_types())}"))
+    return rt
+
+
+def _entry(decl: Declaration, problems: list[DeclarationProblem], file: str, row: int | None, type_name: object,
+           day_value: object) -> None:
+    """One (record type, day) pair of either form, checked."""
+    rt = _record_type(problems, file, row, type_name)
+    if rt is None:
         return
     day = _day(day_value)
     if day is None:
@@ -136,13 +143,8 @@ def _names(value: object) -> list[object]:
 def _omitted(decl: Declaration, problems: list[DeclarationProblem], file: str, row: int | None, type_name: object,
              value: object) -> None:
     """One record type's columns left out on purpose, checked: each a field of that type with a default."""
-    key = "" if type_name is None else str(type_name).strip()
-    rt = record_type_for_name(key) if key else None
+    rt = _record_type(problems, file, row, type_name)
     if rt is None:
-        known = "、".join(f"{t.name}（{t.label}）" for t in record_types().values())
-        problems.append(DeclarationProblem(
-            file, row, key, _shown(type_name), f"记录类型「{_shown(type_name)}」不存在；应为：{known}",
-            f"no record type {_shown(type_name)!r}; expected one of: {', '.join(record_types())}"))
         return
     if not isinstance(value, (list, str)) and value is not None:
         problems.append(DeclarationProblem(file, row, rt.name, _shown(value),
